@@ -1,0 +1,139 @@
+using System.Globalization;
+using Grpc.Core;
+using Microservices.RateLimit.V1;
+using Microservices.RateLimiter.Buckets;
+using Microservices.RateLimiter.Telemetry;
+using Microsoft.Extensions.Options;
+using Microservices.RateLimiter.Policies;
+
+namespace Microservices.RateLimiter.Grpc;
+
+/// <summary>Maps <c>microservices.ratelimit.v1.RateLimiter</c> onto the <see cref="TokenBucketLimiter"/>.</summary>
+internal sealed class RateLimiterGrpcService(
+    TokenBucketLimiter limiter, LimitResolver resolver, RateLimiterTelemetry telemetry, IOptions<RateLimiterOptions> options)
+    : RateLimit.V1.RateLimiter.RateLimiterBase
+{
+    /// <summary>Most items in one AcquireBatch.</summary>
+    public const int MaxBatchItems = 1000;
+
+    public override Task<AcquireResponse> Acquire(AcquireRequest request, ServerCallContext context)
+    {
+        using var activity = RateLimiterTelemetry.Source.StartActivity("ratelimit.acquire");
+        var (code, message, response) = Decide(request);
+        activity?.SetTag("ratelimit.outcome", OutcomeName(code, response));
+        if (code != StatusCode.OK)
+        {
+            RpcErrors.Throw(code, message!);
+        }
+
+        return Task.FromResult(response!);
+    }
+
+    public override Task<AcquireBatchResponse> AcquireBatch(AcquireBatchRequest request, ServerCallContext context)
+    {
+        if (request.Requests.Count is 0 or > MaxBatchItems)
+        {
+            RpcErrors.Throw(StatusCode.InvalidArgument, string.Create(CultureInfo.InvariantCulture,
+                $"requests must hold 1 to {MaxBatchItems} items, got {request.Requests.Count}"));
+        }
+
+        using var activity = RateLimiterTelemetry.Source.StartActivity("ratelimit.acquire_batch");
+        activity?.SetTag("ratelimit.batch_size", request.Requests.Count);
+        var reply = new AcquireBatchResponse();
+        var allowed = 0;
+        for (var i = 0; i < request.Requests.Count; i++)
+        {
+            var (code, message, response) = Decide(request.Requests[i]);
+            if (code == StatusCode.OK)
+            {
+                allowed += response!.Allowed ? 1 : 0;
+                reply.Results.Add(new AcquireBatchResult { Response = response });
+            }
+            else
+            {
+                reply.Results.Add(new AcquireBatchResult
+                {
+                    Error = new ItemError { Code = (int)code, Message = $"requests[{i}].{message}" },
+                });
+            }
+        }
+
+        activity?.SetTag("ratelimit.allowed", allowed);
+        return Task.FromResult(reply);
+    }
+
+    public override Task<PeekResponse> Peek(PeekRequest request, ServerCallContext context)
+    {
+        var limit = ResolveOrThrow(request.Key, request.LimitCase == PeekRequest.LimitOneofCase.Policy ? request.Policy : null, request.Bucket);
+        return Task.FromResult(new PeekResponse { State = ToState(request.Key, limiter.Peek(request.Key, limit)) });
+    }
+
+    public override Task<ResetResponse> Reset(ResetRequest request, ServerCallContext context)
+    {
+        var limit = ResolveOrThrow(request.Key, request.LimitCase == ResetRequest.LimitOneofCase.Policy ? request.Policy : null, request.Bucket);
+        return Task.FromResult(new ResetResponse { State = ToState(request.Key, limiter.Reset(request.Key, limit)) });
+    }
+
+    private (StatusCode Code, string? Message, AcquireResponse? Response) Decide(AcquireRequest request)
+    {
+        var policy = request.LimitCase == AcquireRequest.LimitOneofCase.Policy ? request.Policy : null;
+        var error = resolver.Resolve(request.Key, policy, request.Bucket, out var limit);
+        var tokens = request.Tokens == 0 ? 1L : request.Tokens;
+        if (error is null && tokens > limit.Capacity)
+        {
+            error = string.Create(CultureInfo.InvariantCulture,
+                $"tokens must be at most the bucket capacity {limit.Capacity}, got {tokens}");
+        }
+
+        if (error is not null)
+        {
+            telemetry.RecordDecision("invalid");
+            return (StatusCode.InvalidArgument, error, null);
+        }
+
+        var result = limiter.TryAcquire(request.Key, limit, tokens);
+        if (result.Outcome == AcquireOutcome.TooManyBuckets)
+        {
+            telemetry.RecordDecision("exhausted");
+            return (StatusCode.ResourceExhausted, string.Create(CultureInfo.InvariantCulture,
+                $"key: the limiter holds its maximum of {options.Value.MaxBuckets} live buckets (RateLimiter:MaxBuckets) and none is full; retry later"), null);
+        }
+
+        telemetry.RecordDecision(result.Allowed ? "allowed" : "denied");
+        return (StatusCode.OK, null, new AcquireResponse
+        {
+            Allowed = result.Allowed,
+            Remaining = (ulong)result.Remaining,
+            Capacity = (ulong)result.Capacity,
+            RetryAfter = ProtoTime.ToDuration(result.RetryAfter),
+            ResetAfter = ProtoTime.ToDuration(result.ResetAfter),
+        });
+    }
+
+    private BucketLimit ResolveOrThrow(string key, string? policy, BucketSpec? bucket)
+    {
+        var error = resolver.Resolve(key, policy, bucket, out var limit);
+        if (error is not null)
+        {
+            RpcErrors.Throw(StatusCode.InvalidArgument, error);
+        }
+
+        return limit;
+    }
+
+    private static BucketState ToState(string key, BucketSnapshot snapshot) => new()
+    {
+        Key = key,
+        Remaining = (ulong)snapshot.Remaining,
+        Capacity = (ulong)snapshot.Limit.Capacity,
+        RefillPerSecond = snapshot.Limit.RefillPerSecond,
+        ResetAfter = ProtoTime.ToDuration(snapshot.ResetAfter),
+    };
+
+    private static string OutcomeName(StatusCode code, AcquireResponse? response) => code switch
+    {
+        StatusCode.OK => response!.Allowed ? "allowed" : "denied",
+        StatusCode.ResourceExhausted => "exhausted",
+        _ => "invalid",
+    };
+}

@@ -1,0 +1,13 @@
+using Microservices.RateLimiter;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
+builder.AddRateLimiterServices();
+
+var app = builder.Build();
+app.MapRateLimiter();
+app.MapDefaultEndpoints();
+app.Run();
+
+/// <summary>Entry point; public so in-process tests can host it.</summary>
+public partial class Program;

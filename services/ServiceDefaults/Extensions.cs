@@ -1,0 +1,92 @@
+using Microservices.ServiceDefaults;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+
+namespace Microsoft.Extensions.Hosting;
+
+/// <summary>
+/// Wiring every service shares, in the shape of the Aspire service-defaults template: OpenTelemetry traces,
+/// metrics and logs; service discovery; gRPC with explicit message limits; grpc.health.v1; server reflection;
+/// Kestrel endpoints that speak HTTP/2 only, so plaintext gRPC clients (grpcurl -plaintext) connect.
+/// </summary>
+public static class Extensions
+{
+    private const string HealthPathPrefix = "/grpc.health.v1.";
+    private const string ReflectionPathPrefix = "/grpc.reflection.";
+
+    /// <summary>Adds the shared defaults to a service.</summary>
+    public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder)
+        where TBuilder : IHostApplicationBuilder
+    {
+        builder.ConfigureOpenTelemetry();
+
+        // h2c only: a cleartext endpoint that also offers HTTP/1.1 refuses HTTP/2 with prior knowledge.
+        builder.Services.Configure<KestrelServerOptions>(kestrel =>
+            kestrel.ConfigureEndpointDefaults(listen => listen.Protocols = HttpProtocols.Http2));
+
+        builder.Services.AddGrpc(options =>
+        {
+            options.MaxReceiveMessageSize = GrpcLimits.MaxMessageBytes;
+            options.MaxSendMessageSize = GrpcLimits.MaxMessageBytes;
+            options.EnableDetailedErrors = builder.Environment.IsDevelopment();
+        });
+        builder.Services.AddGrpcReflection();
+        builder.Services.AddGrpcHealthChecks()
+            .AddCheck("self", () => HealthCheckResult.Healthy(), ["live"]);
+
+        builder.Services.AddServiceDiscovery();
+        builder.Services.ConfigureHttpClientDefaults(http => http.AddServiceDiscovery());
+        return builder;
+    }
+
+    /// <summary>Maps grpc.health.v1 and gRPC server reflection.</summary>
+    public static WebApplication MapDefaultEndpoints(this WebApplication app)
+    {
+        app.MapGrpcHealthChecksService();
+        app.MapGrpcReflectionService();
+        return app;
+    }
+
+    private static void ConfigureOpenTelemetry<TBuilder>(this TBuilder builder)
+        where TBuilder : IHostApplicationBuilder
+    {
+        builder.Logging.AddOpenTelemetry(logging =>
+        {
+            logging.IncludeFormattedMessage = true;
+            logging.IncludeScopes = true;
+        });
+
+        builder.Services.AddOpenTelemetry()
+            .WithMetrics(metrics => metrics
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddRuntimeInstrumentation()
+                .AddMeter(ServiceTelemetry.Prefix + "*"))
+            .WithTracing(tracing => tracing
+                .AddSource(builder.Environment.ApplicationName)
+                .AddSource(ServiceTelemetry.Prefix + "*")
+                .AddAspNetCoreInstrumentation(aspnet => aspnet.Filter = IsTraced)
+                .AddGrpcClientInstrumentation()
+                .AddHttpClientInstrumentation());
+
+        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            builder.Services.AddOpenTelemetry().UseOtlpExporter();
+        }
+    }
+
+    // Health probes and reflection arrive every few seconds and would bury the request traces.
+    private static bool IsTraced(HttpContext context)
+    {
+        var path = context.Request.Path.Value ?? string.Empty;
+        return !path.StartsWith(HealthPathPrefix, StringComparison.Ordinal)
+            && !path.StartsWith(ReflectionPathPrefix, StringComparison.Ordinal);
+    }
+}
