@@ -1,0 +1,29 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace Microservices.AppHost;
+
+/// <summary>Declares a gRPC service project in the application model.</summary>
+internal static class GrpcResourceExtensions
+{
+    /// <summary>The endpoint name every service exposes.</summary>
+    public const string EndpointName = "grpc";
+
+    /// <summary>
+    /// Adds a service project with one h2c endpoint named <see cref="EndpointName"/> on a fixed port, and a
+    /// health check through grpc.health.v1, so the dashboard's Healthy and <c>WaitFor</c> mean "answers gRPC".
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> AddGrpcService<TProject>(
+        this IDistributedApplicationBuilder builder, string name, int port)
+        where TProject : IProjectMetadata, new()
+    {
+        var project = builder.AddProject<TProject>(name, launchProfileName: null)
+            .WithHttpEndpoint(port: port, name: EndpointName);
+
+        var endpoint = project.GetEndpoint(EndpointName);
+        var checkName = $"{name}-grpc-health";
+        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
+            checkName, _ => new GrpcHealthCheck(endpoint), failureStatus: null, tags: null));
+        return project.WithHealthCheck(checkName);
+    }
+}
