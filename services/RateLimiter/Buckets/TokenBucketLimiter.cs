@@ -19,7 +19,8 @@ public sealed class TokenBucketLimiter
     private int _count;
 
     // A lower bound on the timestamp at which some live bucket becomes full: before it, a sweep cannot evict
-    // anything, so a full table answers TooManyBuckets without scanning.
+    // anything, so a full table answers TooManyBuckets without scanning. Sweeps set it exactly; between sweeps,
+    // taking tokens only delays a bucket's fill, and new buckets and limit changes lower it to `now`.
     private long _nextFullAt = long.MaxValue;
 
     /// <summary>Creates a limiter holding at most <paramref name="maxBuckets"/> live buckets.</summary>
@@ -51,13 +52,18 @@ public sealed class TokenBucketLimiter
                 bucket = GetOrCreate(key, limit, now);
                 if (bucket is null)
                 {
-                    return new AcquireResult(AcquireOutcome.TooManyBuckets, 0, limit.Capacity, TimeSpan.Zero, TimeSpan.Zero);
+                    return AcquireResult.TooManyBuckets(limit.Capacity);
                 }
             }
 
-            if (bucket.TryTake(limit, tokens, now, _frequency, out var result, out var fullAt))
+            if (bucket.TryTake(limit, tokens, now, _frequency, out var result, out var limitChanged))
             {
-                LowerNextFullAt(fullAt);
+                if (limitChanged)
+                {
+                    // A smaller capacity can make the bucket full sooner than the last sweep saw.
+                    LowerNextFullAt(now);
+                }
+
                 return result;
             }
         }
@@ -150,7 +156,12 @@ public sealed class TokenBucketLimiter
 
         var fresh = new TokenBucket(limit, now);
         var actual = _buckets.GetOrAdd(key, fresh);
-        if (!ReferenceEquals(actual, fresh))
+        if (ReferenceEquals(actual, fresh))
+        {
+            // The last sweep did not see it; `now` is a safe lower bound of when it is full again.
+            LowerNextFullAt(now);
+        }
+        else
         {
             Interlocked.Decrement(ref _count);
         }

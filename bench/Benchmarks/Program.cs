@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(Microservices.Benchmarks.RateLimiterBenchmarks).Assembly).Run(args);
