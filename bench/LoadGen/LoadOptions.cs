@@ -1,0 +1,62 @@
+using System.Globalization;
+
+namespace Microservices.LoadGen;
+
+/// <summary>Command-line options of the load generator.</summary>
+internal sealed record LoadOptions(
+    Uri Target, string[] Rpcs, int Concurrency, int Connections, TimeSpan Duration, TimeSpan Warmup, int Batch, int Keys, int Runs)
+{
+    public const string Usage = """
+        usage: LoadGen [--target http://127.0.0.1:5101] [--rpc health,acquire,batch] [--concurrency 64]
+                       [--connections 4] [--duration 10] [--warmup 2] [--batch 100] [--keys 10000] [--runs 1]
+          --rpc          comma-separated, run one after the other in this process:
+                         health (grpc.health.v1 Check, the transport floor), acquire (RateLimiter/Acquire),
+                         batch (RateLimiter/AcquireBatch of --batch items)
+          --concurrency  calls in flight at once (closed loop: each worker sends its next call when the last answers)
+          --connections  HTTP/2 connections the workers share
+          --duration     measured seconds per rpc and run; --warmup seconds before each, not measured
+          --keys         distinct rate-limit keys the calls spread over
+          --runs         repeat the whole sequence; the summary gives the median of the runs
+        """;
+
+    public static LoadOptions Parse(string[] args)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
+            {
+                throw new ArgumentException($"unexpected argument '{args[i]}'");
+            }
+
+            values[args[i][2..]] = args[++i];
+        }
+
+        string Get(string name, string fallback) => values.TryGetValue(name, out var v) ? v : fallback;
+        int Int(string name, int fallback, int min)
+        {
+            var value = int.Parse(Get(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+            return value >= min ? value : throw new ArgumentException($"--{name} must be at least {min}");
+        }
+
+        var rpcs = Get("rpc", "health,acquire").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        foreach (var rpc in rpcs)
+        {
+            if (rpc is not ("health" or "acquire" or "batch"))
+            {
+                throw new ArgumentException($"--rpc: unknown rpc '{rpc}'");
+            }
+        }
+
+        return new LoadOptions(
+            new Uri(Get("target", "http://127.0.0.1:5101")),
+            rpcs,
+            Int("concurrency", 64, 1),
+            Int("connections", 4, 1),
+            TimeSpan.FromSeconds(Int("duration", 10, 1)),
+            TimeSpan.FromSeconds(Int("warmup", 2, 0)),
+            Int("batch", 100, 1),
+            Int("keys", 10_000, 1),
+            Int("runs", 1, 1));
+    }
+}

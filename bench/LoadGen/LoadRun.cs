@@ -1,0 +1,71 @@
+using System.Diagnostics;
+using Grpc.Net.Client;
+using HdrHistogram;
+
+namespace Microservices.LoadGen;
+
+/// <summary>One closed-loop run of one rpc: fixed concurrency for a fixed time, latencies in an HdrHistogram.</summary>
+internal static class LoadRun
+{
+    // Latencies are recorded in microseconds, from 1 us to 60 s, to 3 significant digits.
+    private const long MaxMicroseconds = 60_000_000;
+
+    public static async Task<LoadResult> RunAsync(string rpc, GrpcChannel[] channels, LoadOptions options)
+    {
+        if (options.Warmup > TimeSpan.Zero)
+        {
+            await MeasureAsync(rpc, channels, options, options.Warmup);
+        }
+
+        return await MeasureAsync(rpc, channels, options, options.Duration);
+    }
+
+    private static async Task<LoadResult> MeasureAsync(string rpc, GrpcChannel[] channels, LoadOptions options, TimeSpan duration)
+    {
+        var histograms = new LongHistogram[options.Concurrency];
+        var items = new long[options.Concurrency];
+        var errors = new long[options.Concurrency];
+        var workers = new Task[options.Concurrency];
+        var stopAt = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+        var started = Stopwatch.GetTimestamp();
+
+        for (var w = 0; w < options.Concurrency; w++)
+        {
+            var worker = w;
+            histograms[w] = new LongHistogram(MaxMicroseconds, 3);
+            var call = CallFactory.Create(rpc, channels[w % channels.Length], options, w);
+            workers[w] = Task.Run(async () =>
+            {
+                while (Stopwatch.GetTimestamp() < stopAt)
+                {
+                    var begin = Stopwatch.GetTimestamp();
+                    try
+                    {
+                        items[worker] += await call();
+                    }
+                    catch (Grpc.Core.RpcException)
+                    {
+                        errors[worker]++;
+                        continue;
+                    }
+
+                    var micros = Stopwatch.GetElapsedTime(begin).Ticks / 10;
+                    histograms[worker].RecordValue(Math.Clamp(micros, 1, MaxMicroseconds));
+                }
+            });
+        }
+
+        await Task.WhenAll(workers);
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        var total = new LongHistogram(MaxMicroseconds, 3);
+        foreach (var histogram in histograms)
+        {
+            total.Add(histogram);
+        }
+
+        return new LoadResult(rpc, total.TotalCount, items.Sum(), errors.Sum(), elapsed,
+            total.GetValueAtPercentile(50) / 1000.0,
+            total.GetValueAtPercentile(99) / 1000.0,
+            total.GetValueAtPercentile(99.9) / 1000.0);
+    }
+}
