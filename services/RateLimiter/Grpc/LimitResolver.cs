@@ -1,30 +1,21 @@
-using System.Globalization;
-using System.Text;
 using Microservices.RateLimit.V1;
 using Microservices.RateLimiter.Buckets;
 using Microservices.RateLimiter.Policies;
+using Microservices.ServiceDefaults;
 
 namespace Microservices.RateLimiter.Grpc;
 
 /// <summary>Validates the key and turns a request's policy name or inline bucket into a <see cref="BucketLimit"/>.</summary>
 internal sealed class LimitResolver(PolicyCatalog policies)
 {
-    /// <summary>Longest key accepted, in UTF-8 bytes.</summary>
-    public const int MaxKeyBytes = 250;
-
     /// <summary>Returns an error naming the field and the limit, or null with <paramref name="limit"/> set.</summary>
     public string? Resolve(string key, string? policy, BucketSpec? bucket, out BucketLimit limit)
     {
         limit = default;
-        if (key.Length == 0)
+        var keyError = RequestLimits.CheckKey(key);
+        if (keyError is not null)
         {
-            return "key must not be empty";
-        }
-
-        if (key.Length > MaxKeyBytes / 3 && Encoding.UTF8.GetByteCount(key) > MaxKeyBytes)
-        {
-            return string.Create(CultureInfo.InvariantCulture,
-                $"key must be at most {MaxKeyBytes} UTF-8 bytes, got {Encoding.UTF8.GetByteCount(key)}");
+            return keyError;
         }
 
         if (bucket is not null)

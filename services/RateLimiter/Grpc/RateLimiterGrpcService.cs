@@ -2,9 +2,10 @@ using System.Globalization;
 using Grpc.Core;
 using Microservices.RateLimit.V1;
 using Microservices.RateLimiter.Buckets;
-using Microservices.RateLimiter.Telemetry;
-using Microsoft.Extensions.Options;
 using Microservices.RateLimiter.Policies;
+using Microservices.RateLimiter.Telemetry;
+using Microservices.ServiceDefaults;
+using Microsoft.Extensions.Options;
 
 namespace Microservices.RateLimiter.Grpc;
 
@@ -13,9 +14,6 @@ internal sealed class RateLimiterGrpcService(
     TokenBucketLimiter limiter, LimitResolver resolver, RateLimiterTelemetry telemetry, IOptions<RateLimiterOptions> options)
     : RateLimit.V1.RateLimiter.RateLimiterBase
 {
-    /// <summary>Most items in one AcquireBatch.</summary>
-    public const int MaxBatchItems = 1000;
-
     public override Task<AcquireResponse> Acquire(AcquireRequest request, ServerCallContext context)
     {
         using var activity = RateLimiterTelemetry.Source.StartActivity("ratelimit.acquire");
@@ -31,11 +29,7 @@ internal sealed class RateLimiterGrpcService(
 
     public override Task<AcquireBatchResponse> AcquireBatch(AcquireBatchRequest request, ServerCallContext context)
     {
-        if (request.Requests.Count is 0 or > MaxBatchItems)
-        {
-            RpcErrors.Throw(StatusCode.InvalidArgument, string.Create(CultureInfo.InvariantCulture,
-                $"requests must hold 1 to {MaxBatchItems} items, got {request.Requests.Count}"));
-        }
+        RpcErrors.ThrowIfInvalid(RequestLimits.CheckBatch(request.Requests.Count, "requests"));
 
         using var activity = RateLimiterTelemetry.Source.StartActivity("ratelimit.acquire_batch");
         activity?.SetTag("ratelimit.batch_size", request.Requests.Count);
@@ -112,12 +106,7 @@ internal sealed class RateLimiterGrpcService(
 
     private BucketLimit ResolveOrThrow(string key, string? policy, BucketSpec? bucket)
     {
-        var error = resolver.Resolve(key, policy, bucket, out var limit);
-        if (error is not null)
-        {
-            RpcErrors.Throw(StatusCode.InvalidArgument, error);
-        }
-
+        RpcErrors.ThrowIfInvalid(resolver.Resolve(key, policy, bucket, out var limit));
         return limit;
     }
 
