@@ -26,4 +26,9 @@ internal static class GrpcResourceExtensions
             checkName, _ => new GrpcHealthCheck(endpoint), failureStatus: null, tags: null));
         return project.WithHealthCheck(checkName);
     }
+
+    /// <summary>Adds one cache node, named after its resource.</summary>
+    public static IResourceBuilder<ProjectResource> AddCacheNode(this IDistributedApplicationBuilder builder, string name, int port) =>
+        builder.AddGrpcService<Projects.CacheNode>(name, port)
+            .WithEnvironment("CacheNode__NodeName", name);
 }

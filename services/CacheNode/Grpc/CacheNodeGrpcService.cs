@@ -1,0 +1,139 @@
+using System.Globalization;
+using Grpc.Core;
+using Microservices.Cache.V1;
+using Microservices.CacheNode.Store;
+using Microservices.CacheNode.Telemetry;
+using Microservices.ServiceDefaults;
+using Microsoft.Extensions.Options;
+
+namespace Microservices.CacheNode.Grpc;
+
+/// <summary>Maps <c>microservices.cache.v1.CacheNode</c> onto the <see cref="CacheStore"/>.</summary>
+internal sealed partial class CacheNodeGrpcService(CacheStore store, IOptions<CacheStoreOptions> options)
+    : Cache.V1.CacheNode.CacheNodeBase
+{
+    private const int DefaultPageSize = 256;
+    private readonly EntryMapping _mapping = new(options.Value.MaxValueBytes);
+
+    public override Task<GetResponse> Get(GetRequest request, ServerCallContext context)
+    {
+        using var activity = CacheNodeTelemetry.StartOperation("cache.get", request.Key);
+        RpcErrors.ThrowIfInvalid(RequestLimits.CheckKey(request.Key));
+        var reply = Read(request.Key);
+        activity?.SetTag("cache.hit", reply.Found);
+        return Task.FromResult(reply);
+    }
+
+    public override Task<PutResponse> Put(PutRequest request, ServerCallContext context)
+    {
+        using var activity = CacheNodeTelemetry.StartOperation("cache.put", request.Entry?.Key);
+        RpcErrors.ThrowIfInvalid(_mapping.TryToWrite(request.Entry, "entry", store.NowMs, out var write));
+        var result = store.Put(write!);
+        activity?.SetTag("cache.outcome", result.Outcome.ToString());
+        ThrowIfNoRoom(result, write!);
+        return Task.FromResult(ToReply(result));
+    }
+
+    public override Task<DeleteResponse> Delete(DeleteRequest request, ServerCallContext context)
+    {
+        using var activity = CacheNodeTelemetry.StartOperation("cache.delete", request.Key);
+        EntryVersion? version = null;
+        RpcErrors.ThrowIfInvalid(RequestLimits.CheckKey(request.Key)
+            ?? EntryMapping.TryToVersion(request.Version, "version", out version));
+        var write = EntryWrite.Delete(request.Key, version!);
+        var result = store.Put(write);
+        activity?.SetTag("cache.outcome", result.Outcome.ToString());
+        ThrowIfNoRoom(result, write);
+        return Task.FromResult(new DeleteResponse { Applied = result.Applied, Current = EntryMapping.ToProto(result.Current) });
+    }
+
+    public override Task<MultiGetResponse> MultiGet(MultiGetRequest request, ServerCallContext context)
+    {
+        using var activity = CacheNodeTelemetry.StartOperation("cache.multi_get", items: request.Keys.Count);
+        RpcErrors.ThrowIfInvalid(RequestLimits.CheckBatch(request.Keys.Count, "keys"));
+        for (var i = 0; i < request.Keys.Count; i++)
+        {
+            RpcErrors.ThrowIfInvalid(RequestLimits.CheckKey(request.Keys[i], $"keys[{i}]"));
+        }
+
+        var reply = new MultiGetResponse();
+        foreach (var key in request.Keys)
+        {
+            reply.Results.Add(Read(key));
+        }
+
+        return Task.FromResult(reply);
+    }
+
+    public override Task<MultiPutResponse> MultiPut(MultiPutRequest request, ServerCallContext context)
+    {
+        using var activity = CacheNodeTelemetry.StartOperation("cache.multi_put", items: request.Entries.Count);
+        RpcErrors.ThrowIfInvalid(RequestLimits.CheckBatch(request.Entries.Count, "entries"));
+
+        // The whole batch is checked before anything is written.
+        var now = store.NowMs;
+        var writes = new EntryWrite[request.Entries.Count];
+        for (var i = 0; i < writes.Length; i++)
+        {
+            RpcErrors.ThrowIfInvalid(_mapping.TryToWrite(request.Entries[i], $"entries[{i}]", now, out var write));
+            ThrowIfLargerThanMemory(write!, $"entries[{i}]");
+            writes[i] = write!;
+        }
+
+        var reply = new MultiPutResponse();
+        foreach (var write in writes)
+        {
+            reply.Results.Add(ToReply(store.Put(write)));
+        }
+
+        return Task.FromResult(reply);
+    }
+
+    public override Task<GetStatsResponse> GetStats(GetStatsRequest request, ServerCallContext context)
+    {
+        var stats = store.Stats();
+        return Task.FromResult(new GetStatsResponse
+        {
+            Node = options.Value.NodeName,
+            Entries = (ulong)stats.Entries,
+            Bytes = (ulong)stats.Bytes,
+            MaxBytes = (ulong)stats.MaxBytes,
+            Hits = (ulong)stats.Hits,
+            Misses = (ulong)stats.Misses,
+            Evictions = (ulong)stats.Evictions,
+            Expirations = (ulong)stats.Expirations,
+            Tombstones = (ulong)stats.Tombstones,
+        });
+    }
+
+    private GetResponse Read(string key) => store.Get(key) is { } entry
+        ? new GetResponse { Found = true, Entry = EntryMapping.ToProto(entry) }
+        : new GetResponse { Found = false };
+
+    private static PutResponse ToReply(WriteResult result) => new()
+    {
+        Applied = result.Applied,
+        Current = EntryMapping.ToProto(result.Current),
+        NoRoom = result.Outcome == WriteOutcome.NoRoom,
+    };
+
+    private void ThrowIfLargerThanMemory(EntryWrite write, string field)
+    {
+        var size = CacheStore.SizeOf(write);
+        if (size > options.Value.MaxBytes)
+        {
+            RpcErrors.Throw(StatusCode.ResourceExhausted, string.Create(CultureInfo.InvariantCulture,
+                $"{field} needs {size} bytes, more than the node's memory limit of {options.Value.MaxBytes} bytes (CacheNode:MaxBytes)"));
+        }
+    }
+
+    private void ThrowIfNoRoom(WriteResult result, EntryWrite write)
+    {
+        if (result.Outcome == WriteOutcome.NoRoom)
+        {
+            ThrowIfLargerThanMemory(write, "entry");
+            RpcErrors.Throw(StatusCode.ResourceExhausted, string.Create(CultureInfo.InvariantCulture,
+                $"entry does not fit under the memory limit of {options.Value.MaxBytes} bytes (CacheNode:MaxBytes): only tombstones are left, and they are kept for their grace period"));
+        }
+    }
+}

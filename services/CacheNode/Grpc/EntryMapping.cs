@@ -1,0 +1,151 @@
+using System.Globalization;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Microservices.Cache.V1;
+using Microservices.CacheNode.Store;
+using Microservices.ServiceDefaults;
+using ProtoVersion = Microservices.Cache.V1.Version;
+using ProtoVersionCounter = Microservices.Cache.V1.VersionCounter;
+using VersionCounter = Microservices.CacheNode.Store.VersionCounter;
+
+namespace Microservices.CacheNode.Grpc;
+
+/// <summary>Validates protobuf entries and maps them to and from the store's types.</summary>
+internal sealed class EntryMapping(int maxValueBytes)
+{
+    /// <summary>Longest writer id accepted.</summary>
+    public const int MaxWriterLength = 100;
+
+    /// <summary>Returns why <paramref name="entry"/> cannot be written, naming the field, or null with <paramref name="write"/> set.</summary>
+    public string? TryToWrite(Entry? entry, string field, long nowMs, out EntryWrite? write)
+    {
+        write = null;
+        if (entry is null)
+        {
+            return $"{field} is required";
+        }
+
+        EntryVersion? version = null;
+        var error = RequestLimits.CheckKey(entry.Key, $"{field}.key")
+            ?? CheckValue(entry, field)
+            ?? TryToVersion(entry.Version, $"{field}.version", out version);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        var kind = entry.Kind switch
+        {
+            ValueKind.Text => EntryKind.Text,
+            ValueKind.Binary or ValueKind.Unspecified => EntryKind.Binary,
+            _ => (EntryKind?)null,
+        };
+        if (kind is null)
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"{field}.kind must be VALUE_KIND_TEXT or VALUE_KIND_BINARY, got {(int)entry.Kind}");
+        }
+
+        var expiresAtMs = long.MaxValue;
+        if (entry.ExpiresAt is not null)
+        {
+            if (entry.ExpiresAt.Nanos is < 0 or > 999_999_999)
+            {
+                return $"{field}.expires_at is not a valid timestamp";
+            }
+
+            expiresAtMs = (entry.ExpiresAt.Seconds * 1000) + (entry.ExpiresAt.Nanos / 1_000_000);
+            if (!entry.Tombstone && expiresAtMs <= nowMs)
+            {
+                return string.Create(CultureInfo.InvariantCulture,
+                    $"{field}.expires_at must be in the future, got {entry.ExpiresAt} (now {Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(nowMs))})");
+            }
+        }
+
+        write = new EntryWrite(entry.Key, entry.Value.ToByteArray(), kind.Value, version!, entry.Tombstone ? long.MaxValue : expiresAtMs, entry.Tombstone);
+        return null;
+    }
+
+    /// <summary>Returns why <paramref name="version"/> is not a usable version, naming the field, or null.</summary>
+    public static string? TryToVersion(ProtoVersion? version, string field, out EntryVersion? result)
+    {
+        result = null;
+        if (version is null)
+        {
+            return $"{field} is required";
+        }
+
+        if (version.Timestamp <= 0)
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"{field}.timestamp must be positive, got {version.Timestamp}");
+        }
+
+        if (version.Writer.Length is 0 or > MaxWriterLength)
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"{field}.writer must be 1 to {MaxWriterLength} characters, got {version.Writer.Length}");
+        }
+
+        var vector = new VersionCounter[version.Vector.Count];
+        for (var i = 0; i < vector.Length; i++)
+        {
+            var counter = version.Vector[i];
+            if (counter.Writer.Length is 0 or > MaxWriterLength)
+            {
+                return string.Create(CultureInfo.InvariantCulture, $"{field}.vector[{i}].writer must be 1 to {MaxWriterLength} characters");
+            }
+
+            vector[i] = new VersionCounter(counter.Writer, counter.Counter);
+        }
+
+        result = new EntryVersion(version.Timestamp, version.Writer, vector);
+        return null;
+    }
+
+    public static Entry ToProto(CacheEntry entry)
+    {
+        var proto = new Entry
+        {
+            Key = entry.Key,
+            // Stored values are never mutated, so the reply can share the array instead of copying it.
+            Value = UnsafeByteOperations.UnsafeWrap(entry.Value),
+            Kind = entry.Kind == EntryKind.Text ? ValueKind.Text : ValueKind.Binary,
+            Version = ToProto(entry.Version),
+            Tombstone = entry.Tombstone,
+            KeyHash = entry.KeyHash,
+        };
+        if (entry.ExpiresAtMs != long.MaxValue)
+        {
+            proto.ExpiresAt = Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(entry.ExpiresAtMs));
+        }
+
+        return proto;
+    }
+
+    public static ProtoVersion? ToProto(EntryVersion? version)
+    {
+        if (version is null)
+        {
+            return null;
+        }
+
+        var proto = new ProtoVersion { Timestamp = version.Timestamp, Writer = version.Writer };
+        foreach (var counter in version.Vector)
+        {
+            proto.Vector.Add(new ProtoVersionCounter { Writer = counter.Writer, Counter = counter.Counter });
+        }
+
+        return proto;
+    }
+
+    private string? CheckValue(Entry entry, string field)
+    {
+        if (entry.Tombstone && !entry.Value.IsEmpty)
+        {
+            return $"{field}.value must be empty for a tombstone";
+        }
+
+        return entry.Value.Length > maxValueBytes
+            ? string.Create(CultureInfo.InvariantCulture,
+                $"{field}.value must be at most {maxValueBytes} bytes (CacheNode:MaxValueBytes), got {entry.Value.Length}")
+            : null;
+    }
+}

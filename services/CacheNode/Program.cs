@@ -1,0 +1,13 @@
+using Microservices.CacheNode;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
+builder.AddCacheNodeServices();
+
+var app = builder.Build();
+app.MapCacheNode();
+app.MapDefaultEndpoints();
+app.Run();
+
+/// <summary>Entry point; public so in-process tests can host it.</summary>
+public partial class Program;

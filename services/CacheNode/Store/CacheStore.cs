@@ -1,0 +1,173 @@
+using System.Collections.Concurrent;
+
+namespace Microservices.CacheNode.Store;
+
+/// <summary>
+/// The versioned in-memory store of one cache node.
+/// Reads are lock-free: a concurrent dictionary maps keys to immutable entries. Writes are serialised per key by
+/// one of <see cref="ShardCount"/> striped locks (chosen by key hash), under which the version check and the
+/// replacement happen together, so a write is applied only when its version is newer than the stored one.
+/// Memory is reserved before a write takes its lock, evicting (SIEVE, per shard) as needed, so the accounted
+/// bytes never exceed the limit and no thread holds two shard locks at once.
+/// </summary>
+public sealed partial class CacheStore
+{
+    /// <summary>Lock stripes; a power of two.</summary>
+    public const int ShardCount = 64;
+
+    private readonly ConcurrentDictionary<string, CacheEntry> _map = new(StringComparer.Ordinal);
+    private readonly StoreShard[] _shards = new StoreShard[ShardCount];
+    private readonly TimeProvider _time;
+    private readonly long _maxBytes;
+    private readonly long _tombstoneGraceMs;
+    private long _bytes;
+    private long _entries;
+    private long _tombstones;
+    private long _evictions;
+    private long _expirations;
+
+    /// <summary>Creates a store holding at most <paramref name="maxBytes"/> accounted bytes.</summary>
+    public CacheStore(TimeProvider time, long maxBytes, TimeSpan tombstoneGracePeriod)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxBytes, 1);
+        _time = time;
+        _maxBytes = maxBytes;
+        _tombstoneGraceMs = (long)tombstoneGracePeriod.TotalMilliseconds;
+        for (var i = 0; i < _shards.Length; i++)
+        {
+            _shards[i] = new StoreShard();
+        }
+    }
+
+    /// <summary>Current unix time in milliseconds, from the store's clock.</summary>
+    public long NowMs => _time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    /// <summary>The live entry of <paramref name="key"/>, or null when absent, deleted or expired.</summary>
+    public CacheEntry? Get(string key)
+    {
+        var shard = CounterShard();
+        if (_map.TryGetValue(key, out var entry) && entry.IsLive(NowMs))
+        {
+            if (entry.Node is { Visited: false } node)
+            {
+                node.Visited = true;
+            }
+
+            Interlocked.Increment(ref shard.Hits);
+            return entry;
+        }
+
+        Interlocked.Increment(ref shard.Misses);
+        return null;
+    }
+
+    /// <summary>
+    /// Applies <paramref name="write"/> if its version is newer than the stored one. A value replaces a value or a
+    /// tombstone; a tombstone replaces a value. An equal version is reported as already applied.
+    /// </summary>
+    public WriteResult Put(EntryWrite write)
+    {
+        var keyHash = KeyHasher.Hash(write.Key);
+        var size = SizeOf(write);
+        if (size > _maxBytes || !Reserve(size))
+        {
+            return new WriteResult(WriteOutcome.NoRoom, _map.TryGetValue(write.Key, out var stored) ? stored.Version : null);
+        }
+
+        var shard = _shards[keyHash & (ShardCount - 1)];
+        lock (shard.Gate)
+        {
+            _map.TryGetValue(write.Key, out var current);
+            if (current is not null)
+            {
+                var order = write.Version.CompareTo(current.Version);
+                if (order <= 0)
+                {
+                    Release(size);
+                    return new WriteResult(order == 0 ? WriteOutcome.AlreadyApplied : WriteOutcome.Stale, current.Version);
+                }
+            }
+
+            var entry = new CacheEntry(write, keyHash, size, NowMs, NodeFor(shard, write, current));
+            _map[write.Key] = entry;
+            if (write.Tombstone)
+            {
+                shard.Tombstones.Enqueue(entry);
+            }
+
+            Count(entry, +1);
+            if (current is not null)
+            {
+                Count(current, -1);
+                Release(current.Size);
+            }
+
+            return new WriteResult(WriteOutcome.Applied, entry.Version);
+        }
+    }
+
+    /// <summary>Counters and sizes as of now.</summary>
+    public StoreStats Stats()
+    {
+        long hits = 0, misses = 0;
+        foreach (var shard in _shards)
+        {
+            hits += Volatile.Read(ref shard.Hits);
+            misses += Volatile.Read(ref shard.Misses);
+        }
+
+        return new StoreStats(
+            Volatile.Read(ref _entries), Volatile.Read(ref _bytes), _maxBytes, hits, misses,
+            Volatile.Read(ref _evictions), Volatile.Read(ref _expirations), Volatile.Read(ref _tombstones));
+    }
+
+    // Read counters are striped by thread, so concurrent readers do not share a cache line.
+    private StoreShard CounterShard() => _shards[Environment.CurrentManagedThreadId & (ShardCount - 1)];
+
+    // Values keep their queue position across updates; tombstones leave the queue (they are not evicted).
+    private static SieveNode? NodeFor(StoreShard shard, EntryWrite write, CacheEntry? current)
+    {
+        var node = current?.Node;
+        if (write.Tombstone)
+        {
+            if (node is not null)
+            {
+                shard.Sieve.Remove(node);
+            }
+
+            return null;
+        }
+
+        return node ?? shard.Sieve.Add(write.Key);
+    }
+
+    private void Count(CacheEntry entry, int delta)
+    {
+        if (entry.Tombstone)
+        {
+            Interlocked.Add(ref _tombstones, delta);
+        }
+        else
+        {
+            Interlocked.Add(ref _entries, delta);
+        }
+    }
+
+    // Removes an entry that is still the key's current one; the caller holds its shard's lock.
+    private bool RemoveLocked(StoreShard shard, CacheEntry entry)
+    {
+        if (!_map.TryRemove(KeyValuePair.Create(entry.Key, entry)))
+        {
+            return false;
+        }
+
+        if (entry.Node is not null)
+        {
+            shard.Sieve.Remove(entry.Node);
+        }
+
+        Count(entry, -1);
+        Release(entry.Size);
+        return true;
+    }
+}

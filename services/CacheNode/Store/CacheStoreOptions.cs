@@ -1,0 +1,34 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Microservices.CacheNode.Store;
+
+/// <summary>Configuration of a cache node (section <c>CacheNode</c>).</summary>
+public sealed class CacheStoreOptions
+{
+    /// <summary>Configuration section name.</summary>
+    public const string Section = "CacheNode";
+
+    /// <summary>The node's name; the AppHost sets it to the resource name.</summary>
+    [Required(AllowEmptyStrings = false)]
+    public string NodeName { get; set; } = string.Empty;
+
+    /// <summary>Memory limit in bytes, counting keys, values and per-entry overhead. Default 256 MiB.</summary>
+    [Range(64 * 1024L, long.MaxValue)]
+    public long MaxBytes { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>Largest value accepted, in bytes. Default 1 MiB.</summary>
+    [Range(1, 64 * 1024 * 1024)]
+    public int MaxValueBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>How long a tombstone is kept after the delete. Default 10 minutes.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "365.00:00:00")]
+    public TimeSpan TombstoneGracePeriod { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How often the sweeper reclaims expired values and old tombstones. Default 100 ms.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "01:00:00")]
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Entries each shard's expiry sweep examines per interval. Default 256.</summary>
+    [Range(1, 1_000_000)]
+    public int SweepBatch { get; set; } = 256;
+}

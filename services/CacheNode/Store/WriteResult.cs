@@ -1,0 +1,8 @@
+namespace Microservices.CacheNode.Store;
+
+/// <summary>The outcome of a write and the version stored after it (null when the key holds nothing).</summary>
+public readonly record struct WriteResult(WriteOutcome Outcome, EntryVersion? Current)
+{
+    /// <summary>True when the write is in the store: applied now or before.</summary>
+    public bool Applied => Outcome is WriteOutcome.Applied or WriteOutcome.AlreadyApplied;
+}

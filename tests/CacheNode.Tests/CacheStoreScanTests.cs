@@ -1,0 +1,107 @@
+using Microservices.CacheNode.Store;
+using Microsoft.Extensions.Time.Testing;
+using static Microservices.CacheNode.Tests.StoreFixtures;
+
+namespace Microservices.CacheNode.Tests;
+
+public sealed class CacheStoreScanTests
+{
+    private readonly FakeTimeProvider _time = new(DateTimeOffset.UnixEpoch.AddDays(20_000));
+    private readonly CacheStore _store;
+    private readonly string[] _keys = Enumerable.Range(0, 3000).Select(i => $"key-{i}").ToArray();
+
+    public CacheStoreScanTests()
+    {
+        _store = new CacheStore(_time, 64 << 20, TimeSpan.FromMinutes(10));
+        foreach (var key in _keys)
+        {
+            _store.Put(Value(key, "v", 1));
+        }
+    }
+
+    public static TheoryData<ulong, ulong> Ranges => new()
+    {
+        { ulong.MaxValue / 4, ulong.MaxValue / 2 },
+        { ulong.MaxValue / 4 * 3, ulong.MaxValue / 8 },
+        { 0, ulong.MaxValue / 3 },
+        { 12345, 12345 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Ranges))]
+    public async Task ScanReturnsExactlyTheKeysInTheRangeWhileWritesContinue(ulong start, ulong end)
+    {
+        var range = new HashRange(start, end);
+        var expected = _keys.Where(k => InArc(KeyHasher.Hash(k), start, end)).ToHashSet();
+
+        using var stop = new CancellationTokenSource();
+        var writer = Task.Run(() =>
+        {
+            var i = 0;
+            while (!stop.IsCancellationRequested)
+            {
+                _store.Put(Value($"new-{i++}", "v", 1));
+                _store.Put(Value(_keys[i % _keys.Length], "updated", 2 + i));
+            }
+        });
+
+        var seen = _store.Scan([range], liveOnly: false).Select(e => e.Key).ToList();
+        await stop.CancelAsync();
+        await writer;
+
+        Assert.Equal(seen.Count, seen.Distinct().Count());
+        Assert.All(seen, key => Assert.True(range.Contains(KeyHasher.Hash(key))));
+        Assert.Superset(expected, seen.Where(k => k.StartsWith("key-", StringComparison.Ordinal)).ToHashSet());
+        Assert.Subset(expected, seen.Where(k => k.StartsWith("key-", StringComparison.Ordinal)).ToHashSet());
+    }
+
+    [Fact]
+    public void WholeRingAndNoRangesReturnEverything()
+    {
+        Assert.Equal(_keys.Length, _store.Scan([new HashRange(7, 7)], liveOnly: false).Count());
+        Assert.Equal(_keys.Length, _store.Scan([], liveOnly: false).Count());
+    }
+
+    [Fact]
+    public void ScanStreamsTombstonesUnlessLiveOnlyAndNeverExpiredValues()
+    {
+        _store.Put(EntryWrite.Delete("key-1", V(5)));
+        _store.Put(Value("short", "v", 1, expiresAtMs: _time.GetUtcNow().ToUnixTimeMilliseconds() + 5));
+        _time.Advance(TimeSpan.FromSeconds(1));
+
+        var all = _store.Scan([], liveOnly: false).ToDictionary(e => e.Key);
+        Assert.True(all["key-1"].Tombstone);
+        Assert.DoesNotContain("short", all.Keys);
+        Assert.DoesNotContain("key-1", _store.Scan([], liveOnly: true).Select(e => e.Key));
+    }
+
+    [Fact]
+    public void RangeBoundsAreExclusiveStartInclusiveEnd()
+    {
+        var range = new HashRange(10, 20);
+        Assert.False(range.Contains(10));
+        Assert.True(range.Contains(11));
+        Assert.True(range.Contains(20));
+        Assert.False(range.Contains(21));
+
+        var wrap = new HashRange(ulong.MaxValue - 5, 3);
+        Assert.True(wrap.Contains(ulong.MaxValue));
+        Assert.True(wrap.Contains(0));
+        Assert.True(wrap.Contains(3));
+        Assert.False(wrap.Contains(4));
+        Assert.False(wrap.Contains(ulong.MaxValue - 5));
+    }
+
+    // Written independently of HashRange.Contains, so the two check each other.
+    private static bool InArc(ulong h, ulong start, ulong end)
+    {
+        if (start == end)
+        {
+            return true;
+        }
+
+        var distanceToHash = h - start;   // unsigned arithmetic wraps around the ring
+        var arcLength = end - start;
+        return distanceToHash != 0 && distanceToHash <= arcLength;
+    }
+}
