@@ -1,19 +1,23 @@
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Microservices.RateLimit.V1;
+using Microservices.TestSupport;
 
 namespace Microservices.RateLimiter.Tests;
 
 public sealed class RateLimiterGrpcTests : IDisposable
 {
-    private readonly RateLimiterApp _app = new();
+    private readonly GrpcServiceApp<Program> _app = new();
+    private readonly RateLimit.V1.RateLimiter.RateLimiterClient _client;
+
+    public RateLimiterGrpcTests() => _client = new(_app.Channel);
 
     public void Dispose() => _app.Dispose();
 
     [Fact]
     public async Task AcquireUsesTheDefaultPolicyWhenNoneIsNamed()
     {
-        var reply = await _app.Client.AcquireAsync(new AcquireRequest { Key = "tenant-a", Tokens = 30 });
+        var reply = await _client.AcquireAsync(new AcquireRequest { Key = "tenant-a", Tokens = 30 });
         Assert.True(reply.Allowed);
         Assert.Equal(70UL, reply.Remaining);
         Assert.Equal(100UL, reply.Capacity);
@@ -23,7 +27,7 @@ public sealed class RateLimiterGrpcTests : IDisposable
     [Fact]
     public async Task AcquireUsesANamedPolicy()
     {
-        var reply = await _app.Client.AcquireAsync(new AcquireRequest { Key = "login:42", Policy = "strict" });
+        var reply = await _client.AcquireAsync(new AcquireRequest { Key = "login:42", Policy = "strict" });
         Assert.Equal(10UL, reply.Capacity);
         Assert.Equal(9UL, reply.Remaining);
     }
@@ -32,15 +36,15 @@ public sealed class RateLimiterGrpcTests : IDisposable
     public async Task AcquireDeniesWhenBucketIsEmptyAndSaysWhenToRetry()
     {
         var bucket = new BucketSpec { Capacity = 10, RefillPerSecond = 2 };
-        Assert.True((await _app.Client.AcquireAsync(new AcquireRequest { Key = "k", Tokens = 5, Bucket = bucket })).Allowed);
+        Assert.True((await _client.AcquireAsync(new AcquireRequest { Key = "k", Tokens = 5, Bucket = bucket })).Allowed);
 
-        var denied = await _app.Client.AcquireAsync(new AcquireRequest { Key = "k", Tokens = 6, Bucket = bucket });
+        var denied = await _client.AcquireAsync(new AcquireRequest { Key = "k", Tokens = 6, Bucket = bucket });
         Assert.False(denied.Allowed);
         Assert.Equal(5UL, denied.Remaining);
         Assert.Equal(Duration.FromTimeSpan(TimeSpan.FromSeconds(0.5)), denied.RetryAfter);
 
         _app.Time.Advance(TimeSpan.FromSeconds(1));
-        var later = await _app.Client.AcquireAsync(new AcquireRequest { Key = "k", Tokens = 6, Bucket = bucket });
+        var later = await _client.AcquireAsync(new AcquireRequest { Key = "k", Tokens = 6, Bucket = bucket });
         Assert.True(later.Allowed);
         Assert.Equal(1UL, later.Remaining);
     }
@@ -63,7 +67,7 @@ public sealed class RateLimiterGrpcTests : IDisposable
     [MemberData(nameof(InvalidRequests))]
     public async Task AcquireRejectsInvalidInputNamingTheField(AcquireRequest request, string message)
     {
-        var error = await Assert.ThrowsAsync<RpcException>(() => _app.Client.AcquireAsync(request).ResponseAsync);
+        var error = await Assert.ThrowsAsync<RpcException>(() => _client.AcquireAsync(request).ResponseAsync);
         Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
         Assert.Contains(message, error.Status.Detail, StringComparison.Ordinal);
     }
@@ -71,8 +75,8 @@ public sealed class RateLimiterGrpcTests : IDisposable
     [Fact]
     public async Task InvalidRequestTakesNoTokens()
     {
-        await Assert.ThrowsAsync<RpcException>(() => _app.Client.AcquireAsync(new AcquireRequest { Key = "k", Tokens = 500 }).ResponseAsync);
-        var state = await _app.Client.PeekAsync(new PeekRequest { Key = "k" });
+        await Assert.ThrowsAsync<RpcException>(() => _client.AcquireAsync(new AcquireRequest { Key = "k", Tokens = 500 }).ResponseAsync);
+        var state = await _client.PeekAsync(new PeekRequest { Key = "k" });
         Assert.Equal(100UL, state.State.Remaining);
     }
 
@@ -90,7 +94,7 @@ public sealed class RateLimiterGrpcTests : IDisposable
             },
         };
 
-        var reply = await _app.Client.AcquireBatchAsync(batch);
+        var reply = await _client.AcquireBatchAsync(batch);
 
         Assert.Equal(4, reply.Results.Count);
         Assert.True(reply.Results[0].Response.Allowed);
@@ -112,18 +116,18 @@ public sealed class RateLimiterGrpcTests : IDisposable
             batch.Requests.Add(new AcquireRequest { Key = $"k{i}" });
         }
 
-        var error = await Assert.ThrowsAsync<RpcException>(() => _app.Client.AcquireBatchAsync(batch).ResponseAsync);
+        var error = await Assert.ThrowsAsync<RpcException>(() => _client.AcquireBatchAsync(batch).ResponseAsync);
         Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
         Assert.Equal($"requests must hold 1 to 1000 items, got {items}", error.Status.Detail);
-        Assert.Equal(100UL, (await _app.Client.PeekAsync(new PeekRequest { Key = "k0" })).State.Remaining);
+        Assert.Equal(100UL, (await _client.PeekAsync(new PeekRequest { Key = "k0" })).State.Remaining);
     }
 
     [Fact]
     public async Task PeekReportsWithoutTaking()
     {
-        await _app.Client.AcquireAsync(new AcquireRequest { Key = "k", Tokens = 10 });
-        var first = await _app.Client.PeekAsync(new PeekRequest { Key = "k" });
-        var second = await _app.Client.PeekAsync(new PeekRequest { Key = "k" });
+        await _client.AcquireAsync(new AcquireRequest { Key = "k", Tokens = 10 });
+        var first = await _client.PeekAsync(new PeekRequest { Key = "k" });
+        var second = await _client.PeekAsync(new PeekRequest { Key = "k" });
 
         Assert.Equal(90UL, first.State.Remaining);
         Assert.Equal(90UL, second.State.Remaining);
@@ -134,11 +138,11 @@ public sealed class RateLimiterGrpcTests : IDisposable
     [Fact]
     public async Task ResetRefillsTheBucket()
     {
-        await _app.Client.AcquireAsync(new AcquireRequest { Key = "k", Tokens = 100 });
-        var reset = await _app.Client.ResetAsync(new ResetRequest { Key = "k" });
+        await _client.AcquireAsync(new AcquireRequest { Key = "k", Tokens = 100 });
+        var reset = await _client.ResetAsync(new ResetRequest { Key = "k" });
         Assert.Equal(100UL, reset.State.Remaining);
 
-        var after = await _app.Client.AcquireAsync(new AcquireRequest { Key = "k" });
+        var after = await _client.AcquireAsync(new AcquireRequest { Key = "k" });
         Assert.True(after.Allowed);
         Assert.Equal(99UL, after.Remaining);
     }
@@ -146,31 +150,32 @@ public sealed class RateLimiterGrpcTests : IDisposable
     [Fact]
     public async Task PeekAndResetRejectInvalidInput()
     {
-        var peek = await Assert.ThrowsAsync<RpcException>(() => _app.Client.PeekAsync(new PeekRequest { Key = "" }).ResponseAsync);
+        var peek = await Assert.ThrowsAsync<RpcException>(() => _client.PeekAsync(new PeekRequest { Key = "" }).ResponseAsync);
         Assert.Equal(StatusCode.InvalidArgument, peek.StatusCode);
-        var reset = await Assert.ThrowsAsync<RpcException>(() => _app.Client.ResetAsync(new ResetRequest { Key = "k", Policy = "nope" }).ResponseAsync);
+        var reset = await Assert.ThrowsAsync<RpcException>(() => _client.ResetAsync(new ResetRequest { Key = "k", Policy = "nope" }).ResponseAsync);
         Assert.Equal(StatusCode.InvalidArgument, reset.StatusCode);
     }
 
     [Fact]
     public async Task FullTableAnswersResourceExhaustedForNewKeys()
     {
-        using var app = new RateLimiterApp(new() { ["RateLimiter:MaxBuckets"] = "1" });
-        await app.Client.AcquireAsync(new AcquireRequest { Key = "a" });
+        using var app = new GrpcServiceApp<Program>(new() { ["RateLimiter:MaxBuckets"] = "1" });
+        var client = new RateLimit.V1.RateLimiter.RateLimiterClient(app.Channel);
+        await client.AcquireAsync(new AcquireRequest { Key = "a" });
 
-        var error = await Assert.ThrowsAsync<RpcException>(() => app.Client.AcquireAsync(new AcquireRequest { Key = "b" }).ResponseAsync);
+        var error = await Assert.ThrowsAsync<RpcException>(() => client.AcquireAsync(new AcquireRequest { Key = "b" }).ResponseAsync);
         Assert.Equal(StatusCode.ResourceExhausted, error.StatusCode);
         Assert.Contains("RateLimiter:MaxBuckets", error.Status.Detail, StringComparison.Ordinal);
 
-        var batch = await app.Client.AcquireBatchAsync(new AcquireBatchRequest { Requests = { new AcquireRequest { Key = "c" } } });
+        var batch = await client.AcquireBatchAsync(new AcquireBatchRequest { Requests = { new AcquireRequest { Key = "c" } } });
         Assert.Equal((int)StatusCode.ResourceExhausted, batch.Results[0].Error.Code);
     }
 
     [Fact]
     public void InvalidConfigurationStopsTheServiceAtStart()
     {
-        using var app = new RateLimiterApp(new() { ["RateLimiter:Policies:default:RefillPerSecond"] = "0" });
-        var error = Assert.ThrowsAny<Exception>(() => app.Client);
+        using var app = new GrpcServiceApp<Program>(new() { ["RateLimiter:Policies:default:RefillPerSecond"] = "0" });
+        var error = Assert.ThrowsAny<Exception>(() => app.Channel);
         Assert.Contains("RateLimiter:Policies:default.refill_per_second", error.ToString(), StringComparison.Ordinal);
     }
 }

@@ -8,6 +8,9 @@ namespace Microservices.SystemTests;
 public sealed class AppHostFixture : IAsyncLifetime
 {
     public static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
+
+    /// <summary>Resources that start with the AppHost (cache-node-4 starts only on demand).</summary>
+    public static readonly string[] StartedResources = ["ratelimiter", "cache-node-1", "cache-node-2", "cache-node-3"];
     private readonly Dictionary<string, GrpcChannel> _channels = [];
     private DistributedApplication? _app;
 
@@ -18,7 +21,10 @@ public sealed class AppHostFixture : IAsyncLifetime
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>().WaitAsync(StartTimeout);
         _app = await builder.BuildAsync().WaitAsync(StartTimeout);
         await _app.StartAsync().WaitAsync(StartTimeout);
-        await _app.ResourceNotifications.WaitForResourceHealthyAsync("ratelimiter").WaitAsync(StartTimeout);
+        foreach (var resource in StartedResources)
+        {
+            await _app.ResourceNotifications.WaitForResourceHealthyAsync(resource).WaitAsync(StartTimeout);
+        }
     }
 
     /// <summary>One channel per resource, to its <c>grpc</c> endpoint.</summary>
