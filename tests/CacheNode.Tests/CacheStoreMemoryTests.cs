@@ -159,4 +159,45 @@ public sealed class CacheStoreMemoryTests
             new EntryVersion(1, "gw", [new VersionCounter("gw", 3)]), long.MaxValue, Tombstone: false);
         Assert.Equal(CacheStore.EntryOverhead + 6 + 10 + 4 + 40 + 4, CacheStore.SizeOf(write));
     }
+
+    [Fact]
+    public async Task AccountingStaysExactUnderMixedConcurrentWritesDeletesEvictionsAndSweeps()
+    {
+        var store = new CacheStore(_time, 200 * 1024, TimeSpan.FromMilliseconds(5));
+        var stamp = 0L;
+        var writers = Enumerable.Range(0, 4).Select(w => Task.Run(() =>
+        {
+            var random = new Random(w);
+            for (var i = 0; i < 30_000; i++)
+            {
+                var key = $"k{random.Next(400)}";
+                var version = Interlocked.Increment(ref stamp) - random.Next(3);
+                var write = random.Next(4) == 0
+                    ? EntryWrite.Delete(key, V(version, $"gw-{w}"))
+                    : Value(key, new string('v', random.Next(1, 300)), version, $"gw-{w}");
+                store.Put(write);
+                if (i % 1000 == 0)
+                {
+                    store.Sweep(32);
+                }
+            }
+        }));
+        var clock = Task.Run(() =>
+        {
+            for (var i = 0; i < 200; i++)
+            {
+                _time.Advance(TimeSpan.FromMilliseconds(1));
+                Thread.Sleep(1);
+            }
+        });
+        await Task.WhenAll(writers.Append(clock));
+
+        var stats = store.Stats();
+        var recount = store.Recount();
+        Assert.Equal(recount.Bytes, stats.Bytes);
+        Assert.Equal(recount.Entries, stats.Entries);
+        Assert.Equal(recount.Tombstones, stats.Tombstones);
+        Assert.Equal(recount.Entries, recount.Queued);
+        Assert.True(stats.Bytes <= 200 * 1024);
+    }
 }

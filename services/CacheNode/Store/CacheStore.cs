@@ -4,9 +4,10 @@ namespace Microservices.CacheNode.Store;
 
 /// <summary>
 /// The versioned in-memory store of one cache node.
-/// Reads are lock-free: a concurrent dictionary maps keys to immutable entries. Writes are serialised per key by
-/// one of <see cref="ShardCount"/> striped locks (chosen by key hash), under which the version check and the
-/// replacement happen together, so a write is applied only when its version is newer than the stored one.
+/// Reads are lock-free: a concurrent dictionary maps keys to immutable entries. A write replaces the entry it
+/// checked the version of with a compare-and-swap, so it is applied only when its version is newer than the stored
+/// one. Writes that add a key or turn a value into a tombstone (or back) also change per-shard queues, and take
+/// one of <see cref="ShardCount"/> striped locks (chosen by key hash) for it; updates of a value take none.
 /// Memory is reserved before a write takes its lock, evicting (SIEVE, per shard) as needed, so the accounted
 /// bytes never exceed the limit and no thread holds two shard locks at once.
 /// </summary>
@@ -69,16 +70,76 @@ public sealed partial class CacheStore
     {
         var keyHash = KeyHasher.Hash(write.Key);
         var size = SizeOf(write);
-        if (size > _maxBytes || !Reserve(size))
+        if (size > _maxBytes)
         {
-            return new WriteResult(WriteOutcome.NoRoom, _map.TryGetValue(write.Key, out var stored) ? stored.Version : null);
+            return NoRoom(write.Key);
         }
 
+        while (true)
+        {
+            if (_map.TryGetValue(write.Key, out var current))
+            {
+                var order = write.Version.CompareTo(current.Version);
+                if (order <= 0)
+                {
+                    return new WriteResult(order == 0 ? WriteOutcome.AlreadyApplied : WriteOutcome.Stale, current.Version);
+                }
+
+                // A value replacing a value keeps its queue node, so no shard state changes: a compare-and-swap on
+                // the map entry is enough, and the version check above holds for exactly the entry replaced. Only
+                // the growth is reserved (usually nothing), so the common update touches no shared counter.
+                if (!write.Tombstone && !current.Tombstone)
+                {
+                    var growth = size - current.Size;
+                    if (growth > 0 && !Reserve(growth))
+                    {
+                        return NoRoom(write.Key);
+                    }
+
+                    var entry = new CacheEntry(write, keyHash, size, 0, current.Node);
+                    if (_map.TryUpdate(write.Key, entry, current))
+                    {
+                        if (growth < 0)
+                        {
+                            Release(-growth);
+                        }
+
+                        return new WriteResult(WriteOutcome.Applied, entry.Version);
+                    }
+
+                    if (growth > 0)
+                    {
+                        Release(growth);
+                    }
+
+                    continue;
+                }
+            }
+
+            // Reserved before the shard lock is taken: eviction takes shard locks, never while holding one.
+            if (!Reserve(size))
+            {
+                return NoRoom(write.Key);
+            }
+
+            if (PutLocked(write, keyHash, size) is { } result)
+            {
+                return result;
+            }
+        }
+    }
+
+    private WriteResult NoRoom(string key) =>
+        new(WriteOutcome.NoRoom, _map.TryGetValue(key, out var stored) ? stored.Version : null);
+
+    // Writes that add a key or change between value and tombstone also change the shard's queues, under its lock.
+    // Returns null when the key changed since it was read; the caller then reads it again.
+    private WriteResult? PutLocked(EntryWrite write, ulong keyHash, long size)
+    {
         var shard = _shards[keyHash & (ShardCount - 1)];
         lock (shard.Gate)
         {
-            _map.TryGetValue(write.Key, out var current);
-            if (current is not null)
+            if (_map.TryGetValue(write.Key, out var current))
             {
                 var order = write.Version.CompareTo(current.Version);
                 if (order <= 0)
@@ -88,8 +149,17 @@ public sealed partial class CacheStore
                 }
             }
 
-            var entry = new CacheEntry(write, keyHash, size, NowMs, NodeFor(shard, write, current));
-            _map[write.Key] = entry;
+            var node = NodeFor(shard, write, current);
+            var entry = new CacheEntry(write, keyHash, size, write.Tombstone ? NowMs : 0, node);
+            var stored = current is null ? _map.TryAdd(write.Key, entry) : _map.TryUpdate(write.Key, entry, current);
+            if (!stored)
+            {
+                // A lock-free value update won the race; undo the queue change and read the key again.
+                UndoNode(shard, node, current);
+                Release(size);
+                return null;
+            }
+
             if (write.Tombstone)
             {
                 shard.Tombstones.Enqueue(entry);
@@ -121,6 +191,25 @@ public sealed partial class CacheStore
             Volatile.Read(ref _evictions), Volatile.Read(ref _expirations), Volatile.Read(ref _tombstones));
     }
 
+    /// <summary>Recounts sizes, values, tombstones and queued nodes from the map and the queues (tests, when quiet).</summary>
+    internal (long Bytes, long Entries, long Tombstones, long Queued) Recount()
+    {
+        long bytes = 0, entries = 0, tombstones = 0, queued = 0;
+        foreach (var (_, entry) in _map)
+        {
+            bytes += entry.Size;
+            entries += entry.Tombstone ? 0 : 1;
+            tombstones += entry.Tombstone ? 1 : 0;
+        }
+
+        foreach (var shard in _shards)
+        {
+            queued += shard.Sieve.Count;
+        }
+
+        return (bytes, entries, tombstones, queued);
+    }
+
     // Read counters are striped by thread, so concurrent readers do not share a cache line.
     private StoreShard CounterShard() => _shards[Environment.CurrentManagedThreadId & (ShardCount - 1)];
 
@@ -139,6 +228,18 @@ public sealed partial class CacheStore
         }
 
         return node ?? shard.Sieve.Add(write.Key);
+    }
+
+    private static void UndoNode(StoreShard shard, SieveNode? node, CacheEntry? current)
+    {
+        if (current?.Node is { } removed && node is null)
+        {
+            shard.Sieve.Restore(removed);
+        }
+        else if (node is not null && !ReferenceEquals(node, current?.Node))
+        {
+            shard.Sieve.Remove(node);
+        }
     }
 
     private void Count(CacheEntry entry, int delta)

@@ -7,13 +7,16 @@ namespace Microservices.CacheNode.Store;
 /// <summary>The key hash of the whole product: XxHash3 64-bit of the key's UTF-8 bytes.</summary>
 public static class KeyHasher
 {
-    /// <summary>Hashes <paramref name="key"/> without allocating for keys up to 256 UTF-16 chars.</summary>
+    private const int StackLimit = 1024;
+
+    /// <summary>Hashes <paramref name="key"/>, without allocating for keys of up to about 340 UTF-16 chars.</summary>
     public static ulong Hash(string key)
     {
         var max = Encoding.UTF8.GetMaxByteCount(key.Length);
-        if (max <= 1024)
+        if (max <= StackLimit)
         {
-            Span<byte> buffer = stackalloc byte[1024];
+            // Sized to the key: a stackalloc is zeroed, and zeroing a fixed 1 KiB cost more than the hash.
+            Span<byte> buffer = stackalloc byte[max];
             var length = Encoding.UTF8.GetBytes(key, buffer);
             return XxHash3.HashToUInt64(buffer[..length]);
         }

@@ -18,7 +18,16 @@ internal sealed class SieveQueue
 
     public SieveNode Add(string key)
     {
-        var node = new SieveNode(key) { Older = _head };
+        var node = new SieveNode(key);
+        Restore(node);
+        return node;
+    }
+
+    /// <summary>Puts a node that is in no queue back at the head.</summary>
+    public void Restore(SieveNode node)
+    {
+        node.Older = _head;
+        node.Newer = null;
         if (_head is not null)
         {
             _head.Newer = node;
@@ -27,7 +36,6 @@ internal sealed class SieveQueue
         _head = node;
         _tail ??= node;
         Count++;
-        return node;
     }
 
     public void Remove(SieveNode node)
