@@ -4,14 +4,18 @@ namespace Microservices.LoadGen;
 
 /// <summary>Command-line options of the load generator.</summary>
 internal sealed record LoadOptions(
-    Uri Target, string[] Rpcs, int Concurrency, int Connections, TimeSpan Duration, TimeSpan Warmup, int Batch, int Keys, int Runs)
+    Uri Target, string[] Rpcs, int Concurrency, int Connections, TimeSpan Duration, TimeSpan Warmup, int Batch, int Keys, int Runs,
+    string Redis, int ValueBytes)
 {
     public const string Usage = """
         usage: LoadGen [--target http://127.0.0.1:5101] [--rpc health,acquire,batch] [--concurrency 64]
                        [--connections 4] [--duration 10] [--warmup 2] [--batch 100] [--keys 10000] [--runs 1]
+                       [--redis 127.0.0.1:6379] [--value-bytes 100]
           --rpc          comma-separated, run one after the other in this process:
                          health (grpc.health.v1 Check, the transport floor), acquire (RateLimiter/Acquire),
-                         batch (RateLimiter/AcquireBatch of --batch items)
+                         batch (RateLimiter/AcquireBatch of --batch items), node-put and node-get (CacheNode Put
+                         and Get of --value-bytes values over --keys keys), redis-set and redis-get (the same
+                         through StackExchange.Redis to --redis, one connection per worker: unpipelined)
           --concurrency  calls in flight at once (closed loop: each worker sends its next call when the last answers)
           --connections  HTTP/2 connections the workers share
           --duration     measured seconds per rpc and run; --warmup seconds before each, not measured
@@ -42,7 +46,7 @@ internal sealed record LoadOptions(
         var rpcs = Get("rpc", "health,acquire").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         foreach (var rpc in rpcs)
         {
-            if (rpc is not ("health" or "acquire" or "batch"))
+            if (rpc is not ("health" or "acquire" or "batch" or "node-put" or "node-get" or "redis-set" or "redis-get"))
             {
                 throw new ArgumentException($"--rpc: unknown rpc '{rpc}'");
             }
@@ -57,6 +61,8 @@ internal sealed record LoadOptions(
             TimeSpan.FromSeconds(Int("warmup", 2, 0)),
             Int("batch", 100, 1),
             Int("keys", 10_000, 1),
-            Int("runs", 1, 1));
+            Int("runs", 1, 1),
+            Get("redis", "127.0.0.1:6379"),
+            Int("value-bytes", 100, 0));
     }
 }
