@@ -9,25 +9,34 @@ public static class RequestLimits
     /// <summary>Longest key, in UTF-8 bytes.</summary>
     public const int MaxKeyBytes = 250;
 
+    /// <summary>
+    /// Longest key a cache node stores, in UTF-8 bytes: a user key of <see cref="MaxKeyBytes"/> inside its tenant's
+    /// namespace (<see cref="MaxTenantLength"/> characters and a separator) as the gateway writes it.
+    /// </summary>
+    public const int MaxStoredKeyBytes = MaxKeyBytes + MaxTenantLength + 1;
+
+    /// <summary>Longest tenant id: lowercase ASCII letters, digits and '-'.</summary>
+    public const int MaxTenantLength = 63;
+
     /// <summary>Most items in one batch call.</summary>
     public const int MaxBatchItems = 1000;
 
     /// <summary>Returns why <paramref name="key"/> is not a valid key, naming <paramref name="field"/>, or null.</summary>
-    public static string? CheckKey(string key, string field = "key")
+    public static string? CheckKey(string key, string field = "key", int maxBytes = MaxKeyBytes)
     {
         if (key.Length == 0)
         {
             return $"{field} must not be empty";
         }
 
-        // A string of at most MaxKeyBytes / 3 chars cannot exceed the limit in UTF-8; count only longer ones.
-        if (key.Length > MaxKeyBytes / 3)
+        // A string of at most maxBytes / 3 chars cannot exceed the limit in UTF-8; count only longer ones.
+        if (key.Length > maxBytes / 3)
         {
             var bytes = Encoding.UTF8.GetByteCount(key);
-            if (bytes > MaxKeyBytes)
+            if (bytes > maxBytes)
             {
                 return string.Create(CultureInfo.InvariantCulture,
-                    $"{field} must be at most {MaxKeyBytes} UTF-8 bytes, got {bytes}");
+                    $"{field} must be at most {maxBytes} UTF-8 bytes, got {bytes}");
             }
         }
 

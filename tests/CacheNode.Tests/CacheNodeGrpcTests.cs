@@ -75,6 +75,11 @@ public sealed class CacheNodeGrpcTests : IDisposable
         Assert.True(delete.Applied);
 
         Assert.False((await _client.GetAsync(new GetRequest { Key = "k" })).Found);
+        Assert.Null((await _client.GetAsync(new GetRequest { Key = "k" })).Entry);
+        var withTombstone = await _client.GetAsync(new GetRequest { Key = "k", IncludeTombstone = true });
+        Assert.False(withTombstone.Found);
+        Assert.True(withTombstone.Entry.Tombstone);
+        Assert.Equal(300, withTombstone.Entry.Version.Timestamp);
         Assert.False((await _client.PutAsync(new PutRequest { Entry = TextEntry("k", "late", 200) })).Applied);
 
         var stats = await _client.GetStatsAsync(new GetStatsRequest());
@@ -171,7 +176,7 @@ public sealed class CacheNodeGrpcTests : IDisposable
     {
         { new PutRequest(), "entry is required" },
         { new PutRequest { Entry = TextEntry("", "v", 1) }, "entry.key must not be empty" },
-        { new PutRequest { Entry = TextEntry(new string('k', 251), "v", 1) }, "entry.key must be at most 250 UTF-8 bytes, got 251" },
+        { new PutRequest { Entry = TextEntry(new string('k', 315), "v", 1) }, "entry.key must be at most 314 UTF-8 bytes, got 315" },
         { new PutRequest { Entry = TextEntry("k", new string('v', 1025), 1) }, "entry.value must be at most 1024 bytes (CacheNode:MaxValueBytes), got 1025" },
         { new PutRequest { Entry = new Entry { Key = "k", Value = ByteString.CopyFromUtf8("v") } }, "entry.version is required" },
         { new PutRequest { Entry = new Entry { Key = "k", Version = new Cache.V1.Version { Timestamp = 0, Writer = "w" } } }, "entry.version.timestamp must be positive" },

@@ -18,8 +18,8 @@ internal sealed partial class CacheNodeGrpcService(CacheStore store, IOptions<Ca
     public override Task<GetResponse> Get(GetRequest request, ServerCallContext context)
     {
         using var activity = CacheNodeTelemetry.StartOperation("cache.get", request.Key);
-        RpcErrors.ThrowIfInvalid(RequestLimits.CheckKey(request.Key));
-        var reply = Read(request.Key);
+        RpcErrors.ThrowIfInvalid(RequestLimits.CheckKey(request.Key, maxBytes: RequestLimits.MaxStoredKeyBytes));
+        var reply = Read(request.Key, request.IncludeTombstone);
         activity?.SetTag("cache.hit", reply.Found);
         return Task.FromResult(reply);
     }
@@ -38,7 +38,7 @@ internal sealed partial class CacheNodeGrpcService(CacheStore store, IOptions<Ca
     {
         using var activity = CacheNodeTelemetry.StartOperation("cache.delete", request.Key);
         EntryVersion? version = null;
-        RpcErrors.ThrowIfInvalid(RequestLimits.CheckKey(request.Key)
+        RpcErrors.ThrowIfInvalid(RequestLimits.CheckKey(request.Key, maxBytes: RequestLimits.MaxStoredKeyBytes)
             ?? EntryMapping.TryToVersion(request.Version, "version", out version));
         var write = EntryWrite.Delete(request.Key, version!);
         var result = store.Put(write);
@@ -53,13 +53,13 @@ internal sealed partial class CacheNodeGrpcService(CacheStore store, IOptions<Ca
         RpcErrors.ThrowIfInvalid(RequestLimits.CheckBatch(request.Keys.Count, "keys"));
         for (var i = 0; i < request.Keys.Count; i++)
         {
-            RpcErrors.ThrowIfInvalid(RequestLimits.CheckKey(request.Keys[i], $"keys[{i}]"));
+            RpcErrors.ThrowIfInvalid(RequestLimits.CheckKey(request.Keys[i], $"keys[{i}]", RequestLimits.MaxStoredKeyBytes));
         }
 
         var reply = new MultiGetResponse();
         foreach (var key in request.Keys)
         {
-            reply.Results.Add(Read(key));
+            reply.Results.Add(Read(key, request.IncludeTombstone));
         }
 
         return Task.FromResult(reply);
@@ -106,8 +106,8 @@ internal sealed partial class CacheNodeGrpcService(CacheStore store, IOptions<Ca
         });
     }
 
-    private GetResponse Read(string key) => store.Get(key) is { } entry
-        ? new GetResponse { Found = true, Entry = EntryMapping.ToProto(entry) }
+    private GetResponse Read(string key, bool includeTombstone) => store.Get(key, includeTombstone) is { } entry
+        ? new GetResponse { Found = !entry.Tombstone, Entry = EntryMapping.ToProto(entry) }
         : new GetResponse { Found = false };
 
     private static PutResponse ToReply(WriteResult result) => new()

@@ -26,7 +26,7 @@ internal sealed class EntryMapping(int maxValueBytes)
         }
 
         EntryVersion? version = null;
-        var error = RequestLimits.CheckKey(entry.Key, $"{field}.key")
+        var error = RequestLimits.CheckKey(entry.Key, $"{field}.key", RequestLimits.MaxStoredKeyBytes)
             ?? CheckValue(entry, field)
             ?? TryToVersion(entry.Version, $"{field}.version", out version);
         if (error is not null)

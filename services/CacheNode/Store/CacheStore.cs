@@ -43,19 +43,31 @@ public sealed partial class CacheStore
     /// <summary>Current unix time in milliseconds, from the store's clock.</summary>
     public long NowMs => _time.GetUtcNow().ToUnixTimeMilliseconds();
 
-    /// <summary>The live entry of <paramref name="key"/>, or null when absent, deleted or expired.</summary>
-    public CacheEntry? Get(string key)
+    /// <summary>
+    /// The live entry of <paramref name="key"/>, or null when absent, deleted or expired. With
+    /// <paramref name="includeTombstone"/>, a deleted key returns its tombstone (still counted as a miss).
+    /// </summary>
+    public CacheEntry? Get(string key, bool includeTombstone = false)
     {
         var shard = CounterShard();
-        if (_map.TryGetValue(key, out var entry) && entry.IsLive(NowMs))
+        if (_map.TryGetValue(key, out var entry))
         {
-            if (entry.Node is { Visited: false } node)
+            if (entry.IsLive(NowMs))
             {
-                node.Visited = true;
+                if (entry.Node is { Visited: false } node)
+                {
+                    node.Visited = true;
+                }
+
+                Interlocked.Increment(ref shard.Hits);
+                return entry;
             }
 
-            Interlocked.Increment(ref shard.Hits);
-            return entry;
+            if (entry.Tombstone && includeTombstone)
+            {
+                Interlocked.Increment(ref shard.Misses);
+                return entry;
+            }
         }
 
         Interlocked.Increment(ref shard.Misses);

@@ -1,0 +1,48 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Microservices.Gateway;
+
+/// <summary>Configuration of the gateway (section <c>Gateway</c>).</summary>
+public sealed class GatewayOptions
+{
+    /// <summary>Configuration section name.</summary>
+    public const string Section = "Gateway";
+
+    /// <summary>This gateway's id: the writer of its versions and their tie-break. Default "gateway-1".</summary>
+    [Required(AllowEmptyStrings = false)]
+    [StringLength(100)]
+    public string GatewayId { get; set; } = "gateway-1";
+
+    /// <summary>Replicas per key (N). Default 3.</summary>
+    [Range(1, 9)]
+    public int ReplicationFactor { get; set; } = 3;
+
+    /// <summary>Virtual nodes per cache node on the ring. Default 160.</summary>
+    [Range(1, 4096)]
+    public int VirtualNodes { get; set; } = 160;
+
+    /// <summary>Deadline of each call to a cache node. Default 1 s.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
+    public TimeSpan ReplicaTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>TTL of a Put that names none. Default 3600 s.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "30.00:00:00")]
+    public TimeSpan DefaultTtl { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Largest value accepted, in bytes. Default 1 MiB.</summary>
+    [Range(1, 16 * 1024 * 1024)]
+    public int MaxValueBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>The cache nodes the ring starts with.</summary>
+    public List<NodeOptions> Nodes { get; set; } = [];
+}
+
+/// <summary>A cache node from configuration.</summary>
+public sealed class NodeOptions
+{
+    /// <summary>Node name (its identity on the ring).</summary>
+    public string Name { get; set; } = string.Empty;
+
+    /// <summary>gRPC address, for example http://localhost:5111.</summary>
+    public string Address { get; set; } = string.Empty;
+}

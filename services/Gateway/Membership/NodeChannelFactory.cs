@@ -1,0 +1,21 @@
+using Grpc.Net.Client;
+using Microservices.ServiceDefaults;
+
+namespace Microservices.Gateway.Membership;
+
+/// <summary>Creates the one gRPC channel per cache node. Tests replace it to reach in-process nodes.</summary>
+public class NodeChannelFactory
+{
+    /// <summary>A channel to the node at <paramref name="address"/>.</summary>
+    public virtual GrpcChannel Create(string name, Uri address) => GrpcChannel.ForAddress(address, new GrpcChannelOptions
+    {
+        MaxReceiveMessageSize = GrpcLimits.MaxMessageBytes,
+        MaxSendMessageSize = GrpcLimits.MaxMessageBytes,
+        HttpHandler = new SocketsHttpHandler
+        {
+            EnableMultipleHttp2Connections = true,
+            PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
+            ConnectTimeout = TimeSpan.FromSeconds(2),
+        },
+    });
+}

@@ -1,0 +1,31 @@
+namespace Microservices.Gateway.Replication;
+
+/// <summary>How many replicas must answer a read or acknowledge a write.</summary>
+public enum ConsistencyLevel
+{
+    /// <summary>One replica.</summary>
+    One,
+
+    /// <summary>A majority of the replication factor.</summary>
+    Quorum,
+
+    /// <summary>Every replica of the key.</summary>
+    All,
+}
+
+/// <summary>Consistency arithmetic.</summary>
+public static class Consistency
+{
+    /// <summary>
+    /// Replicas needed at <paramref name="level"/> with replication factor N = <paramref name="replicationFactor"/>
+    /// and <paramref name="replicas"/> nodes in the key's preference list (N, or fewer on a smaller cluster):
+    /// ONE = 1, QUORUM = floor(N / 2) + 1, ALL = every replica of the key. QUORUM does not shrink with the
+    /// cluster, so R + W > N keeps reads seeing the last acknowledged write.
+    /// </summary>
+    public static int Required(ConsistencyLevel level, int replicationFactor, int replicas) => level switch
+    {
+        ConsistencyLevel.One => 1,
+        ConsistencyLevel.Quorum => (replicationFactor / 2) + 1,
+        _ => Math.Max(1, Math.Min(replicationFactor, replicas)),
+    };
+}

@@ -1,0 +1,124 @@
+using Microservices.Cache.V1;
+using Microservices.Gateway.Membership;
+using Microservices.Gateway.Routing;
+
+namespace Microservices.Gateway.Replication;
+
+/// <summary>Batches: one call per node per round, results in request order.</summary>
+public sealed partial class ReplicaCoordinator
+{
+    /// <summary>
+    /// Reads <paramref name="keys"/> (namespaced). Each key is asked of its first R replicas, grouped into one
+    /// MultiGet per node; keys whose replicas failed are asked of their next replicas in another round.
+    /// </summary>
+    public async Task<ReplicaRead[]> ReadManyAsync(IReadOnlyList<string> keys, ConsistencyLevel level, CancellationToken cancellationToken)
+    {
+        var view = membership.View;
+        var replicas = keys.Select(k => view.Replicas(HashRing.HashKey(k), N)).ToArray();
+        var required = replicas.Select(r => Consistency.Required(level, N, r.Length)).ToArray();
+        var asked = new int[keys.Count];
+        var answered = new int[keys.Count];
+        var newest = new Entry?[keys.Count];
+        var failures = keys.Select(_ => new List<string>()).ToArray();
+
+        while (true)
+        {
+            var round = new Dictionary<ClusterNode, List<int>>();
+            for (var i = 0; i < keys.Count; i++)
+            {
+                var missing = required[i] - answered[i];
+                for (; missing > 0 && asked[i] < replicas[i].Length; missing--, asked[i]++)
+                {
+                    var node = replicas[i][asked[i]];
+                    (round.TryGetValue(node, out var list) ? list : round[node] = []).Add(i);
+                }
+            }
+
+            if (round.Count == 0)
+            {
+                break;
+            }
+
+            await Task.WhenAll(round.Select(async pair =>
+            {
+                var (node, indexes) = pair;
+                var request = new MultiGetRequest { IncludeTombstone = true };
+                request.Keys.AddRange(indexes.Select(i => keys[i]));
+                try
+                {
+                    var reply = await node.Client.MultiGetAsync(request, deadline: Deadline(), cancellationToken: cancellationToken).ResponseAsync.ConfigureAwait(false);
+                    for (var j = 0; j < indexes.Count; j++)
+                    {
+                        var i = indexes[j];
+                        lock (failures[i])
+                        {
+                            answered[i]++;
+                            newest[i] = Versions.Newer(newest[i], reply.Results[j].Entry);
+                        }
+                    }
+                }
+                catch (Exception ex) when (ex is Grpc.Core.RpcException or HttpRequestException && !cancellationToken.IsCancellationRequested)
+                {
+                    foreach (var i in indexes)
+                    {
+                        lock (failures[i])
+                        {
+                            failures[i].Add(ReplicaCalls.Describe(node, ex));
+                        }
+                    }
+                }
+            })).ConfigureAwait(false);
+        }
+
+        return keys.Select((_, i) => new ReplicaRead(newest[i], answered[i], required[i], failures[i])).ToArray();
+    }
+
+    /// <summary>Writes <paramref name="entries"/> (namespaced, stamped) with one MultiPut per node.</summary>
+    public async Task<ReplicaWrite[]> WriteManyAsync(IReadOnlyList<Entry> entries, ConsistencyLevel level, CancellationToken cancellationToken)
+    {
+        var view = membership.View;
+        var replicas = entries.Select(e => view.Replicas(HashRing.HashKey(e.Key), N)).ToArray();
+        var acknowledged = entries.Select(_ => new List<string>()).ToArray();
+        var failures = entries.Select(_ => new List<string>()).ToArray();
+        var byNode = new Dictionary<ClusterNode, List<int>>();
+        for (var i = 0; i < entries.Count; i++)
+        {
+            foreach (var node in replicas[i])
+            {
+                (byNode.TryGetValue(node, out var list) ? list : byNode[node] = []).Add(i);
+            }
+        }
+
+        await Task.WhenAll(byNode.Select(async pair =>
+        {
+            var (node, indexes) = pair;
+            var request = new MultiPutRequest();
+            request.Entries.AddRange(indexes.Select(i => entries[i]));
+            try
+            {
+                var reply = await node.Client.MultiPutAsync(request, deadline: Deadline()).ResponseAsync.ConfigureAwait(false);
+                for (var j = 0; j < indexes.Count; j++)
+                {
+                    var i = indexes[j];
+                    lock (acknowledged[i])
+                    {
+                        (reply.Results[j].NoRoom ? failures[i] : acknowledged[i]).Add(reply.Results[j].NoRoom ? $"{node.Name}: no room" : node.Name);
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is Grpc.Core.RpcException or HttpRequestException)
+            {
+                foreach (var i in indexes)
+                {
+                    lock (acknowledged[i])
+                    {
+                        failures[i].Add(ReplicaCalls.Describe(node, ex));
+                    }
+                }
+            }
+        })).WaitAsync(cancellationToken).ConfigureAwait(false);
+
+        return entries.Select((_, i) => new ReplicaWrite(
+            acknowledged[i], Consistency.Required(level, N, replicas[i].Length), replicas[i].Length, failures[i])).ToArray();
+    }
+}

@@ -1,0 +1,155 @@
+using System.Buffers.Binary;
+using System.IO.Hashing;
+using System.Text;
+
+namespace Microservices.Gateway.Routing;
+
+/// <summary>
+/// An immutable consistent-hash ring over node names, with virtual nodes. Each node has <c>vnodes</c> positions,
+/// the XxHash3-64 of its UTF-8 name, '#' and <c>i</c> as four little-endian bytes. A key belongs to the first position clockwise from its hash (at or after
+/// it): that position's node is the key's owner, and the next distinct nodes clockwise complete its preference
+/// list. Lookups are an allocation-free binary search. Changes build a new ring.
+/// </summary>
+public sealed class HashRing
+{
+    private readonly ulong[] _positions;   // sorted
+    private readonly int[] _owners;        // _owners[i] = index into _nodes of the node at _positions[i]
+    private readonly string[] _nodes;      // sorted by name
+
+    private HashRing(string[] nodes, int virtualNodes)
+    {
+        _nodes = nodes;
+        VirtualNodes = virtualNodes;
+        var points = new (ulong Position, int Owner)[nodes.Length * virtualNodes];
+        for (var n = 0; n < nodes.Length; n++)
+        {
+            for (var v = 0; v < virtualNodes; v++)
+            {
+                points[(n * virtualNodes) + v] = (PositionOf(nodes[n], v), n);
+            }
+        }
+
+        // Ties (vanishingly rare in 64 bits) are broken by node order so every gateway builds the same ring.
+        Array.Sort(points, static (a, b) => a.Position != b.Position ? a.Position.CompareTo(b.Position) : a.Owner.CompareTo(b.Owner));
+        _positions = points.Select(p => p.Position).ToArray();
+        _owners = points.Select(p => p.Owner).ToArray();
+    }
+
+    /// <summary>Virtual nodes per node.</summary>
+    public int VirtualNodes { get; }
+
+    /// <summary>Node names, in ordinal order.</summary>
+    public IReadOnlyList<string> Nodes => _nodes;
+
+    /// <summary>Positions on the ring, ascending.</summary>
+    public ReadOnlySpan<ulong> Positions => _positions;
+
+    /// <summary>A ring of <paramref name="nodes"/> with <paramref name="virtualNodes"/> positions each.</summary>
+    public static HashRing Create(IEnumerable<string> nodes, int virtualNodes)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(virtualNodes, 1);
+        var names = nodes.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        return new HashRing(names, virtualNodes);
+    }
+
+    /// <summary>This ring with <paramref name="node"/> added.</summary>
+    public HashRing Add(string node) => Create(_nodes.Append(node), VirtualNodes);
+
+    /// <summary>This ring without <paramref name="node"/>.</summary>
+    public HashRing Remove(string node) => Create(_nodes.Where(n => n != node), VirtualNodes);
+
+    /// <summary>True when <paramref name="node"/> is on the ring.</summary>
+    public bool Contains(string node) => Array.BinarySearch(_nodes, node, StringComparer.Ordinal) >= 0;
+
+    /// <summary>The XxHash3-64 of the key's UTF-8 bytes: the product's key hash.</summary>
+    public static ulong HashKey(string key)
+    {
+        var max = Encoding.UTF8.GetMaxByteCount(key.Length);
+        Span<byte> buffer = max <= 1024 ? stackalloc byte[max] : new byte[max];
+        var length = Encoding.UTF8.GetBytes(key, buffer);
+        return XxHash3.HashToUInt64(buffer[..length]);
+    }
+
+    /// <summary>The owner of <paramref name="hash"/> (the seed's get_node).</summary>
+    public string Owner(ulong hash) => _nodes.Length == 0
+        ? throw new InvalidOperationException("The ring has no nodes")
+        : _nodes[_owners[IndexOf(hash)]];
+
+    /// <summary>
+    /// Writes the indexes (into <see cref="Nodes"/>) of the first <c>destination.Length</c> distinct nodes clockwise
+    /// from <paramref name="hash"/>, owner first. Returns how many were written (fewer when fewer nodes exist).
+    /// </summary>
+    public int PreferenceList(ulong hash, Span<int> destination)
+    {
+        var wanted = Math.Min(destination.Length, _nodes.Length);
+        var count = 0;
+        var index = IndexOf(hash);
+        for (var step = 0; step < _positions.Length && count < wanted; step++)
+        {
+            var owner = _owners[(index + step) % _positions.Length];
+            if (!destination[..count].Contains(owner))
+            {
+                destination[count++] = owner;
+            }
+        }
+
+        return count;
+    }
+
+    /// <summary>The preference list of <paramref name="hash"/> as node names, owner first.</summary>
+    public string[] PreferenceNames(ulong hash, int replicas)
+    {
+        Span<int> indexes = stackalloc int[Math.Min(replicas, _nodes.Length)];
+        var count = PreferenceList(hash, indexes);
+        var names = new string[count];
+        for (var i = 0; i < count; i++)
+        {
+            names[i] = _nodes[indexes[i]];
+        }
+
+        return names;
+    }
+
+    /// <summary>Fraction of the ring (0..1) for which each node is the owner, by node name.</summary>
+    public Dictionary<string, double> Ownership()
+    {
+        var shares = new double[_nodes.Length];
+        for (var i = 0; i < _positions.Length; i++)
+        {
+            // Position i owns the arc (previous position, position i]; the first one's arc wraps past zero.
+            var arc = i == 0 ? _positions[0] + (ulong.MaxValue - _positions[^1]) + 1 : _positions[i] - _positions[i - 1];
+            shares[_owners[i]] += arc / 18446744073709551616.0;
+        }
+
+        return _nodes.Select((name, n) => (name, shares[n])).ToDictionary(x => x.name, x => x.Item2, StringComparer.Ordinal);
+    }
+
+    private int IndexOf(ulong hash)
+    {
+        var positions = _positions;
+        int low = 0, high = positions.Length;
+        while (low < high)
+        {
+            var mid = (int)((uint)(low + high) >> 1);
+            if (positions[mid] < hash)
+            {
+                low = mid + 1;
+            }
+            else
+            {
+                high = mid;
+            }
+        }
+
+        return low == positions.Length ? 0 : low;
+    }
+
+    private static ulong PositionOf(string node, int vnode)
+    {
+        Span<byte> buffer = stackalloc byte[Encoding.UTF8.GetMaxByteCount(node.Length) + 12];
+        var length = Encoding.UTF8.GetBytes(node, buffer);
+        buffer[length++] = (byte)'#';
+        BinaryPrimitives.WriteInt32LittleEndian(buffer[length..], vnode);
+        return XxHash3.HashToUInt64(buffer[..(length + 4)]);
+    }
+}
