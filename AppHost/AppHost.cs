@@ -2,16 +2,28 @@ using Microservices.AppHost;
 
 var builder = DistributedApplication.CreateBuilder(args);
 
+// Development keys; override with Parameters:gateway-api-key / Parameters:gateway-admin-key (user secrets, env).
+var apiKey = builder.AddParameter("gateway-api-key", "dev-key", secret: true);
+var adminKey = builder.AddParameter("gateway-admin-key", "dev-admin-key", secret: true);
+
 // Token buckets for the gateway's per-tenant limits, and for any client that calls it directly.
-builder.AddGrpcService<Projects.RateLimiter>("ratelimiter", DevPorts.RateLimiter);
+var ratelimiter = builder.AddGrpcService<Projects.RateLimiter>("ratelimiter", DevPorts.RateLimiter);
 
 // Three cache nodes form the ring; each knows its name (the resource name) for stats and telemetry.
-for (var n = 1; n <= 3; n++)
-{
-    builder.AddCacheNode($"cache-node-{n}", DevPorts.CacheNode(n));
-}
+var nodes = Enumerable.Range(1, 3)
+    .Select(n => builder.AddCacheNode($"cache-node-{n}", DevPorts.CacheNode(n)))
+    .ToArray();
 
 // The spare node for the scale-out demo: declared, but started only on demand (dashboard or a test).
 builder.AddCacheNode("cache-node-4", DevPorts.CacheNode(4)).WithExplicitStart();
+
+// The public entry point. It finds the rate limiter by service discovery and is given the ring's nodes.
+var gateway = builder.AddGrpcService<Projects.Gateway>("gateway", DevPorts.Gateway)
+    .WithExternalHttpEndpoints()
+    .WithReference(ratelimiter).WaitFor(ratelimiter)
+    .WithEnvironment("Security__ApiKeys__0__Key", apiKey)
+    .WithEnvironment("Security__ApiKeys__0__Tenant", "dev")
+    .WithEnvironment("Security__AdminKeys__0", adminKey);
+gateway.WithRingNodes(nodes);
 
 builder.Build().Run();

@@ -6,8 +6,8 @@ namespace Microservices.AppHost;
 /// <summary>Declares a gRPC service project in the application model.</summary>
 internal static class GrpcResourceExtensions
 {
-    /// <summary>The endpoint name every service exposes.</summary>
-    public const string EndpointName = "grpc";
+    /// <summary>The endpoint name every service exposes (the default name, so http://    /// <summary>The endpoint name every service exposes.</summary>lt;resource    /// <summary>The endpoint name every service exposes.</summary>gt; resolves to it).</summary>
+    public const string EndpointName = "http";
 
     /// <summary>
     /// Adds a service project with one h2c endpoint named <see cref="EndpointName"/> on a fixed port, and a
@@ -31,4 +31,20 @@ internal static class GrpcResourceExtensions
     public static IResourceBuilder<ProjectResource> AddCacheNode(this IDistributedApplicationBuilder builder, string name, int port) =>
         builder.AddGrpcService<Projects.CacheNode>(name, port)
             .WithEnvironment("CacheNode__NodeName", name);
+
+    /// <summary>Gives the gateway the names and addresses of the nodes its ring starts with, and waits for them.</summary>
+    public static IResourceBuilder<ProjectResource> WithRingNodes(
+        this IResourceBuilder<ProjectResource> gateway, IEnumerable<IResourceBuilder<ProjectResource>> nodes)
+    {
+        var i = 0;
+        foreach (var node in nodes)
+        {
+            gateway.WithEnvironment($"Gateway__Nodes__{i}__Name", node.Resource.Name)
+                .WithEnvironment($"Gateway__Nodes__{i}__Address", node.GetEndpoint(EndpointName))
+                .WaitFor(node);
+            i++;
+        }
+
+        return gateway;
+    }
 }

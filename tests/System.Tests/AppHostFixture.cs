@@ -27,14 +27,14 @@ public sealed class AppHostFixture : IAsyncLifetime
         }
     }
 
-    /// <summary>One channel per resource, to its <c>grpc</c> endpoint.</summary>
+    /// <summary>One channel per resource, to its h2c endpoint.</summary>
     public GrpcChannel Channel(string resource)
     {
         lock (_channels)
         {
             if (!_channels.TryGetValue(resource, out var channel))
             {
-                channel = GrpcChannel.ForAddress(App.GetEndpoint(resource, "grpc"));
+                channel = GrpcChannel.ForAddress(App.GetEndpoint(resource, "http"));
                 _channels[resource] = channel;
             }
 

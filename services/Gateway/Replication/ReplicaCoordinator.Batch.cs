@@ -1,3 +1,4 @@
+using Grpc.Core;
 using Microservices.Cache.V1;
 using Microservices.Gateway.Membership;
 using Microservices.Gateway.Routing;
@@ -57,7 +58,7 @@ public sealed partial class ReplicaCoordinator
                         }
                     }
                 }
-                catch (Exception ex) when (ex is Grpc.Core.RpcException or HttpRequestException && !cancellationToken.IsCancellationRequested)
+                catch (Exception ex) when (ex is RpcException or HttpRequestException && !cancellationToken.IsCancellationRequested)
                 {
                     foreach (var i in indexes)
                     {
@@ -106,7 +107,7 @@ public sealed partial class ReplicaCoordinator
                     }
                 }
             }
-            catch (Exception ex) when (ex is Grpc.Core.RpcException or HttpRequestException)
+            catch (Exception ex) when (ex is RpcException or HttpRequestException)
             {
                 foreach (var i in indexes)
                 {

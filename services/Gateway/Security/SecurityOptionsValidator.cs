@@ -18,9 +18,9 @@ internal sealed partial class SecurityOptionsValidator(IHostEnvironment environm
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var key in options.ApiKeys)
         {
-            if (string.IsNullOrWhiteSpace(key.Key) || key.Key.Length < 8)
+            if (string.IsNullOrWhiteSpace(key.Key))
             {
-                failures.Add($"Security:ApiKeys: the key of tenant '{key.Tenant}' must be at least 8 characters");
+                failures.Add($"Security:ApiKeys: the key of tenant '{key.Tenant}' must not be empty");
             }
 
             if (!TenantPattern().IsMatch(key.Tenant))
@@ -36,9 +36,9 @@ internal sealed partial class SecurityOptionsValidator(IHostEnvironment environm
 
         foreach (var key in options.AdminKeys)
         {
-            if (string.IsNullOrWhiteSpace(key) || key.Length < 8 || !seen.Add(key))
+            if (string.IsNullOrWhiteSpace(key) || !seen.Add(key))
             {
-                failures.Add("Security:AdminKeys: each key must be at least 8 characters and differ from every other key");
+                failures.Add("Security:AdminKeys: each key must be non-empty and differ from every other key");
             }
         }
 

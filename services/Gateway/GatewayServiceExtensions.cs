@@ -1,0 +1,50 @@
+using Microservices.Gateway.Grpc;
+using Microservices.Gateway.Membership;
+using Microservices.Gateway.RateLimiting;
+using Microservices.Gateway.Replication;
+using Microservices.Gateway.Security;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using RateLimiterClient = Microservices.RateLimit.V1.RateLimiter.RateLimiterClient;
+
+namespace Microservices.Gateway;
+
+/// <summary>Registers the gateway's services.</summary>
+public static class GatewayServiceExtensions
+{
+    /// <summary>Options (validated at start), membership, replication, security and the rate limiter client.</summary>
+    public static IHostApplicationBuilder AddGatewayServices(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<SecurityOptions>().BindConfiguration(SecurityOptions.Section).ValidateOnStart();
+        services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<SecurityOptions>, SecurityOptionsValidator>();
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<NodeChannelFactory>();
+        services.AddSingleton<ClusterMembership>();
+        services.AddSingleton<HybridLogicalClock>();
+        services.AddSingleton<ReplicaCoordinator>();
+        services.AddSingleton<Rebalancer>();
+        services.AddSingleton<ClusterAdmin>();
+        services.AddSingleton(sp => new RequestMapping(sp.GetRequiredService<IOptions<GatewayOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<ApiKeyAuthenticator>();
+        services.AddSingleton<TenantRateLimiter>();
+        services.AddSingleton<GatewayTelemetry>();
+        services.AddSingleton<GatewayInterceptor>();
+
+        services.AddGrpcClient<RateLimiterClient>((sp, client) =>
+            client.Address = sp.GetRequiredService<IOptions<RateLimitOptions>>().Value.Address);
+        services.Configure<global::Grpc.AspNetCore.Server.GrpcServiceOptions>(grpc => grpc.Interceptors.Add<GatewayInterceptor>());
+        return builder;
+    }
+
+    /// <summary>Maps the Cache and Cluster services.</summary>
+    public static WebApplication MapGateway(this WebApplication app)
+    {
+        app.MapGrpcService<CacheGrpcService>();
+        app.MapGrpcService<ClusterGrpcService>();
+        return app;
+    }
+}

@@ -1,0 +1,44 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Microservices.ServiceDefaults;
+
+namespace Microservices.Gateway;
+
+/// <summary>The gateway's ActivitySource and Meter (<c>Microservices.Gateway</c>).</summary>
+public sealed class GatewayTelemetry
+{
+    /// <summary>Name of the ActivitySource and the Meter.</summary>
+    public static readonly string Name = ServiceTelemetry.NameOf("Gateway");
+
+    /// <summary>Spans of the gateway.</summary>
+    public static readonly ActivitySource Source = new(Name);
+
+    private readonly Counter<long> _requests;
+    private readonly Counter<long> _rateLimit;
+    private readonly Counter<long> _replicaErrors;
+
+    /// <summary>Creates the meter.</summary>
+    public GatewayTelemetry(IMeterFactory meterFactory)
+    {
+        var meter = meterFactory.Create(Name);
+        _requests = meter.CreateCounter<long>("gateway.cache.requests", "{request}", "Cache requests by operation and result.");
+        _rateLimit = meter.CreateCounter<long>("gateway.ratelimit.decisions", "{decision}", "Rate-limit outcomes: allowed, denied, failed_open, failed_closed.");
+        _replicaErrors = meter.CreateCounter<long>("gateway.replica.errors", "{error}", "Calls to cache nodes that failed.");
+    }
+
+    /// <summary>Counts one cache request.</summary>
+    public void RecordRequest(string operation, string result) =>
+        _requests.Add(1, new KeyValuePair<string, object?>("op", operation), new KeyValuePair<string, object?>("result", result));
+
+    /// <summary>Counts one rate-limit outcome.</summary>
+    public void RecordRateLimit(string outcome) => _rateLimit.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+
+    /// <summary>Counts failed replica calls.</summary>
+    public void RecordReplicaErrors(int count)
+    {
+        if (count > 0)
+        {
+            _replicaErrors.Add(count);
+        }
+    }
+}

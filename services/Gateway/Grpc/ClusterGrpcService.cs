@@ -1,0 +1,99 @@
+using Grpc.Core;
+using Microservices.Cache.V1;
+using Microservices.Gateway.Membership;
+using Microservices.Gateway.Routing;
+using Microservices.Gateway.V1;
+using Microservices.ServiceDefaults;
+
+namespace Microservices.Gateway.Grpc;
+
+/// <summary>Maps <c>microservices.gateway.v1.Cluster</c> onto the membership and its changes.</summary>
+internal sealed class ClusterGrpcService(ClusterMembership membership, ClusterAdmin admin) : Cluster.ClusterBase
+{
+    private static readonly TimeSpan StatsTimeout = TimeSpan.FromMilliseconds(500);
+
+    public override async Task<GetTopologyResponse> GetTopology(GetTopologyRequest request, ServerCallContext context) =>
+        new() { Topology = await TopologyAsync(membership.View, context.CancellationToken) };
+
+    public override Task<LocateResponse> Locate(LocateRequest request, ServerCallContext context)
+    {
+        RpcErrors.ThrowIfInvalid(RequestLimits.CheckKey(request.Key)
+            ?? (request.Tenant.Length is 0 or > RequestLimits.MaxTenantLength ? $"tenant must be 1 to {RequestLimits.MaxTenantLength} characters" : null));
+        var hash = HashRing.HashKey($"{request.Tenant}/{request.Key}");
+        return Task.FromResult(new LocateResponse
+        {
+            Nodes = { membership.View.Ring.PreferenceNames(hash, membership.ReplicationFactor) },
+            KeyHash = hash,
+        });
+    }
+
+    public override async Task<AddNodeResponse> AddNode(AddNodeRequest request, ServerCallContext context)
+    {
+        if (request.Name.Length is 0 or > 100)
+        {
+            RpcErrors.Throw(StatusCode.InvalidArgument, "name must be 1 to 100 characters");
+        }
+
+        if (!Uri.TryCreate(request.Address, UriKind.Absolute, out var address) || address.Scheme is not ("http" or "https"))
+        {
+            RpcErrors.Throw(StatusCode.InvalidArgument, $"address must be an absolute http:// or https:// URI, got '{request.Address}'");
+        }
+
+        var result = await admin.AddNodeAsync(request.Name, address, context.CancellationToken);
+        return new AddNodeResponse { Report = await ReportAsync(result, context.CancellationToken) };
+    }
+
+    public override async Task<RemoveNodeResponse> RemoveNode(RemoveNodeRequest request, ServerCallContext context)
+    {
+        var result = await admin.RemoveNodeAsync(request.Name, context.CancellationToken);
+        return new RemoveNodeResponse { Report = await ReportAsync(result, context.CancellationToken) };
+    }
+
+    public override async Task<HandleNodeFailureResponse> HandleNodeFailure(HandleNodeFailureRequest request, ServerCallContext context)
+    {
+        var result = await admin.HandleNodeFailureAsync(request.Name, context.CancellationToken);
+        return new HandleNodeFailureResponse { Report = await ReportAsync(result, context.CancellationToken) };
+    }
+
+    private async Task<RebalanceReport> ReportAsync(RebalanceResult result, CancellationToken cancellationToken) => new()
+    {
+        EntriesMoved = (ulong)result.EntriesMoved,
+        Took = ProtoTime.ToDuration(result.Took),
+        Topology = await TopologyAsync(result.View, cancellationToken),
+    };
+
+    private async Task<Topology> TopologyAsync(ClusterView view, CancellationToken cancellationToken)
+    {
+        var ownership = view.Ring.Ownership();
+        var nodes = await Task.WhenAll(view.Nodes.Values.OrderBy(n => n.Name, StringComparer.Ordinal).Select(async node => new Node
+        {
+            Name = node.Name,
+            Address = node.Address.ToString(),
+            State = node.State switch
+            {
+                MemberState.Up => NodeState.Up,
+                MemberState.Suspect => NodeState.Suspect,
+                MemberState.Down => NodeState.Down,
+                MemberState.Joining => NodeState.Joining,
+                _ => NodeState.Leaving,
+            },
+            Vnodes = (uint)view.Ring.VirtualNodes,
+            Ownership = ownership.GetValueOrDefault(node.Name),
+            Entries = await EntriesAsync(node, cancellationToken),
+        }));
+        return new Topology { Nodes = { nodes }, ReplicationFactor = (uint)membership.ReplicationFactor };
+    }
+
+    private static async Task<ulong> EntriesAsync(ClusterNode node, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var stats = await node.Client.GetStatsAsync(new GetStatsRequest(), deadline: DateTime.UtcNow + StatsTimeout, cancellationToken: cancellationToken);
+            return stats.Entries;
+        }
+        catch (RpcException)
+        {
+            return 0;
+        }
+    }
+}

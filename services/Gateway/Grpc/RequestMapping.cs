@@ -1,0 +1,106 @@
+using System.Globalization;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Microservices.Cache.V1;
+using Microservices.Gateway.Replication;
+using Microservices.Gateway.V1;
+using Microservices.ServiceDefaults;
+
+namespace Microservices.Gateway.Grpc;
+
+/// <summary>Validates public requests and maps them to cache entries, and entries back to replies.</summary>
+internal sealed class RequestMapping(GatewayOptions options, TimeProvider time)
+{
+    private static readonly TimeSpan MinTtl = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan MaxTtl = TimeSpan.FromDays(30);
+
+    public static ConsistencyLevel Level(V1.Consistency consistency, string field = "consistency") => consistency switch
+    {
+        V1.Consistency.Unspecified or V1.Consistency.Quorum => ConsistencyLevel.Quorum,
+        V1.Consistency.One => ConsistencyLevel.One,
+        V1.Consistency.All => ConsistencyLevel.All,
+        _ => throw Invalid($"{field} must be CONSISTENCY_ONE, CONSISTENCY_QUORUM or CONSISTENCY_ALL, got {(int)consistency}"),
+    };
+
+    /// <summary>Returns why a Put is invalid, naming the field, or null with the entry to write (version unset).</summary>
+    public string? TryToEntry(V1.PutRequest request, string storedKey, string field, out Entry? entry)
+    {
+        entry = null;
+        var error = RequestLimits.CheckKey(request.Key, $"{field}key");
+        if (error is not null)
+        {
+            return error;
+        }
+
+        var (value, kind) = request.ValueCase switch
+        {
+            V1.PutRequest.ValueOneofCase.Text => (ByteString.CopyFromUtf8(request.Text), ValueKind.Text),
+            V1.PutRequest.ValueOneofCase.Data => (request.Data, ValueKind.Binary),
+            _ => (null, ValueKind.Unspecified),
+        };
+        if (value is null)
+        {
+            return $"{field}value: set text or data";
+        }
+
+        if (value.Length > options.MaxValueBytes)
+        {
+            return string.Create(CultureInfo.InvariantCulture,
+                $"{field}{(kind == ValueKind.Text ? "text" : "data")} must be at most {options.MaxValueBytes} bytes, got {value.Length}");
+        }
+
+        var ttl = options.DefaultTtl;
+        if (request.Ttl is not null)
+        {
+            if (request.Ttl.Nanos is < -999_999_999 or > 999_999_999)
+            {
+                return $"{field}ttl is not a valid duration";
+            }
+
+            ttl = request.Ttl.ToTimeSpan();
+            if (ttl < MinTtl || ttl > MaxTtl)
+            {
+                return string.Create(CultureInfo.InvariantCulture, $"{field}ttl must be between 1 s and 30 days, got {ttl.TotalSeconds} s");
+            }
+        }
+
+        entry = new Entry
+        {
+            Key = storedKey,
+            Value = value,
+            Kind = kind,
+            ExpiresAt = Timestamp.FromDateTimeOffset(time.GetUtcNow() + ttl),
+        };
+        return null;
+    }
+
+    /// <summary>A Get reply for the newest entry of a read (a miss when none, a tombstone, or expired).</summary>
+    public V1.GetResponse ToReply(Entry? newest)
+    {
+        var now = time.GetUtcNow();
+        if (newest is null || newest.Tombstone || (newest.ExpiresAt is not null && newest.ExpiresAt.ToDateTimeOffset() <= now))
+        {
+            return new V1.GetResponse { Found = false };
+        }
+
+        var reply = new V1.GetResponse { Found = true, Source = ValueSource.Cache, Version = newest.Version };
+        if (newest.Kind == ValueKind.Text)
+        {
+            reply.Text = newest.Value.ToStringUtf8();
+        }
+        else
+        {
+            reply.Data = newest.Value;
+        }
+
+        if (newest.ExpiresAt is not null)
+        {
+            reply.TtlRemaining = Duration.FromTimeSpan(newest.ExpiresAt.ToDateTimeOffset() - now);
+        }
+
+        return reply;
+    }
+
+    public static RpcException Invalid(string message) => new(new Status(StatusCode.InvalidArgument, message));
+}

@@ -1,0 +1,91 @@
+using System.Collections.Frozen;
+using System.Diagnostics;
+using Grpc.Core;
+using Microservices.Gateway.Replication;
+using Microservices.ServiceDefaults;
+
+namespace Microservices.Gateway.Membership;
+
+/// <summary>Membership changes: a node fails, joins, or leaves gracefully. One at a time.</summary>
+public sealed partial class ClusterAdmin(ClusterMembership membership, Rebalancer rebalancer, ILogger<ClusterAdmin> logger)
+{
+    /// <summary>
+    /// The node is gone (the seed's handle_node_failure): it leaves the ring at once, so requests stop going to
+    /// it, and the arcs it held are copied from the surviving replicas to their new replicas.
+    /// </summary>
+    public Task<RebalanceResult> HandleNodeFailureAsync(string name, CancellationToken cancellationToken) =>
+        membership.ChangeAsync(async before =>
+        {
+            var node = Find(before, name);
+            var started = Stopwatch.GetTimestamp();
+            node.State = MemberState.Down;
+            var after = Without(before, name);
+            membership.Publish(after);
+            var survivors = after.Nodes;
+            var moved = await rebalancer.MoveAsync(before.Ring, after.Ring, survivors, survivors, cancellationToken).ConfigureAwait(false);
+            node.Dispose();
+            var result = new RebalanceResult(moved, Stopwatch.GetElapsedTime(started), after);
+            LogChanged("failed", name, moved, result.Took.TotalMilliseconds);
+            return result;
+        }, cancellationToken);
+
+    /// <summary>A node joins: it receives the arcs it will hold before the ring includes it.</summary>
+    public Task<RebalanceResult> AddNodeAsync(string name, Uri address, CancellationToken cancellationToken) =>
+        membership.ChangeAsync(async before =>
+        {
+            if (before.Nodes.ContainsKey(name))
+            {
+                RpcErrors.Throw(StatusCode.AlreadyExists, $"name: node '{name}' is already in the ring");
+            }
+
+            var started = Stopwatch.GetTimestamp();
+            var node = membership.CreateNode(name, address);
+            node.State = MemberState.Joining;
+            var nodes = before.Nodes.Values.Append(node).ToFrozenDictionary(n => n.Name, StringComparer.Ordinal);
+            var after = new ClusterView(before.Ring.Add(name), nodes);
+            var moved = await rebalancer.MoveAsync(before.Ring, after.Ring, before.Nodes, nodes, cancellationToken).ConfigureAwait(false);
+            node.State = MemberState.Up;
+            membership.Publish(after);
+            var result = new RebalanceResult(moved, Stopwatch.GetElapsedTime(started), after);
+            LogChanged("joined", name, moved, result.Took.TotalMilliseconds);
+            return result;
+        }, cancellationToken);
+
+    /// <summary>A node leaves gracefully: its arcs are handed to their new replicas, then it leaves the ring.</summary>
+    public Task<RebalanceResult> RemoveNodeAsync(string name, CancellationToken cancellationToken) =>
+        membership.ChangeAsync(async before =>
+        {
+            var node = Find(before, name);
+            if (before.Nodes.Count == 1)
+            {
+                RpcErrors.Throw(StatusCode.FailedPrecondition, $"name: '{name}' is the last node; the ring cannot be empty");
+            }
+
+            var started = Stopwatch.GetTimestamp();
+            node.State = MemberState.Leaving;
+            var after = Without(before, name);
+            var moved = await rebalancer.MoveAsync(before.Ring, after.Ring, before.Nodes, after.Nodes, cancellationToken).ConfigureAwait(false);
+            membership.Publish(after);
+            node.Dispose();
+            var result = new RebalanceResult(moved, Stopwatch.GetElapsedTime(started), after);
+            LogChanged("left", name, moved, result.Took.TotalMilliseconds);
+            return result;
+        }, cancellationToken);
+
+    private static ClusterNode Find(ClusterView view, string name)
+    {
+        if (!view.Nodes.TryGetValue(name, out var node))
+        {
+            RpcErrors.Throw(StatusCode.NotFound, $"name: no node '{name}' in the ring");
+        }
+
+        return node;
+    }
+
+    private static ClusterView Without(ClusterView view, string name) => new(
+        view.Ring.Remove(name),
+        view.Nodes.Values.Where(n => n.Name != name).ToFrozenDictionary(n => n.Name, StringComparer.Ordinal));
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Node {Node} {Change}: {EntriesMoved} entries copied to new replicas in {TookMs:F0} ms")]
+    private partial void LogChanged(string change, string node, long entriesMoved, double tookMs);
+}

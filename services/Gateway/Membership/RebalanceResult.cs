@@ -1,0 +1,4 @@
+namespace Microservices.Gateway.Membership;
+
+/// <summary>What a membership change did: entries copied to new replicas, time taken, and the resulting view.</summary>
+public sealed record RebalanceResult(long EntriesMoved, TimeSpan Took, ClusterView View);
