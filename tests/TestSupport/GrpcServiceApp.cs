@@ -15,11 +15,14 @@ public sealed class GrpcServiceApp<TEntryPoint> : WebApplicationFactory<TEntryPo
     where TEntryPoint : class
 {
     private readonly Dictionary<string, string?> _settings;
+    private readonly Action<IServiceCollection>? _services;
     private GrpcChannel? _channel;
 
-    public GrpcServiceApp(Dictionary<string, string?>? settings = null, DateTimeOffset? start = null)
+    public GrpcServiceApp(
+        Dictionary<string, string?>? settings = null, DateTimeOffset? start = null, Action<IServiceCollection>? services = null)
     {
         _settings = settings ?? [];
+        _services = services;
         Time = new FakeTimeProvider(start ?? DateTimeOffset.UtcNow);
     }
 
@@ -37,7 +40,11 @@ public sealed class GrpcServiceApp<TEntryPoint> : WebApplicationFactory<TEntryPo
             builder.UseSetting(key, value);
         }
 
-        builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Time));
+        builder.ConfigureTestServices(services =>
+        {
+            services.AddSingleton<TimeProvider>(Time);
+            _services?.Invoke(services);
+        });
     }
 
     protected override void Dispose(bool disposing)

@@ -1,0 +1,87 @@
+using Microservices.Gateway.Replication;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Microservices.Gateway.Tests;
+
+public sealed class ReplicationRulesTests
+{
+    [Theory]
+    [InlineData(ConsistencyLevel.One, 3, 3, 1)]
+    [InlineData(ConsistencyLevel.Quorum, 3, 3, 2)]
+    [InlineData(ConsistencyLevel.All, 3, 3, 3)]
+    [InlineData(ConsistencyLevel.Quorum, 5, 5, 3)]
+    [InlineData(ConsistencyLevel.Quorum, 3, 2, 2)]
+    [InlineData(ConsistencyLevel.All, 3, 2, 2)]
+    [InlineData(ConsistencyLevel.Quorum, 1, 1, 1)]
+    public void ReplicasNeededFollowTheConsistencyLevel(ConsistencyLevel level, int n, int replicas, int expected) =>
+        Assert.Equal(expected, Consistency.Required(level, n, replicas));
+
+    [Fact]
+    public void QuorumReadsAndWritesOverlap()
+    {
+        for (var n = 1; n <= 9; n++)
+        {
+            var quorum = Consistency.Required(ConsistencyLevel.Quorum, n, n);
+            Assert.True(quorum + quorum > n, $"N = {n}");
+        }
+    }
+
+    [Fact]
+    public void ClockIsStrictlyIncreasingWhenWallTimeStandsStillOrGoesBack()
+    {
+        var time = new SettableClock { Now = DateTimeOffset.UnixEpoch.AddYears(56) };
+        var clock = new HybridLogicalClock(time);
+        var first = clock.Next();
+        var second = clock.Next();
+        time.Now = time.Now.AddSeconds(-5);
+        var third = clock.Next();
+
+        Assert.True(second > first);
+        Assert.True(third > second);
+        Assert.Equal(time.Now.AddSeconds(5).ToUnixTimeMilliseconds(), HybridLogicalClock.WallMilliseconds(third));
+    }
+
+    [Fact]
+    public void ClockFollowsWallTimeAndObservedTimestamps()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch.AddYears(56));
+        var clock = new HybridLogicalClock(time);
+        time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(time.GetUtcNow().ToUnixTimeMilliseconds(), HybridLogicalClock.WallMilliseconds(clock.Next()));
+
+        var remote = clock.Next() + 1_000_000;
+        clock.Observe(remote);
+        Assert.True(clock.Next() > remote);
+    }
+
+    [Fact]
+    public async Task ClockNeverRepeatsAcrossThreads()
+    {
+        var clock = new HybridLogicalClock(TimeProvider.System);
+        var stamps = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(() =>
+            Enumerable.Range(0, 50_000).Select(_ => clock.Next()).ToArray())));
+        var all = stamps.SelectMany(s => s).ToArray();
+        Assert.Equal(all.Length, all.Distinct().Count());
+    }
+
+    [Fact]
+    public void NewerVersionWinsByTimestampThenWriter()
+    {
+        var older = new Cache.V1.Entry { Key = "k", Version = new Cache.V1.Version { Timestamp = 5, Writer = "gw-b" } };
+        var newer = new Cache.V1.Entry { Key = "k", Version = new Cache.V1.Version { Timestamp = 6, Writer = "gw-a" } };
+        var tie = new Cache.V1.Entry { Key = "k", Version = new Cache.V1.Version { Timestamp = 6, Writer = "gw-b" } };
+
+        Assert.Same(newer, Versions.Newer(older, newer));
+        Assert.Same(newer, Versions.Newer(newer, older));
+        Assert.Same(tie, Versions.Newer(newer, tie));
+        Assert.Same(older, Versions.Newer(null, older));
+    }
+
+    // A wall clock that can be stepped back, as NTP may do; FakeTimeProvider only moves forward.
+    private sealed class SettableClock : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; }
+
+        public override DateTimeOffset GetUtcNow() => Now;
+    }
+}
