@@ -27,6 +27,9 @@ public static class Extensions
     {
         builder.ConfigureOpenTelemetry();
 
+        // Clients keep HTTP/2 connections open; a stop should not wait the default 30 s for them to go.
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(5));
+
         // h2c only: a cleartext endpoint that also offers HTTP/1.1 refuses HTTP/2 with prior knowledge.
         builder.Services.Configure<KestrelServerOptions>(kestrel =>
             kestrel.ConfigureEndpointDefaults(listen => listen.Protocols = HttpProtocols.Http2));

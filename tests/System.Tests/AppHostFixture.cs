@@ -1,16 +1,19 @@
 using Aspire.Hosting;
 using Aspire.Hosting.Testing;
+using System.Diagnostics;
+using System.Globalization;
+using Aspire.Hosting.ApplicationModel;
 using Grpc.Net.Client;
 
 namespace Microservices.SystemTests;
 
 /// <summary>Starts the whole AppHost once for the system tests, as real processes, and waits until it is healthy.</summary>
-public sealed class AppHostFixture : IAsyncLifetime
+public class AppHostFixture : IAsyncLifetime
 {
     public static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
 
     /// <summary>Resources that start with the AppHost (cache-node-4 starts only on demand).</summary>
-    public static readonly string[] StartedResources = ["ratelimiter", "cache-node-1", "cache-node-2", "cache-node-3"];
+    public static readonly string[] StartedResources = ["ratelimiter", "cache-node-1", "cache-node-2", "cache-node-3", "gateway"];
     private readonly Dictionary<string, GrpcChannel> _channels = [];
     private DistributedApplication? _app;
 
@@ -42,6 +45,33 @@ public sealed class AppHostFixture : IAsyncLifetime
         }
     }
 
+    /// <summary>A gateway client that sends <paramref name="apiKey"/>.</summary>
+    public T Gateway<T>(Func<Grpc.Core.CallInvoker, T> create, string apiKey = "dev-key") =>
+        create(Grpc.Core.Interceptors.CallInvokerExtensions.Intercept(Channel("gateway").CreateCallInvoker(), metadata =>
+        {
+            metadata.Add("x-api-key", apiKey);
+            return metadata;
+        }));
+
+    /// <summary>
+    /// Kills a resource's process tree (SIGKILL, as a crash would) and waits until the orchestrator sees it gone.
+    /// Aspire's stop command is not used: under the test host a project runs as `dotnet run`, which does not pass
+    /// the stop signal on in time.
+    /// </summary>
+    public async Task KillAsync(string resource)
+    {
+        Assert.True(App.ResourceNotifications.TryGetCurrentState(resource, out var state), $"no resource {resource}");
+        var pid = state.Snapshot.Properties.Single(p => p.Name == "executable.pid").Value;
+        using (var process = Process.GetProcessById(Convert.ToInt32(pid, CultureInfo.InvariantCulture)))
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync().WaitAsync(StartTimeout);
+        }
+
+        await App.ResourceNotifications.WaitForResourceAsync(resource, [KnownResourceStates.Exited, KnownResourceStates.Finished, KnownResourceStates.FailedToStart])
+            .WaitAsync(StartTimeout);
+    }
+
     public async Task DisposeAsync()
     {
         foreach (var channel in _channels.Values)
@@ -60,4 +90,13 @@ public sealed class AppHostFixture : IAsyncLifetime
 public sealed class AppHostTests : ICollectionFixture<AppHostFixture>
 {
     public const string Name = "AppHost";
+}
+
+/// <summary>A second, separate AppHost for tests that stop processes.</summary>
+public sealed class FailureAppHostFixture : AppHostFixture;
+
+[CollectionDefinition(Name)]
+public sealed class FailureAppHostTests : ICollectionFixture<FailureAppHostFixture>
+{
+    public const string Name = "AppHost with failures";
 }

@@ -1,0 +1,32 @@
+using Grpc.Core;
+using Microservices.Gateway.V1;
+
+namespace Microservices.SystemTests;
+
+[Collection(AppHostTests.Name)]
+public sealed class GatewaySystemTests(AppHostFixture fixture)
+{
+    private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task PutAndGetThroughTheGatewayWithTheDevKey()
+    {
+        var cache = fixture.Gateway(i => new Gateway.V1.Cache.CacheClient(i));
+        var key = $"system-{Guid.NewGuid():N}";
+
+        var put = await cache.PutAsync(new PutRequest { Key = key, Text = "hello" }).ResponseAsync.WaitAsync(CallTimeout);
+        var get = await cache.GetAsync(new GetRequest { Key = key }).ResponseAsync.WaitAsync(CallTimeout);
+
+        Assert.InRange(put.AcknowledgedBy.Count, 2, 3);
+        Assert.Equal("hello", get.Text);
+        Assert.Equal(ValueSource.Cache, get.Source);
+    }
+
+    [Fact]
+    public async Task GatewayRefusesCallsWithoutAKey()
+    {
+        var cache = new Gateway.V1.Cache.CacheClient(fixture.Channel("gateway"));
+        var error = await Assert.ThrowsAsync<RpcException>(() => cache.GetAsync(new GetRequest { Key = "k" }).ResponseAsync.WaitAsync(CallTimeout));
+        Assert.Equal(StatusCode.Unauthenticated, error.StatusCode);
+    }
+}
