@@ -1,3 +1,10 @@
 using BenchmarkDotNet.Running;
+using Microservices.Benchmarks;
 
-BenchmarkSwitcher.FromAssembly(typeof(Microservices.Benchmarks.RateLimiterBenchmarks).Assembly).Run(args);
+if (args is ["--ring-balance"])
+{
+    HashRingBenchmarks.PrintBalance();
+    return;
+}
+
+BenchmarkSwitcher.FromAssembly(typeof(RateLimiterBenchmarks).Assembly).Run(args);

@@ -24,7 +24,9 @@ internal static class CallFactory
         "node-put" => NodePut(channel, options, worker),
         "node-get" => NodeGet(channel, options, worker),
         "redis-set" => RedisSet(options, worker),
-        _ => RedisGet(options, worker),
+        "redis-get" => RedisGet(options, worker),
+        "redis-get-pipelined" => GatewayCalls.RedisPipelined(RedisConnection(options, worker).GetDatabase(), options, worker),
+        _ => GatewayCalls.Create(rpc, channel, options, worker),
     };
 
     private static Func<Task<int>> Health(GrpcChannel channel)
@@ -131,7 +133,7 @@ internal static class CallFactory
     }
 
     // One connection per worker, kept across runs: each has one command in flight at a time, so nothing is pipelined.
-    private static ConnectionMultiplexer RedisConnection(LoadOptions options, int worker) =>
+    internal static ConnectionMultiplexer RedisConnection(LoadOptions options, int worker) =>
         RedisConnections.GetOrAdd(worker, _ =>
             ConnectionMultiplexer.Connect(new ConfigurationOptions { EndPoints = { options.Redis }, AbortOnConnectFail = true }));
 }

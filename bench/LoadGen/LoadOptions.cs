@@ -5,17 +5,19 @@ namespace Microservices.LoadGen;
 /// <summary>Command-line options of the load generator.</summary>
 internal sealed record LoadOptions(
     Uri Target, string[] Rpcs, int Concurrency, int Connections, TimeSpan Duration, TimeSpan Warmup, int Batch, int Keys, int Runs,
-    string Redis, int ValueBytes)
+    string Redis, int ValueBytes, string ApiKey)
 {
     public const string Usage = """
         usage: LoadGen [--target http://127.0.0.1:5101] [--rpc health,acquire,batch] [--concurrency 64]
                        [--connections 4] [--duration 10] [--warmup 2] [--batch 100] [--keys 10000] [--runs 1]
-                       [--redis 127.0.0.1:6379] [--value-bytes 100]
+                       [--redis 127.0.0.1:6379] [--value-bytes 100] [--api-key dev-key]
           --rpc          comma-separated, run one after the other in this process:
                          health (grpc.health.v1 Check, the transport floor), acquire (RateLimiter/Acquire),
                          batch (RateLimiter/AcquireBatch of --batch items), node-put and node-get (CacheNode Put
                          and Get of --value-bytes values over --keys keys), redis-set and redis-get (the same
-                         through StackExchange.Redis to --redis, one connection per worker: unpipelined)
+                         through StackExchange.Redis to --redis, one connection per worker: unpipelined),
+                         gw-put, gw-get-one, gw-get-quorum, gw-multiget (gateway Cache calls with --api-key;
+                         MultiGet of --batch keys), redis-get-pipelined (--batch GETs sent at once per worker)
           --concurrency  calls in flight at once (closed loop: each worker sends its next call when the last answers)
           --connections  HTTP/2 connections the workers share
           --duration     measured seconds per rpc and run; --warmup seconds before each, not measured
@@ -46,7 +48,8 @@ internal sealed record LoadOptions(
         var rpcs = Get("rpc", "health,acquire").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         foreach (var rpc in rpcs)
         {
-            if (rpc is not ("health" or "acquire" or "batch" or "node-put" or "node-get" or "redis-set" or "redis-get"))
+            if (rpc is not ("health" or "acquire" or "batch" or "node-put" or "node-get" or "redis-set" or "redis-get"
+                or "gw-put" or "gw-get-one" or "gw-get-quorum" or "gw-multiget" or "redis-get-pipelined"))
             {
                 throw new ArgumentException($"--rpc: unknown rpc '{rpc}'");
             }
@@ -63,6 +66,7 @@ internal sealed record LoadOptions(
             Int("keys", 10_000, 1),
             Int("runs", 1, 1),
             Get("redis", "127.0.0.1:6379"),
-            Int("value-bytes", 100, 0));
+            Int("value-bytes", 100, 0),
+            Get("api-key", "dev-key"));
     }
 }

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Gateway benchmark: starts the rate limiter, three cache nodes and the gateway in Release (no Aspire proxy),
+# fills 10,000 keys, then runs the load generator against the gateway and redis-server. Needs redis-server
+# (Debian package) for the Redis rows. Prints the load generator's output; stops everything at the end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dotnet build -c Release Microservices.sln -v q -nologo > /dev/null
+
+pids=()
+cleanup() { kill "${pids[@]}" 2>/dev/null || true; redis-cli -p 6379 shutdown nosave > /dev/null 2>&1 || true; }
+trap cleanup EXIT
+
+export ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning
+RateLimiter__Policies__bench__Capacity=1000000000 RateLimiter__Policies__bench__RefillPerSecond=1000000000 \
+  dotnet services/RateLimiter/bin/Release/net10.0/RateLimiter.dll --contentRoot "$PWD"/services/RateLimiter/bin/Release/net10.0 \
+  --urls http://127.0.0.1:5101 & pids+=($!)
+for n in 1 2 3; do
+  CacheNode__NodeName=cache-node-$n dotnet services/CacheNode/bin/Release/net10.0/CacheNode.dll \
+    --contentRoot "$PWD"/services/CacheNode/bin/Release/net10.0 --urls http://127.0.0.1:511$n & pids+=($!)
+done
+Security__ApiKeys__0__Key=bench-key Security__ApiKeys__0__Tenant=bench Security__ApiKeys__0__Policy=bench \
+Security__AdminKeys__0=bench-admin-key RateLimiting__Address=http://127.0.0.1:5101 \
+Gateway__Nodes__0__Name=cache-node-1 Gateway__Nodes__0__Address=http://127.0.0.1:5111 \
+Gateway__Nodes__1__Name=cache-node-2 Gateway__Nodes__1__Address=http://127.0.0.1:5112 \
+Gateway__Nodes__2__Name=cache-node-3 Gateway__Nodes__2__Address=http://127.0.0.1:5113 \
+  dotnet services/Gateway/bin/Release/net10.0/Gateway.dll --contentRoot "$PWD"/services/Gateway/bin/Release/net10.0 \
+  --urls http://127.0.0.1:5100 & pids+=($!)
+redis-server --port 6379 --save "" --appendonly no --daemonize yes > /dev/null
+sleep 5
+
+load() { dotnet bench/LoadGen/bin/Release/net10.0/LoadGen.dll --target http://127.0.0.1:5100 --api-key bench-key "$@"; }
+# Fill every key first, in the gateway and in Redis, so reads hit.
+load --rpc gw-put,redis-set --concurrency 32 --duration 3 --warmup 0 > /dev/null
+load --rpc health,gw-get-one,gw-get-quorum,gw-put --concurrency 64 --connections 4 --duration 8 --warmup 2 --runs 3
+load --rpc gw-multiget,redis-get-pipelined --batch 100 --concurrency 16 --connections 4 --duration 8 --warmup 2 --runs 3
