@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using Microservices.Gateway.Routing;
+using Microservices.ServiceDefaults;
 
 namespace Microservices.Benchmarks;
 
@@ -8,7 +9,7 @@ namespace Microservices.Benchmarks;
 public class HashRingBenchmarks
 {
     private const int Lookups = 1024;
-    private readonly ulong[] _hashes = Enumerable.Range(0, Lookups).Select(i => HashRing.HashKey($"user:{i}")).ToArray();
+    private readonly ulong[] _hashes = Enumerable.Range(0, Lookups).Select(i => KeyHash.Of($"user:{i}")).ToArray();
     private HashRing _ring = null!;
 
     /// <summary>Virtual nodes per node (10 nodes).</summary>
@@ -46,7 +47,7 @@ public class HashRingBenchmarks
     /// <summary>Prints max/mean keys per node for 1M keys on 10 nodes at several virtual-node counts.</summary>
     public static void PrintBalance()
     {
-        var hashes = Enumerable.Range(0, 1_000_000).Select(i => HashRing.HashKey($"user:{i}")).ToArray();
+        var hashes = Enumerable.Range(0, 1_000_000).Select(i => KeyHash.Of($"user:{i}")).ToArray();
         foreach (var vnodes in new[] { 40, 80, 160, 256, 512 })
         {
             var ring = HashRing.Create(Enumerable.Range(1, 10).Select(i => $"cache-node-{i}"), vnodes);

@@ -4,6 +4,7 @@ using Grpc.Core;
 using Microservices.Cache.V1;
 using Microservices.TestSupport;
 using CacheNodeClient = Microservices.Cache.V1.CacheNode.CacheNodeClient;
+using Microservices.ServiceDefaults;
 
 namespace Microservices.CacheNode.Tests;
 
@@ -43,7 +44,7 @@ public sealed class CacheNodeGrpcTests : IDisposable
         Assert.True(get.Found);
         Assert.Equal("hello", get.Entry.Value.ToStringUtf8());
         Assert.Equal(ValueKind.Text, get.Entry.Kind);
-        Assert.Equal(Store.KeyHasher.Hash("user:1"), get.Entry.KeyHash);
+        Assert.Equal(KeyHash.Of("user:1"), get.Entry.KeyHash);
         Assert.Null(get.Entry.ExpiresAt);
     }
 
@@ -124,7 +125,7 @@ public sealed class CacheNodeGrpcTests : IDisposable
         await _client.DeleteAsync(new DeleteRequest { Key = "scan-0", Version = V(2) });
 
         var range = new HashRange { Start = ulong.MaxValue / 2, End = ulong.MaxValue / 4 };
-        var expected = keys.Where(k => new Store.HashRange(range.Start, range.End).Contains(Store.KeyHasher.Hash(k))).ToHashSet();
+        var expected = keys.Where(k => new Store.HashRange(range.Start, range.End).Contains(KeyHash.Of(k))).ToHashSet();
 
         using var call = _client.Scan(new ScanRequest { Ranges = { range }, PageSize = 7 });
         var pages = new List<ScanResponse>();

@@ -1,6 +1,7 @@
 using Microservices.CacheNode.Store;
 using Microsoft.Extensions.Time.Testing;
 using static Microservices.CacheNode.Tests.StoreFixtures;
+using Microservices.ServiceDefaults;
 
 namespace Microservices.CacheNode.Tests;
 
@@ -92,7 +93,7 @@ public sealed class CacheStoreMemoryTests
     {
         // SIEVE runs per lock stripe; keys of one stripe show its order exactly.
         var keys = Enumerable.Range(0, 100_000).Select(i => $"k{i:D6}")
-            .Where(k => (KeyHasher.Hash(k) & (CacheStore.ShardCount - 1)) == 0).Take(5).ToArray();
+            .Where(k => (KeyHash.Of(k) & (CacheStore.ShardCount - 1)) == 0).Take(5).ToArray();
         var one = CacheStore.SizeOf(Value(keys[0], "v", 1));
         var store = new CacheStore(_time, one * 4, TimeSpan.FromMinutes(10));
         for (var i = 0; i < 4; i++)

@@ -1,6 +1,7 @@
 using Microservices.CacheNode.Store;
 using Microsoft.Extensions.Time.Testing;
 using static Microservices.CacheNode.Tests.StoreFixtures;
+using Microservices.ServiceDefaults;
 
 namespace Microservices.CacheNode.Tests;
 
@@ -32,7 +33,7 @@ public sealed class CacheStoreScanTests
     public async Task ScanReturnsExactlyTheKeysInTheRangeWhileWritesContinue(ulong start, ulong end)
     {
         var range = new HashRange(start, end);
-        var expected = _keys.Where(k => InArc(KeyHasher.Hash(k), start, end)).ToHashSet();
+        var expected = _keys.Where(k => InArc(KeyHash.Of(k), start, end)).ToHashSet();
 
         using var stop = new CancellationTokenSource();
         var writer = Task.Run(() =>
@@ -50,7 +51,7 @@ public sealed class CacheStoreScanTests
         await writer;
 
         Assert.Equal(seen.Count, seen.Distinct().Count());
-        Assert.All(seen, key => Assert.True(range.Contains(KeyHasher.Hash(key))));
+        Assert.All(seen, key => Assert.True(range.Contains(KeyHash.Of(key))));
         Assert.Superset(expected, seen.Where(k => k.StartsWith("key-", StringComparison.Ordinal)).ToHashSet());
         Assert.Subset(expected, seen.Where(k => k.StartsWith("key-", StringComparison.Ordinal)).ToHashSet());
     }

@@ -2,6 +2,7 @@ using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Microservices.Gateway.V1;
+using Microservices.ServiceDefaults;
 
 namespace Microservices.Gateway.Tests;
 
@@ -155,6 +156,6 @@ public sealed class GatewayGrpcTests : IDisposable
     {
         var placement = await _cluster.Cluster().LocateAsync(new LocateRequest { Key = "user:1001", Tenant = "alpha" });
         Assert.Equal(3, placement.Nodes.Distinct().Count());
-        Assert.Equal(Routing.HashRing.HashKey("alpha/user:1001"), placement.KeyHash);
+        Assert.Equal(KeyHash.Of("alpha/user:1001"), placement.KeyHash);
     }
 }

@@ -1,11 +1,12 @@
 using Microservices.Gateway.Routing;
+using Microservices.ServiceDefaults;
 
 namespace Microservices.Gateway.Tests;
 
 public sealed class HashRingTests
 {
     private static readonly string[] TenNodes = Enumerable.Range(1, 10).Select(i => $"cache-node-{i}").ToArray();
-    private static readonly ulong[] MillionKeys = Enumerable.Range(0, 1_000_000).Select(i => HashRing.HashKey($"user:{i}")).ToArray();
+    private static readonly ulong[] MillionKeys = Enumerable.Range(0, 1_000_000).Select(i => KeyHash.Of($"user:{i}")).ToArray();
 
     [Fact]
     public void TenNodesShareAMillionKeysWithinAQuarterOfTheMean()
@@ -60,7 +61,7 @@ public sealed class HashRingTests
         var ring = HashRing.Create(["a", "b", "c", "d"], 160);
         for (var i = 0; i < 1000; i++)
         {
-            var hash = HashRing.HashKey($"k{i}");
+            var hash = KeyHash.Of($"k{i}");
             var list = ring.PreferenceNames(hash, 3);
             Assert.Equal(3, list.Length);
             Assert.Equal(3, list.Distinct().Count());
@@ -91,6 +92,6 @@ public sealed class HashRingTests
     public void KeyHashIsXxHash3OfTheUtf8Bytes()
     {
         var expected = System.IO.Hashing.XxHash3.HashToUInt64("user:1001"u8);
-        Assert.Equal(expected, HashRing.HashKey("user:1001"));
+        Assert.Equal(expected, KeyHash.Of("user:1001"));
     }
 }

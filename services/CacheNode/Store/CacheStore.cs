@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microservices.ServiceDefaults;
 
 namespace Microservices.CacheNode.Store;
 
@@ -80,7 +81,7 @@ public sealed partial class CacheStore
     /// </summary>
     public WriteResult Put(EntryWrite write)
     {
-        var keyHash = KeyHasher.Hash(write.Key);
+        var keyHash = KeyHash.Of(write.Key);
         var size = SizeOf(write);
         if (size > _maxBytes)
         {

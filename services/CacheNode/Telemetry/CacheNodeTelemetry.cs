@@ -39,7 +39,7 @@ public sealed class CacheNodeTelemetry
         {
             if (key is not null)
             {
-                activity.SetTag("cache.key_hash", KeyHasher.Hash(key).ToString("x16", CultureInfo.InvariantCulture));
+                activity.SetTag("cache.key_hash", KeyHash.Of(key).ToString("x16", CultureInfo.InvariantCulture));
             }
 
             if (items is { } count)

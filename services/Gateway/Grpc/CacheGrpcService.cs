@@ -57,7 +57,7 @@ internal sealed partial class CacheGrpcService(ReplicaCoordinator coordinator, R
     private static System.Diagnostics.Activity? Start(string operation, string storedKey, ConsistencyLevel level)
     {
         var activity = GatewayTelemetry.Source.StartActivity(operation);
-        activity?.SetTag("cache.key_hash", Routing.HashRing.HashKey(storedKey).ToString("x16", System.Globalization.CultureInfo.InvariantCulture));
+        activity?.SetTag("cache.key_hash", KeyHash.Of(storedKey).ToString("x16", System.Globalization.CultureInfo.InvariantCulture));
         activity?.SetTag("cache.consistency", level.ToString());
         return activity;
     }

@@ -1,7 +1,6 @@
 using Grpc.Core;
 using Microservices.Cache.V1;
 using Microservices.Gateway.Membership;
-using Microservices.Gateway.Routing;
 using Microservices.Gateway.V1;
 using Microservices.ServiceDefaults;
 
@@ -19,7 +18,7 @@ internal sealed class ClusterGrpcService(ClusterMembership membership, ClusterAd
     {
         RpcErrors.ThrowIfInvalid(RequestLimits.CheckKey(request.Key)
             ?? (request.Tenant.Length is 0 or > RequestLimits.MaxTenantLength ? $"tenant must be 1 to {RequestLimits.MaxTenantLength} characters" : null));
-        var hash = HashRing.HashKey($"{request.Tenant}/{request.Key}");
+        var hash = KeyHash.Of($"{request.Tenant}/{request.Key}");
         return Task.FromResult(new LocateResponse
         {
             Nodes = { membership.View.Ring.PreferenceNames(hash, membership.ReplicationFactor) },

@@ -1,7 +1,7 @@
 using Grpc.Core;
 using Microservices.Cache.V1;
 using Microservices.Gateway.Membership;
-using Microservices.Gateway.Routing;
+using Microservices.ServiceDefaults;
 
 namespace Microservices.Gateway.Replication;
 
@@ -15,7 +15,7 @@ public sealed partial class ReplicaCoordinator
     public async Task<ReplicaRead[]> ReadManyAsync(IReadOnlyList<string> keys, ConsistencyLevel level, CancellationToken cancellationToken)
     {
         var view = membership.View;
-        var replicas = keys.Select(k => view.Replicas(HashRing.HashKey(k), N)).ToArray();
+        var replicas = keys.Select(k => view.Replicas(KeyHash.Of(k), N)).ToArray();
         var required = replicas.Select(r => Consistency.Required(level, N, r.Length)).ToArray();
         var asked = new int[keys.Count];
         var answered = new int[keys.Count];
@@ -78,7 +78,7 @@ public sealed partial class ReplicaCoordinator
     public async Task<ReplicaWrite[]> WriteManyAsync(IReadOnlyList<Entry> entries, ConsistencyLevel level, CancellationToken cancellationToken)
     {
         var view = membership.View;
-        var replicas = entries.Select(e => view.Replicas(HashRing.HashKey(e.Key), N)).ToArray();
+        var replicas = entries.Select(e => view.Replicas(KeyHash.Of(e.Key), N)).ToArray();
         var acknowledged = entries.Select(_ => new List<string>()).ToArray();
         var failures = entries.Select(_ => new List<string>()).ToArray();
         var byNode = new Dictionary<ClusterNode, List<int>>();

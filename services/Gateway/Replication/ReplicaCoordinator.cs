@@ -1,6 +1,6 @@
 using Microservices.Cache.V1;
 using Microservices.Gateway.Membership;
-using Microservices.Gateway.Routing;
+using Microservices.ServiceDefaults;
 using Microsoft.Extensions.Options;
 using ProtoVersion = Microservices.Cache.V1.Version;
 
@@ -32,7 +32,7 @@ public sealed partial class ReplicaCoordinator(
     /// <summary>Reads <paramref name="key"/> (already namespaced) at <paramref name="level"/>.</summary>
     public async Task<ReplicaRead> ReadAsync(string key, ConsistencyLevel level, CancellationToken cancellationToken)
     {
-        var replicas = membership.View.Replicas(HashRing.HashKey(key), N);
+        var replicas = membership.View.Replicas(KeyHash.Of(key), N);
         var required = Consistency.Required(level, N, replicas.Length);
         var failures = new List<string>();
         var request = new GetRequest { Key = key, IncludeTombstone = true };
@@ -60,7 +60,7 @@ public sealed partial class ReplicaCoordinator(
     /// </summary>
     public async Task<ReplicaWrite> WriteAsync(Entry entry, ConsistencyLevel level, CancellationToken cancellationToken)
     {
-        var replicas = membership.View.Replicas(HashRing.HashKey(entry.Key), N);
+        var replicas = membership.View.Replicas(KeyHash.Of(entry.Key), N);
         var required = Consistency.Required(level, N, replicas.Length);
         var failures = new List<string>();
         var request = new PutRequest { Entry = entry };

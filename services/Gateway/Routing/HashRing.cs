@@ -61,15 +61,6 @@ public sealed class HashRing
     /// <summary>True when <paramref name="node"/> is on the ring.</summary>
     public bool Contains(string node) => Array.BinarySearch(_nodes, node, StringComparer.Ordinal) >= 0;
 
-    /// <summary>The XxHash3-64 of the key's UTF-8 bytes: the product's key hash.</summary>
-    public static ulong HashKey(string key)
-    {
-        var max = Encoding.UTF8.GetMaxByteCount(key.Length);
-        Span<byte> buffer = max <= 1024 ? stackalloc byte[max] : new byte[max];
-        var length = Encoding.UTF8.GetBytes(key, buffer);
-        return XxHash3.HashToUInt64(buffer[..length]);
-    }
-
     /// <summary>The owner of <paramref name="hash"/> (the seed's get_node).</summary>
     public string Owner(ulong hash) => _nodes.Length == 0
         ? throw new InvalidOperationException("The ring has no nodes")

@@ -2,15 +2,18 @@ using System.Buffers;
 using System.IO.Hashing;
 using System.Text;
 
-namespace Microservices.CacheNode.Store;
+namespace Microservices.ServiceDefaults;
 
-/// <summary>The key hash of the whole product: XxHash3 64-bit of the key's UTF-8 bytes.</summary>
-public static class KeyHasher
+/// <summary>
+/// The key hash of the whole product: XxHash3 64-bit of the key's UTF-8 bytes. The gateway places keys on the ring
+/// with it and the nodes scan ranges by it, so both must use this one definition.
+/// </summary>
+public static class KeyHash
 {
     private const int StackLimit = 1024;
 
     /// <summary>Hashes <paramref name="key"/>, without allocating for keys of up to about 340 UTF-16 chars.</summary>
-    public static ulong Hash(string key)
+    public static ulong Of(string key)
     {
         var max = Encoding.UTF8.GetMaxByteCount(key.Length);
         if (max <= StackLimit)
