@@ -46,7 +46,7 @@ internal static class CallFactory
         var requests = Enumerable.Range(0, options.Keys)
             .Select(k => new AcquireRequest { Key = $"load-{k}", Bucket = LargeBucket })
             .ToArray();
-        var next = worker;
+        var next = FirstKey(options, worker);
         return async () =>
         {
             next = (next + 1) % requests.Length;
@@ -76,7 +76,7 @@ internal static class CallFactory
         var client = new Cache.V1.CacheNode.CacheNodeClient(channel);
         var value = ByteString.CopyFrom(new byte[options.ValueBytes]);
         var writer = $"load-{worker}";
-        var next = worker;
+        var next = FirstKey(options, worker);
         long timestamp = 0;
         return async () =>
         {
@@ -97,7 +97,7 @@ internal static class CallFactory
     {
         var client = new Cache.V1.CacheNode.CacheNodeClient(channel);
         var requests = Enumerable.Range(0, options.Keys).Select(k => new Cache.V1.GetRequest { Key = $"load-{k}" }).ToArray();
-        var next = worker;
+        var next = FirstKey(options, worker);
         return async () =>
         {
             next = (next + 1) % requests.Length;
@@ -110,7 +110,7 @@ internal static class CallFactory
     {
         var db = RedisConnection(options, worker).GetDatabase();
         var value = (RedisValue)new byte[options.ValueBytes];
-        var next = worker;
+        var next = FirstKey(options, worker);
         return async () =>
         {
             next = (next + 1) % options.Keys;
@@ -123,7 +123,7 @@ internal static class CallFactory
     {
         var db = RedisConnection(options, worker).GetDatabase();
         var keys = Enumerable.Range(0, options.Keys).Select(k => (RedisKey)$"load-{k}").ToArray();
-        var next = worker;
+        var next = FirstKey(options, worker);
         return async () =>
         {
             next = (next + 1) % keys.Length;
@@ -131,6 +131,9 @@ internal static class CallFactory
             return value.HasValue ? 1 : 0;
         };
     }
+
+    /// <summary>Where a worker starts in the key space: spread evenly, so the workers together cover every key.</summary>
+    internal static int FirstKey(LoadOptions options, int worker) => (int)((long)worker * options.Keys / options.Concurrency);
 
     // One connection per worker, kept across runs: each has one command in flight at a time, so nothing is pipelined.
     internal static ConnectionMultiplexer RedisConnection(LoadOptions options, int worker) =>

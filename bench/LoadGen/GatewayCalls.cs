@@ -18,7 +18,7 @@ internal static class GatewayCalls
             return metadata;
         }));
         var value = ByteString.CopyFrom(new byte[options.ValueBytes]);
-        var next = worker;
+        var next = CallFactory.FirstKey(options, worker);
         return rpc switch
         {
             "gw-put" => async () =>
@@ -52,7 +52,7 @@ internal static class GatewayCalls
     private static Func<Task<int>> Get(Gateway.V1.Cache.CacheClient client, LoadOptions options, int worker, Consistency consistency)
     {
         var requests = Enumerable.Range(0, options.Keys).Select(k => new GetRequest { Key = $"load-{k}", Consistency = consistency }).ToArray();
-        var next = worker;
+        var next = CallFactory.FirstKey(options, worker);
         return async () =>
         {
             next = (next + 1) % requests.Length;
