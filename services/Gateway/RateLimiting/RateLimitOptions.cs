@@ -15,13 +15,3 @@ public sealed class RateLimitOptions
     /// <summary>What to do when the rate limiter does not answer. Default: let the request through.</summary>
     public FailureMode FailureMode { get; set; } = FailureMode.Open;
 }
-
-/// <summary>Behaviour when the rate limiter is unreachable.</summary>
-public enum FailureMode
-{
-    /// <summary>Allow the request (availability first).</summary>
-    Open,
-
-    /// <summary>Refuse the request with UNAVAILABLE (protection first).</summary>
-    Closed,
-}
