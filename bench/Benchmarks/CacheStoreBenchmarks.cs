@@ -72,18 +72,8 @@ public class CacheStoreBenchmarks
         return true;
     }
 
-    private int Run(Func<CacheStoreBenchmarks, string, bool> operation)
-    {
-        if (Threads == 1)
-        {
-            return Loop(operation, 0, Operations);
-        }
-
-        var done = 0;
-        Parallel.For(0, Threads, new ParallelOptions { MaxDegreeOfParallelism = Threads },
-            t => Interlocked.Add(ref done, Loop(operation, t, Operations / Threads)));
-        return done;
-    }
+    private int Run(Func<CacheStoreBenchmarks, string, bool> operation) =>
+        SplitOperations.Run(Threads, Operations, (thread, operations) => Loop(operation, thread, operations));
 
     private int Loop(Func<CacheStoreBenchmarks, string, bool> operation, int thread, int operations)
     {

@@ -63,20 +63,8 @@ public class RateLimiterBenchmarks
     [Benchmark(OperationsPerInvoke = Operations)]
     public int TokenBucketLimiter() => Run(static (self, key) => self._ours.TryAcquire(key, Limit, 1).Allowed);
 
-    // The same number of decisions whatever the thread count, split between the threads, so the time per
-    // operation is wall time per decision: the inverse of throughput.
-    private int Run(Func<RateLimiterBenchmarks, string, bool> decide)
-    {
-        if (Threads == 1)
-        {
-            return Loop(decide, 0, Operations);
-        }
-
-        var allowed = 0;
-        Parallel.For(0, Threads, new ParallelOptions { MaxDegreeOfParallelism = Threads },
-            t => Interlocked.Add(ref allowed, Loop(decide, t, Operations / Threads)));
-        return allowed;
-    }
+    private int Run(Func<RateLimiterBenchmarks, string, bool> decide) =>
+        SplitOperations.Run(Threads, Operations, (thread, operations) => Loop(decide, thread, operations));
 
     private int Loop(Func<RateLimiterBenchmarks, string, bool> decide, int thread, int operations)
     {
