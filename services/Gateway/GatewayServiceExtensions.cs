@@ -31,6 +31,7 @@ public static class GatewayServiceExtensions
         services.AddSingleton(sp => new RequestMapping(sp.GetRequiredService<IOptions<GatewayOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<ApiKeyAuthenticator>();
         services.AddSingleton<TenantRateLimiter>();
+        services.AddHostedService<RateLimiterWarmup>();
         services.AddSingleton<GatewayTelemetry>();
         services.AddSingleton<GatewayInterceptor>();
 
