@@ -111,7 +111,7 @@ public sealed partial class Rebalancer(IOptions<GatewayOptions> options, ILogger
         return written;
     }
 
-    private static async Task<long> FlushAsync(
+    private async Task<long> FlushAsync(
         Dictionary<string, MultiPutRequest> pending, IReadOnlyDictionary<string, ClusterNode> targets, int threshold, CancellationToken cancellationToken)
     {
         long applied = 0;
@@ -122,7 +122,9 @@ public sealed partial class Rebalancer(IOptions<GatewayOptions> options, ILogger
                 continue;
             }
 
-            var reply = await targets[target].Client.MultiPutAsync(batch, cancellationToken: cancellationToken).ConfigureAwait(false);
+            // A page of up to 500 entries gets a few replica timeouts; a scan itself runs as long as its ranges need.
+            var deadline = DateTime.UtcNow + (options.Value.ReplicaTimeout * 5);
+            var reply = await targets[target].Client.MultiPutAsync(batch, deadline: deadline, cancellationToken: cancellationToken).ConfigureAwait(false);
             applied += reply.Results.Count(r => r.Applied);
             batch.Entries.Clear();
         }
