@@ -16,9 +16,10 @@ internal sealed partial class CacheGrpcService(ReplicaCoordinator coordinator, R
         var caller = GatewayInterceptor.CallerOf(context);
         RpcErrors.ThrowIfInvalid(RequestLimits.CheckKey(request.Key));
         var level = RequestMapping.Level(request.Consistency);
-        using var activity = Start("cache.get", caller.Namespaced(request.Key), level);
+        var key = caller.Namespaced(request.Key);
+        using var activity = Start("cache.get", key, level);
 
-        var read = await coordinator.ReadAsync(caller.Namespaced(request.Key), level, context.CancellationToken);
+        var read = await coordinator.ReadAsync(key, level, context.CancellationToken);
         Record(activity, "get", read.Answered, read.Failures.Count);
         ThrowIfUnsatisfied("Get", level, read.Answered, read.Required, read.Failures);
         var reply = mapping.ToReply(read.Newest);
@@ -45,9 +46,10 @@ internal sealed partial class CacheGrpcService(ReplicaCoordinator coordinator, R
         var caller = GatewayInterceptor.CallerOf(context);
         RpcErrors.ThrowIfInvalid(RequestLimits.CheckKey(request.Key));
         var level = RequestMapping.Level(request.Consistency);
-        using var activity = Start("cache.invalidate", caller.Namespaced(request.Key), level);
+        var key = caller.Namespaced(request.Key);
+        using var activity = Start("cache.invalidate", key, level);
 
-        var tombstone = new Entry { Key = caller.Namespaced(request.Key), Tombstone = true, Version = coordinator.Stamp() };
+        var tombstone = new Entry { Key = key, Tombstone = true, Version = coordinator.Stamp() };
         var write = await coordinator.WriteAsync(tombstone, level, context.CancellationToken);
         Record(activity, "invalidate", write.AcknowledgedBy.Count, write.Failures.Count);
         ThrowIfUnsatisfied("Invalidate", level, write);
@@ -57,8 +59,12 @@ internal sealed partial class CacheGrpcService(ReplicaCoordinator coordinator, R
     private static System.Diagnostics.Activity? Start(string operation, string storedKey, ConsistencyLevel level)
     {
         var activity = GatewayTelemetry.Source.StartActivity(operation);
-        activity?.SetTag("cache.key_hash", KeyHash.Of(storedKey).ToString("x16", System.Globalization.CultureInfo.InvariantCulture));
-        activity?.SetTag("cache.consistency", level.ToString());
+        if (activity is not null)
+        {
+            activity.SetTag("cache.key_hash", KeyHash.Of(storedKey).ToString("x16", System.Globalization.CultureInfo.InvariantCulture));
+            activity.SetTag("cache.consistency", level.ToString());
+        }
+
         return activity;
     }
 
