@@ -25,9 +25,13 @@ public sealed class GatewayCluster : IDisposable
     private readonly GrpcServiceApp<ratelimiter::Program> _limiter;
     private readonly GrpcServiceApp<Program> _gateway;
 
-    public GatewayCluster(int nodes = 3, Dictionary<string, string?>? settings = null)
+    /// <summary>
+    /// <paramref name="nodes"/> nodes on the ring from the start, and <paramref name="spares"/> more running but not
+    /// on it (named after them), for AddNode.
+    /// </summary>
+    public GatewayCluster(int nodes = 3, Dictionary<string, string?>? settings = null, int spares = 0)
     {
-        for (var i = 1; i <= nodes; i++)
+        for (var i = 1; i <= nodes + spares; i++)
         {
             var name = $"node-{i}";
             _nodes[name] = new GrpcServiceApp<cachenode::Program>(new() { ["CacheNode:NodeName"] = name });
