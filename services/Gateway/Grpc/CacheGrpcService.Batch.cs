@@ -29,7 +29,7 @@ internal sealed partial class CacheGrpcService
             if (!reads[i].Satisfied)
             {
                 RpcErrors.Throw(StatusCode.Unavailable, string.Create(CultureInfo.InvariantCulture,
-                    $"MultiGet at {level.ToString().ToUpperInvariant()} failed for keys[{i}]: {reads[i].Answered} replicas answered, {reads[i].Required} needed ({string.Join(", ", reads[i].Failures)})"));
+                    $"MultiGet at {level.ToString().ToUpperInvariant()} failed for keys[{i}]: {reads[i].Describe()}"));
             }
 
             reply.Items.Add(mapping.ToReply(reads[i].Newest));

@@ -21,7 +21,7 @@ internal sealed partial class CacheGrpcService(ReplicaCoordinator coordinator, R
 
         var read = await coordinator.ReadAsync(key, level, context.CancellationToken);
         Record(activity, "get", read.Answered, read.Failures.Count);
-        ThrowIfUnsatisfied("Get", level, read.Answered, read.Required, read.Failures);
+        ThrowIfUnsatisfied("Get", level, read.Satisfied, read.Describe());
         var reply = mapping.ToReply(read.Newest);
         activity?.SetTag("cache.found", reply.Found);
         return reply;
@@ -37,7 +37,7 @@ internal sealed partial class CacheGrpcService(ReplicaCoordinator coordinator, R
         entry.Version = coordinator.Stamp();
         var write = await coordinator.WriteAsync(entry, level, context.CancellationToken);
         Record(activity, "put", write.AcknowledgedBy.Count, write.Failures.Count);
-        ThrowIfUnsatisfied("Put", level, write);
+        ThrowIfUnsatisfied("Put", level, write.Satisfied, write.Describe());
         return new V1.PutResponse { AcknowledgedBy = { write.AcknowledgedBy }, Version = entry.Version };
     }
 
@@ -52,7 +52,7 @@ internal sealed partial class CacheGrpcService(ReplicaCoordinator coordinator, R
         var tombstone = new Entry { Key = key, Tombstone = true, Version = coordinator.Stamp() };
         var write = await coordinator.WriteAsync(tombstone, level, context.CancellationToken);
         Record(activity, "invalidate", write.AcknowledgedBy.Count, write.Failures.Count);
-        ThrowIfUnsatisfied("Invalidate", level, write);
+        ThrowIfUnsatisfied("Invalidate", level, write.Satisfied, write.Describe());
         return new InvalidateResponse { AcknowledgedBy = { write.AcknowledgedBy } };
     }
 
@@ -76,21 +76,11 @@ internal sealed partial class CacheGrpcService(ReplicaCoordinator coordinator, R
         telemetry.RecordRequest(operation, failed == 0 ? "ok" : "degraded");
     }
 
-    private static void ThrowIfUnsatisfied(string operation, ConsistencyLevel level, ReplicaWrite write)
+    private static void ThrowIfUnsatisfied(string operation, ConsistencyLevel level, bool satisfied, string description)
     {
-        if (!write.Satisfied)
+        if (!satisfied)
         {
-            RpcErrors.Throw(StatusCode.Unavailable, $"{operation} at {level.ToString().ToUpperInvariant()} failed: {write.Describe()}");
-        }
-    }
-
-    private static void ThrowIfUnsatisfied(string operation, ConsistencyLevel level, int answered, int required, IReadOnlyList<string> failures)
-    {
-        if (answered < required)
-        {
-            RpcErrors.Throw(StatusCode.Unavailable,
-                $"{operation} at {level.ToString().ToUpperInvariant()} failed: {answered} replicas answered, {required} needed" +
-                (failures.Count > 0 ? $" ({string.Join(", ", failures)})" : string.Empty));
+            RpcErrors.Throw(StatusCode.Unavailable, $"{operation} at {level.ToString().ToUpperInvariant()} failed: {description}");
         }
     }
 }

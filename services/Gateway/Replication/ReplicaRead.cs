@@ -10,4 +10,9 @@ public sealed record ReplicaRead(Entry? Newest, int Answered, int Required, IRea
 {
     /// <summary>True when enough replicas answered.</summary>
     public bool Satisfied => Answered >= Required;
+
+    /// <summary>"1 replicas answered, 2 needed (cache-node-2: Unavailable)".</summary>
+    public string Describe() =>
+        $"{Answered} replicas answered, {Required} needed" +
+        (Failures.Count > 0 ? $" ({string.Join(", ", Failures)})" : string.Empty);
 }

@@ -17,8 +17,8 @@ internal sealed class RateLimiterGrpcService(
     public override Task<AcquireResponse> Acquire(AcquireRequest request, ServerCallContext context)
     {
         using var activity = RateLimiterTelemetry.Source.StartActivity("ratelimit.acquire");
-        var (code, message, response) = Decide(request);
-        activity?.SetTag("ratelimit.outcome", OutcomeName(code, response));
+        var (code, message, response, outcome) = Decide(request);
+        activity?.SetTag("ratelimit.outcome", outcome);
         if (code != StatusCode.OK)
         {
             RpcErrors.Throw(code, message!);
@@ -37,7 +37,7 @@ internal sealed class RateLimiterGrpcService(
         var allowed = 0;
         for (var i = 0; i < request.Requests.Count; i++)
         {
-            var (code, message, response) = Decide(request.Requests[i]);
+            var (code, message, response, _) = Decide(request.Requests[i]);
             if (code == StatusCode.OK)
             {
                 allowed += response!.Allowed ? 1 : 0;
@@ -68,7 +68,8 @@ internal sealed class RateLimiterGrpcService(
         return Task.FromResult(new ResetResponse { State = ToState(request.Key, limiter.Reset(request.Key, limit)) });
     }
 
-    private (StatusCode Code, string? Message, AcquireResponse? Response) Decide(AcquireRequest request)
+    // The outcome name (allowed, denied, invalid, exhausted) is counted here and returned for the span.
+    private (StatusCode Code, string? Message, AcquireResponse? Response, string Outcome) Decide(AcquireRequest request)
     {
         var policy = request.LimitCase == AcquireRequest.LimitOneofCase.Policy ? request.Policy : null;
         var error = resolver.Resolve(request.Key, policy, request.Bucket, out var limit);
@@ -82,7 +83,7 @@ internal sealed class RateLimiterGrpcService(
         if (error is not null)
         {
             telemetry.RecordDecision("invalid");
-            return (StatusCode.InvalidArgument, error, null);
+            return (StatusCode.InvalidArgument, error, null, "invalid");
         }
 
         var result = limiter.TryAcquire(request.Key, limit, tokens);
@@ -90,10 +91,11 @@ internal sealed class RateLimiterGrpcService(
         {
             telemetry.RecordDecision("exhausted");
             return (StatusCode.ResourceExhausted, string.Create(CultureInfo.InvariantCulture,
-                $"key: the limiter holds its maximum of {options.Value.MaxBuckets} live buckets (RateLimiter:MaxBuckets) and none is full; retry later"), null);
+                $"key: the limiter holds its maximum of {options.Value.MaxBuckets} live buckets (RateLimiter:MaxBuckets) and none is full; retry later"), null, "exhausted");
         }
 
-        telemetry.RecordDecision(result.Allowed ? "allowed" : "denied");
+        var outcome = result.Allowed ? "allowed" : "denied";
+        telemetry.RecordDecision(outcome);
         return (StatusCode.OK, null, new AcquireResponse
         {
             Allowed = result.Allowed,
@@ -101,7 +103,7 @@ internal sealed class RateLimiterGrpcService(
             Capacity = (ulong)result.Capacity,
             RetryAfter = ProtoTime.ToDuration(result.RetryAfter),
             ResetAfter = ProtoTime.ToDuration(result.ResetAfter),
-        });
+        }, outcome);
     }
 
     private BucketLimit ResolveOrThrow(string key, string? policy, BucketSpec? bucket)
@@ -117,12 +119,5 @@ internal sealed class RateLimiterGrpcService(
         Capacity = (ulong)snapshot.Limit.Capacity,
         RefillPerSecond = snapshot.Limit.RefillPerSecond,
         ResetAfter = ProtoTime.ToDuration(snapshot.ResetAfter),
-    };
-
-    private static string OutcomeName(StatusCode code, AcquireResponse? response) => code switch
-    {
-        StatusCode.OK => response!.Allowed ? "allowed" : "denied",
-        StatusCode.ResourceExhausted => "exhausted",
-        _ => "invalid",
     };
 }
