@@ -1,0 +1,214 @@
+using System.Globalization;
+using MailKit.Security;
+using Microsoft.Extensions.Options;
+
+namespace Microservices.LogCollector.Alerting;
+
+/// <summary>Alert rules, evaluation timing and notification sinks, bound from the <c>Alerting</c> section.</summary>
+public sealed class AlertingOptions
+{
+    /// <summary>Configuration section.</summary>
+    public const string Section = "Alerting";
+
+    /// <summary>How often every rule is evaluated.</summary>
+    public TimeSpan EvaluationInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>A firing alert is notified again after this long.</summary>
+    public TimeSpan RepeatInterval { get; set; } = TimeSpan.FromHours(4);
+
+    /// <summary>How long resolved alerts stay in ListAlerts.</summary>
+    public TimeSpan ResolvedRetention { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Most resolved alerts kept for ListAlerts.</summary>
+    public int MaxResolved { get; set; } = 1000;
+
+    /// <summary>Rules by name. Empty = the defaults: error rate above 5 % and average response time above 1000 ms.</summary>
+    public Dictionary<string, AlertRuleOptions> Rules { get; set; } = [];
+
+    /// <summary>The webhook sink; off while <see cref="WebhookOptions.Url"/> is empty.</summary>
+    public WebhookOptions Webhook { get; set; } = new();
+
+    /// <summary>The e-mail sink; off while <see cref="EmailOptions.Host"/> is empty.</summary>
+    public EmailOptions Email { get; set; } = new();
+
+    /// <summary>The configured rules, or the defaults when none are configured.</summary>
+    public IReadOnlyDictionary<string, AlertRuleOptions> EffectiveRules => Rules.Count > 0
+        ? Rules
+        : new Dictionary<string, AlertRuleOptions>
+        {
+            ["high-error-rate"] = new() { Metric = AlertMetric.ErrorRate, Threshold = 0.05, Severity = AlertSeverity.Critical },
+            ["slow-responses"] = new() { Metric = AlertMetric.AverageResponseTime, Threshold = 1000, Severity = AlertSeverity.Warning },
+        };
+}
+
+/// <summary>What a rule measures.</summary>
+public enum AlertMetric
+{
+    /// <summary>(ERROR + FATAL) / all entries, 0..1.</summary>
+    ErrorRate,
+
+    /// <summary>Mean response time, in milliseconds.</summary>
+    AverageResponseTime,
+
+    /// <summary>95th percentile of response times, in milliseconds.</summary>
+    P95ResponseTime,
+
+    /// <summary>99th percentile of response times, in milliseconds.</summary>
+    P99ResponseTime,
+}
+
+/// <summary>A rule's severity.</summary>
+public enum AlertSeverity
+{
+    /// <summary>For information.</summary>
+    Info,
+
+    /// <summary>Needs attention soon.</summary>
+    Warning,
+
+    /// <summary>Needs attention now.</summary>
+    Critical,
+}
+
+/// <summary>Where a rule applies.</summary>
+public enum AlertScope
+{
+    /// <summary>Each service and all services together.</summary>
+    ServicesAndOverall,
+
+    /// <summary>Each service.</summary>
+    Services,
+
+    /// <summary>All services together.</summary>
+    Overall,
+}
+
+/// <summary>One alert rule: the metric is above the threshold over the window, with enough samples.</summary>
+public sealed class AlertRuleOptions
+{
+    /// <summary>What is measured.</summary>
+    public AlertMetric Metric { get; set; } = AlertMetric.ErrorRate;
+
+    /// <summary>The alert holds while the value is above this.</summary>
+    public double Threshold { get; set; }
+
+    /// <summary>Window the value is measured over; unset = LogCollector:WindowSize.</summary>
+    public TimeSpan? Window { get; set; }
+
+    /// <summary>How long the condition must hold before the alert fires (pending until then).</summary>
+    public TimeSpan For { get; set; } = TimeSpan.Zero;
+
+    /// <summary>Fewest entries (for response times: timed entries) in the window before the rule can hold.</summary>
+    public int MinSamples { get; set; } = 20;
+
+    /// <summary>Severity of its alerts.</summary>
+    public AlertSeverity Severity { get; set; } = AlertSeverity.Warning;
+
+    /// <summary>Each service, overall, or both.</summary>
+    public AlertScope Scope { get; set; } = AlertScope.ServicesAndOverall;
+
+    /// <summary>False turns the rule off.</summary>
+    public bool Enabled { get; set; } = true;
+}
+
+/// <summary>The webhook sink: a JSON POST with a Slack-compatible <c>text</c> field and the alert's fields.</summary>
+public sealed class WebhookOptions
+{
+    /// <summary>Where to POST; empty = the sink is off.</summary>
+    public string Url { get; set; } = string.Empty;
+
+    /// <summary>Timeout of one attempt.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Attempts per notification, with exponential backoff between them.</summary>
+    public int MaxAttempts { get; set; } = 5;
+
+    /// <summary>First backoff; it doubles after each failed attempt.</summary>
+    public TimeSpan InitialBackoff { get; set; } = TimeSpan.FromSeconds(1);
+}
+
+/// <summary>The e-mail sink, through SMTP with MailKit.</summary>
+public sealed class EmailOptions
+{
+    /// <summary>SMTP server; empty = the sink is off.</summary>
+    public string Host { get; set; } = string.Empty;
+
+    /// <summary>SMTP port.</summary>
+    public int Port { get; set; } = 25;
+
+    /// <summary>TLS use: None, Auto, SslOnConnect, StartTls, StartTlsWhenAvailable.</summary>
+    public SecureSocketOptions Security { get; set; } = SecureSocketOptions.StartTlsWhenAvailable;
+
+    /// <summary>User name; empty = no authentication.</summary>
+    public string UserName { get; set; } = string.Empty;
+
+    /// <summary>Password for <see cref="UserName"/>.</summary>
+    public string Password { get; set; } = string.Empty;
+
+    /// <summary>Sender address.</summary>
+    public string From { get; set; } = "alerts@localhost";
+
+    /// <summary>Recipients.</summary>
+    public List<string> To { get; set; } = [];
+
+    /// <summary>Timeout of one attempt.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Attempts per notification, with exponential backoff between them.</summary>
+    public int MaxAttempts { get; set; } = 3;
+
+    /// <summary>First backoff; it doubles after each failed attempt.</summary>
+    public TimeSpan InitialBackoff { get; set; } = TimeSpan.FromSeconds(2);
+}
+
+/// <summary>Checks <see cref="AlertingOptions"/> at start.</summary>
+public sealed class AlertingOptionsValidator(IOptions<LogCollectorOptions> collector) : IValidateOptions<AlertingOptions>
+{
+    /// <inheritdoc />
+    public ValidateOptionsResult Validate(string? name, AlertingOptions options)
+    {
+        var errors = new List<string>();
+        if (options.EvaluationInterval < TimeSpan.FromMilliseconds(100))
+        {
+            errors.Add("Alerting:EvaluationInterval must be at least 100 ms");
+        }
+
+        if (options.RepeatInterval <= TimeSpan.Zero || options.ResolvedRetention < TimeSpan.Zero || options.MaxResolved < 0)
+        {
+            errors.Add("Alerting:RepeatInterval must be positive; ResolvedRetention and MaxResolved not negative");
+        }
+
+        foreach (var (ruleName, rule) in options.EffectiveRules)
+        {
+            var window = rule.Window ?? collector.Value.WindowSize;
+            if (window < TimeSpan.FromSeconds(1) || window > collector.Value.Retention)
+            {
+                errors.Add(Invariant($"Alerting:Rules:{ruleName}:Window must be from 1 s to the retention, got {window}"));
+            }
+
+            if (rule.For < TimeSpan.Zero || rule.MinSamples < 1 || !double.IsFinite(rule.Threshold))
+            {
+                errors.Add(Invariant($"Alerting:Rules:{ruleName}: For must not be negative, MinSamples at least 1, Threshold finite"));
+            }
+        }
+
+        if (options.Webhook.Url.Length > 0 && !Uri.TryCreate(options.Webhook.Url, UriKind.Absolute, out _))
+        {
+            errors.Add(Invariant($"Alerting:Webhook:Url must be an absolute URL, got '{options.Webhook.Url}'"));
+        }
+
+        if (options.Email.Host.Length > 0 && options.Email.To.Count == 0)
+        {
+            errors.Add("Alerting:Email:To must name at least one recipient when Alerting:Email:Host is set");
+        }
+
+        if (options.Webhook.MaxAttempts < 1 || options.Email.MaxAttempts < 1)
+        {
+            errors.Add("Alerting:Webhook:MaxAttempts and Alerting:Email:MaxAttempts must be at least 1");
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}

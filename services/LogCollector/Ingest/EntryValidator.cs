@@ -1,0 +1,149 @@
+using System.Globalization;
+using System.Text;
+using Microservices.LogCollector.Windows;
+using Microservices.Logs.V1;
+
+namespace Microservices.LogCollector.Ingest;
+
+/// <summary>
+/// Checks one log entry alone and turns it into what the windows keep. Rules (logs.proto): unset timestamp = receive
+/// time; level must be set; response time finite and not negative; at most the skew in the future; not older than
+/// the retention; message cut to 4 KiB; empty service = "unknown"; trace id empty or 32 hex characters.
+/// </summary>
+internal static class EntryValidator
+{
+    /// <summary>Longest message kept, in UTF-8 bytes; longer ones are cut (and counted).</summary>
+    public const int MaxMessageBytes = 4096;
+
+    /// <summary>Longest service name, in characters.</summary>
+    public const int MaxServiceLength = 128;
+
+    /// <summary>Top errors group messages by their first this many characters.</summary>
+    public const int ErrorKeyLength = 256;
+
+    /// <summary>Service name for entries that name none.</summary>
+    public const string UnknownService = "unknown";
+
+    /// <summary>Checks <paramref name="entry"/>; on success fills <paramref name="accepted"/>, else returns the reason.</summary>
+    /// <param name="entry">The entry as received.</param>
+    /// <param name="now">Receive time.</param>
+    /// <param name="retention">How far back entries may be.</param>
+    /// <param name="maxFutureSkew">How far ahead entries may be.</param>
+    /// <param name="accepted">What the windows keep.</param>
+    /// <param name="truncated">True when the message was cut to <see cref="MaxMessageBytes"/>.</param>
+    public static EntryRejection? Check(
+        LogEntry entry, DateTimeOffset now, TimeSpan retention, TimeSpan maxFutureSkew,
+        out AcceptedEntry accepted, out bool truncated)
+    {
+        accepted = default;
+        truncated = false;
+        if (entry.Level is <= Level.Unspecified or > Level.Fatal)
+        {
+            return new(EntryRejection.LevelReason, Invariant($"level must be LEVEL_DEBUG (1) to LEVEL_FATAL (5), got {(int)entry.Level}"));
+        }
+
+        if (!double.IsFinite(entry.ResponseTimeMs) || entry.ResponseTimeMs < 0)
+        {
+            return new(EntryRejection.ResponseTimeReason,
+                Invariant($"response_time_ms must be finite and >= 0, got {entry.ResponseTimeMs}"));
+        }
+
+        var at = now;
+        if (entry.Timestamp is not null)
+        {
+            if (entry.Timestamp.Nanos is < 0 or > 999_999_999
+                || entry.Timestamp.Seconds is < -62_135_596_800 or > 253_402_300_799)
+            {
+                return new(EntryRejection.TimestampReason, "timestamp is not a valid time");
+            }
+
+            at = entry.Timestamp.ToDateTimeOffset();
+            if (at - now > maxFutureSkew)
+            {
+                return new(EntryRejection.FutureReason, Invariant(
+                    $"timestamp is {(at - now).TotalSeconds:0.###} s in the future; at most {maxFutureSkew.TotalSeconds:0.###} s allowed"));
+            }
+
+            if (now.ToUnixTimeSeconds() - at.ToUnixTimeSeconds() >= (long)retention.TotalSeconds)
+            {
+                return new(EntryRejection.TooOldReason, Invariant(
+                    $"timestamp is {(now - at).TotalSeconds:0.###} s old; the retention is {retention.TotalSeconds:0} s"));
+            }
+        }
+
+        var service = entry.Service.Length == 0 ? UnknownService : entry.Service;
+        if (service.Length > MaxServiceLength)
+        {
+            return new(EntryRejection.ServiceReason,
+                Invariant($"service must be at most {MaxServiceLength} characters, got {service.Length}"));
+        }
+
+        if (entry.TraceId.Length != 0 && !IsTraceId(entry.TraceId))
+        {
+            return new(EntryRejection.TraceIdReason, "trace_id must be 32 hexadecimal characters");
+        }
+
+        var message = Truncate(entry.Message, out truncated);
+        var isError = entry.Level >= Level.Error;
+        var errorKey = isError ? (message.Length > ErrorKeyLength ? message[..ErrorKeyLength] : message) : null;
+        accepted = new AcceptedEntry(service, at.ToUnixTimeSeconds(), isError, entry.ResponseTimeMs, errorKey);
+        return null;
+    }
+
+    /// <summary>Cuts <paramref name="message"/> to at most <see cref="MaxMessageBytes"/> UTF-8 bytes, never inside a character.</summary>
+    public static string Truncate(string message, out bool truncated)
+    {
+        truncated = message.Length > MaxMessageBytes / 3 && Encoding.UTF8.GetByteCount(message) > MaxMessageBytes;
+        if (!truncated)
+        {
+            return message;
+        }
+
+        var bytes = 0;
+        var end = 0;
+        while (end < message.Length)
+        {
+            var rune = Rune.GetRuneAt(message, end);
+            if (bytes + rune.Utf8SequenceLength > MaxMessageBytes)
+            {
+                break;
+            }
+
+            bytes += rune.Utf8SequenceLength;
+            end += rune.Utf16SequenceLength;
+        }
+
+        return message[..end];
+    }
+
+    private static bool IsTraceId(string value) => value.Length == 32 && value.All(char.IsAsciiHexDigit);
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>Why an entry was rejected: a short reason code (a metric tag) and the message for the client.</summary>
+/// <param name="Code">Reason code.</param>
+/// <param name="Message">Human-readable reason naming the field and the limit.</param>
+internal sealed record EntryRejection(string Code, string Message)
+{
+    /// <summary>Level unset or unknown.</summary>
+    public const string LevelReason = "level";
+
+    /// <summary>Response time negative or not finite.</summary>
+    public const string ResponseTimeReason = "response_time";
+
+    /// <summary>Timestamp not representable.</summary>
+    public const string TimestampReason = "timestamp";
+
+    /// <summary>Timestamp too far in the future.</summary>
+    public const string FutureReason = "future";
+
+    /// <summary>Timestamp older than the retention.</summary>
+    public const string TooOldReason = "too_old";
+
+    /// <summary>Service name too long.</summary>
+    public const string ServiceReason = "service";
+
+    /// <summary>Trace id malformed.</summary>
+    public const string TraceIdReason = "trace_id";
+}

@@ -1,0 +1,60 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Microservices.LogCollector.Windows;
+using Microservices.ServiceDefaults;
+
+namespace Microservices.LogCollector.Telemetry;
+
+/// <summary>The log collector's ActivitySource and Meter (<c>Microservices.LogCollector</c>).</summary>
+internal sealed class LogCollectorTelemetry
+{
+    /// <summary>Name of the ActivitySource and the Meter.</summary>
+    public static readonly string Name = ServiceTelemetry.NameOf("LogCollector");
+
+    /// <summary>Spans of the log collector.</summary>
+    public static readonly ActivitySource Source = new(Name);
+
+    private readonly Meter _meter;
+    private readonly Counter<long> _accepted;
+    private readonly Counter<long> _rejected;
+    private readonly Counter<long> _truncated;
+    private readonly Counter<long> _notifications;
+    private readonly Counter<long> _transitions;
+
+    public LogCollectorTelemetry(IMeterFactory meterFactory, WindowRegistry windows)
+    {
+        _meter = meterFactory.Create(Name);
+        _accepted = _meter.CreateCounter<long>("logcollector.entries.accepted", "{entry}", "Log entries accepted.");
+        _rejected = _meter.CreateCounter<long>("logcollector.entries.rejected", "{entry}", "Log entries rejected, by reason.");
+        _truncated = _meter.CreateCounter<long>("logcollector.entries.truncated", "{entry}", "Accepted entries whose message was cut to 4 KiB.");
+        _notifications = _meter.CreateCounter<long>(
+            "logcollector.notifications", "{notification}", "Alert notifications by sink and outcome: sent, failed, dropped.");
+        _transitions = _meter.CreateCounter<long>("logcollector.alerts.transitions", "{transition}", "Alert state changes, by new state.");
+        _meter.CreateObservableGauge("logcollector.services", () => windows.ServiceCount, "{service}", "Services tracked one by one.");
+        _meter.CreateObservableGauge(
+            "logcollector.error_messages.tracked", () => windows.TrackedMessages, "{message}", "Error-message counters held in all windows.");
+        _meter.CreateObservableCounter(
+            "logcollector.entries.over_service_cap", () => windows.EntriesOverServiceCap, "{entry}",
+            "Entries counted only overall because the service cap was reached.");
+    }
+
+    /// <summary>Registers the gauge of firing alerts.</summary>
+    internal void ObserveFiring(Func<int> firing) =>
+        _meter.CreateObservableGauge("logcollector.alerts.firing", firing, "{alert}", "Alerts currently firing.");
+
+    internal void RecordAccepted(bool truncated)
+    {
+        _accepted.Add(1);
+        if (truncated)
+        {
+            _truncated.Add(1);
+        }
+    }
+
+    internal void RecordRejected(string reason) => _rejected.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    internal void RecordNotification(string sink, string outcome) => _notifications.Add(
+        1, new KeyValuePair<string, object?>("sink", sink), new KeyValuePair<string, object?>("outcome", outcome));
+
+    internal void RecordTransition(string state) => _transitions.Add(1, new KeyValuePair<string, object?>("state", state));
+}

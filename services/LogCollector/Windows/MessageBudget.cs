@@ -1,0 +1,31 @@
+namespace Microservices.LogCollector.Windows;
+
+/// <summary>
+/// The number of error-message counters all windows may hold together, so memory stays bounded whatever the input.
+/// A second that cannot take a new counter switches to Space-Saving within the counters it already has.
+/// </summary>
+internal sealed class MessageBudget(int capacity)
+{
+    private int _used;
+
+    /// <summary>Counters in use.</summary>
+    public int Used => Volatile.Read(ref _used);
+
+    /// <summary>Takes one counter; false when the budget is spent.</summary>
+    public bool TryTake()
+    {
+        if (Interlocked.Increment(ref _used) <= capacity)
+        {
+            return true;
+        }
+
+        Interlocked.Decrement(ref _used);
+        return false;
+    }
+
+    /// <summary>Takes one counter even when the budget is spent (the one counter every second may have).</summary>
+    public void TakeAlways() => Interlocked.Increment(ref _used);
+
+    /// <summary>Gives back <paramref name="count"/> counters.</summary>
+    public void Release(int count) => Interlocked.Add(ref _used, -count);
+}
