@@ -6,21 +6,27 @@ var builder = DistributedApplication.CreateBuilder(args);
 var apiKey = builder.AddParameter("gateway-api-key", "dev-key", secret: true);
 var adminKey = builder.AddParameter("gateway-admin-key", "dev-admin-key", secret: true);
 
+// Log ingest, sliding-window analytics and alerts. Every other service ships its request logs here (a reference
+// turns shipping on); none waits for it, since shipping queues and retries while it is away.
+var logcollector = builder.AddGrpcService<Projects.LogCollector>("logcollector", DevPorts.LogCollector);
+
 // Token buckets for the gateway's per-tenant limits, and for any client that calls it directly.
-var ratelimiter = builder.AddGrpcService<Projects.RateLimiter>("ratelimiter", DevPorts.RateLimiter);
+var ratelimiter = builder.AddGrpcService<Projects.RateLimiter>("ratelimiter", DevPorts.RateLimiter)
+    .WithReference(logcollector);
 
 // Three cache nodes form the ring; each knows its name (the resource name) for stats and telemetry.
 var nodes = Enumerable.Range(1, 3)
-    .Select(n => builder.AddCacheNode($"cache-node-{n}", DevPorts.CacheNode(n)))
+    .Select(n => builder.AddCacheNode($"cache-node-{n}", DevPorts.CacheNode(n)).WithReference(logcollector))
     .ToArray();
 
 // The spare node for the scale-out demo: declared, but started only on demand (dashboard or a test).
-builder.AddCacheNode("cache-node-4", DevPorts.CacheNode(4)).WithExplicitStart();
+builder.AddCacheNode("cache-node-4", DevPorts.CacheNode(4)).WithReference(logcollector).WithExplicitStart();
 
 // The public entry point. It finds the rate limiter by service discovery and is given the ring's nodes.
 var gateway = builder.AddGrpcService<Projects.Gateway>("gateway", DevPorts.Gateway)
     .WithExternalHttpEndpoints()
     .WithReference(ratelimiter).WaitFor(ratelimiter)
+    .WithReference(logcollector)
     .WithEnvironment("Security__ApiKeys__0__Key", apiKey)
     .WithEnvironment("Security__ApiKeys__0__Tenant", "dev")
     .WithEnvironment("Security__AdminKeys__0", adminKey);

@@ -6,7 +6,7 @@ namespace Microservices.AppHost;
 /// <summary>Declares a gRPC service project in the application model.</summary>
 internal static class GrpcResourceExtensions
 {
-    /// <summary>The endpoint name every service exposes (the default name, so http://    /// <summary>The endpoint name every service exposes.</summary>lt;resource    /// <summary>The endpoint name every service exposes.</summary>gt; resolves to it).</summary>
+    /// <summary>The endpoint name every service exposes (the default name, so http://&lt;resource&gt; resolves to it).</summary>
     public const string EndpointName = "http";
 
     /// <summary>

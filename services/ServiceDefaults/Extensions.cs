@@ -1,4 +1,5 @@
 using Microservices.ServiceDefaults;
+using Microservices.ServiceDefaults.LogShipping;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -20,6 +21,9 @@ public static class Extensions
 {
     private const string HealthPathPrefix = "/grpc.health.v1.";
     private const string ReflectionPathPrefix = "/grpc.reflection.";
+
+    // The log shippers' stream; its client side is suppressed, so the server side would be a trace of its own.
+    private const string IngestPath = "/microservices.logs.v1.LogCollector/Ingest";
 
     /// <summary>Adds the shared defaults to a service.</summary>
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder)
@@ -46,6 +50,7 @@ public static class Extensions
 
         builder.Services.AddServiceDiscovery();
         builder.Services.ConfigureHttpClientDefaults(http => http.AddServiceDiscovery());
+        builder.AddLogShipping();
         return builder;
     }
 
@@ -85,11 +90,12 @@ public static class Extensions
         }
     }
 
-    // Health probes and reflection arrive every few seconds and would bury the request traces.
+    // Health probes, reflection and log shipping arrive every few seconds and would bury the request traces.
     private static bool IsTraced(HttpContext context)
     {
         var path = context.Request.Path.Value ?? string.Empty;
         return !path.StartsWith(HealthPathPrefix, StringComparison.Ordinal)
-            && !path.StartsWith(ReflectionPathPrefix, StringComparison.Ordinal);
+            && !path.StartsWith(ReflectionPathPrefix, StringComparison.Ordinal)
+            && !path.Equals(IngestPath, StringComparison.Ordinal);
     }
 }

@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+using Microservices.Logs.V1;
+
+namespace Microservices.ServiceDefaults.LogShipping;
+
+/// <summary>
+/// Turns every handled gRPC call into a log entry for the collector: level from the status (OK -> INFO, the
+/// caller's errors -> WARN, server errors and deadlines -> ERROR), message <c>&lt;method&gt; &lt;status&gt;: &lt;detail&gt;</c>,
+/// the response time and the trace id. Health and reflection calls are left out.
+/// </summary>
+public sealed class LogShippingInterceptor(LogOutbox queue, TimeProvider time) : Interceptor
+{
+    /// <inheritdoc />
+    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
+        TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            var response = await continuation(request, context);
+            Record(context, StatusCode.OK, null, started);
+            return response;
+        }
+        catch (Exception ex)
+        {
+            Record(context, ex, started);
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public override async Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(
+        IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            var response = await continuation(requestStream, context);
+            Record(context, StatusCode.OK, null, started);
+            return response;
+        }
+        catch (Exception ex)
+        {
+            Record(context, ex, started);
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public override async Task ServerStreamingServerHandler<TRequest, TResponse>(
+        TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context,
+        ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            await continuation(request, responseStream, context);
+            Record(context, StatusCode.OK, null, started);
+        }
+        catch (Exception ex)
+        {
+            Record(context, ex, started);
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public override async Task DuplexStreamingServerHandler<TRequest, TResponse>(
+        IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context,
+        DuplexStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            await continuation(requestStream, responseStream, context);
+            Record(context, StatusCode.OK, null, started);
+        }
+        catch (Exception ex)
+        {
+            Record(context, ex, started);
+            throw;
+        }
+    }
+
+    /// <summary>The entry level for a status: OK -> INFO, the caller's errors -> WARN, the rest -> ERROR.</summary>
+    public static Level LevelOf(StatusCode status) => status switch
+    {
+        StatusCode.OK => Level.Info,
+        StatusCode.Cancelled or StatusCode.InvalidArgument or StatusCode.NotFound or StatusCode.AlreadyExists
+            or StatusCode.PermissionDenied or StatusCode.Unauthenticated or StatusCode.ResourceExhausted
+            or StatusCode.FailedPrecondition or StatusCode.OutOfRange or StatusCode.Aborted => Level.Warn,
+        _ => Level.Error,
+    };
+
+    private void Record(ServerCallContext context, Exception exception, long started)
+    {
+        var (status, detail) = exception switch
+        {
+            RpcException rpc => (rpc.StatusCode, rpc.Status.Detail),
+            OperationCanceledException when context.CancellationToken.IsCancellationRequested => (StatusCode.Cancelled, "cancelled by the client"),
+            _ => (StatusCode.Unknown, exception.GetType().Name),
+        };
+        Record(context, status, detail, started);
+    }
+
+    private void Record(ServerCallContext context, StatusCode status, string? detail, long started)
+    {
+        var method = context.Method;
+        if (method.StartsWith("/grpc.", StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        var entry = new LogEntry
+        {
+            Timestamp = Timestamp.FromDateTimeOffset(time.GetUtcNow()),
+            Level = LevelOf(status),
+            Service = queue.Service,
+            Message = string.IsNullOrEmpty(detail) ? $"{method} {status}" : $"{method} {status}: {detail}",
+            ResponseTimeMs = Math.Max(Stopwatch.GetElapsedTime(started).TotalMilliseconds, 0.001),
+            TraceId = Activity.Current?.TraceId.ToHexString() ?? string.Empty,
+        };
+        entry.Attributes.Add("grpc.method", method);
+        entry.Attributes.Add("grpc.status", status.ToString());
+        queue.Add(entry);
+    }
+}
