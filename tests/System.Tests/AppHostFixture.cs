@@ -13,7 +13,7 @@ public class AppHostFixture : IAsyncLifetime
     public static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
 
     /// <summary>Resources that start with the AppHost (cache-node-4 starts only on demand).</summary>
-    public static readonly string[] StartedResources = ["ratelimiter", "cache-node-1", "cache-node-2", "cache-node-3", "gateway"];
+    public static readonly string[] StartedResources = ["logcollector", "ratelimiter", "cache-node-1", "cache-node-2", "cache-node-3", "gateway"];
     private readonly Dictionary<string, GrpcChannel> _channels = [];
     private DistributedApplication? _app;
 
