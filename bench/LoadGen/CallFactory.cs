@@ -25,6 +25,7 @@ internal static class CallFactory
         "node-get" => NodeGet(channel, options, worker),
         "redis-set" => RedisSet(options, worker),
         "redis-get" => RedisGet(options, worker),
+        "log-ingest" => LogCalls.Ingest(channel, options, worker),
         "redis-get-pipelined" => GatewayCalls.RedisPipelined(RedisConnection(options, worker).GetDatabase(), options, worker),
         _ => GatewayCalls.Create(rpc, channel, options, worker),
     };

@@ -17,7 +17,8 @@ internal sealed record LoadOptions(
                          and Get of --value-bytes values over --keys keys), redis-set and redis-get (the same
                          through StackExchange.Redis to --redis, one connection per worker: unpipelined),
                          gw-put, gw-get-one, gw-get-quorum, gw-multiget (gateway Cache calls with --api-key;
-                         MultiGet of --batch keys), redis-get-pipelined (--batch GETs sent at once per worker)
+                         MultiGet of --batch keys), redis-get-pipelined (--batch GETs sent at once per worker),
+                         log-ingest (LogCollector/Ingest: one open stream per worker, a batch of --batch entries per call)
           --concurrency  calls in flight at once (closed loop: each worker sends its next call when the last answers)
           --connections  HTTP/2 connections the workers share
           --duration     measured seconds per rpc and run; --warmup seconds before each, not measured
@@ -49,7 +50,7 @@ internal sealed record LoadOptions(
         foreach (var rpc in rpcs)
         {
             if (rpc is not ("health" or "acquire" or "batch" or "node-put" or "node-get" or "redis-set" or "redis-get"
-                or "gw-put" or "gw-get-one" or "gw-get-quorum" or "gw-multiget" or "redis-get-pipelined"))
+                or "gw-put" or "gw-get-one" or "gw-get-quorum" or "gw-multiget" or "redis-get-pipelined" or "log-ingest"))
             {
                 throw new ArgumentException($"--rpc: unknown rpc '{rpc}'");
             }
