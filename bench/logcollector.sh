@@ -21,3 +21,6 @@ for run in 1 2 3; do
   echo "== run $run: floor (discarding Ingest)"; load --target http://127.0.0.1:5198 | grep 'run 1'
   echo "== run $run: LogCollector";              load --target http://127.0.0.1:5102 | grep 'run 1'
 done
+# Check that the entries were counted, not just sent: entries in the collector's last minute.
+tools/node_modules/.bin/buf curl --protocol grpc --http2-prior-knowledge -d '{}' \
+  http://127.0.0.1:5102/microservices.logs.v1.LogCollector/GetErrorRate

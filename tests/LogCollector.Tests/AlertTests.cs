@@ -145,6 +145,19 @@ public sealed class AlertTests : IDisposable
 
         var listed = await _app.Client.ListAlertsAsync(new ListAlertsRequest());
         Assert.Equal(3, listed.Alerts.Count);
+
+        // The window empties: the watcher sees both of web's alerts resolve.
+        _app.App.Time.Advance(TimeSpan.FromSeconds(60));
+        _app.Alerts.Evaluate();
+        var resolved = new HashSet<string>();
+        for (var i = 0; i < 2; i++)
+        {
+            Assert.True(await call.ResponseStream.MoveNext(timeout.Token));
+            Assert.Equal(AlertState.Resolved, call.ResponseStream.Current.Alert.State);
+            resolved.Add(call.ResponseStream.Current.Alert.Rule);
+        }
+
+        Assert.Equal(["high-error-rate", "pending-errors"], resolved.Order());
     }
 
     [Fact]

@@ -10,30 +10,29 @@ internal sealed class IngestTally
 
     private readonly IngestSummary _summary = new();
 
-    /// <summary>Entries seen so far; the index of the next one.</summary>
+    /// <summary>Entries seen so far; the stream index of the next batch's first entry.</summary>
     public uint Sent { get; private set; }
 
-    /// <summary>Counts an accepted entry.</summary>
-    public void Accept(bool truncated)
+    /// <summary>
+    /// Counts one batch of <paramref name="sent"/> entries: <paramref name="rejections"/> (batch indexes, ascending)
+    /// were rejected, the rest accepted, <paramref name="truncated"/> of them with a cut message.
+    /// </summary>
+    public void AddBatch(int sent, int truncated, IReadOnlyList<(int Index, EntryRejection Rejection)> rejections)
     {
-        Sent++;
-        _summary.Accepted++;
-        if (truncated)
+        foreach (var (index, rejection) in rejections)
         {
-            _summary.Truncated++;
-        }
-    }
+            if (_summary.Rejections.Count == MaxListedRejections)
+            {
+                break;
+            }
 
-    /// <summary>Counts a rejected entry with its reason.</summary>
-    public void Reject(string reason)
-    {
-        if (_summary.Rejections.Count < MaxListedRejections)
-        {
-            _summary.Rejections.Add(new Rejection { Index = Sent, Reason = reason });
+            _summary.Rejections.Add(new Rejection { Index = Sent + (uint)index, Reason = rejection.Message });
         }
 
-        Sent++;
-        _summary.Rejected++;
+        _summary.Accepted += (ulong)(sent - rejections.Count);
+        _summary.Rejected += (ulong)rejections.Count;
+        _summary.Truncated += (ulong)truncated;
+        Sent += (uint)sent;
     }
 
     /// <summary>The summary so far.</summary>

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using Google.Protobuf.Collections;
 using Microservices.LogCollector.Telemetry;
@@ -29,24 +30,67 @@ internal sealed class LogIngestor(
             : null;
     }
 
-    /// <summary>Checks each entry alone and counts the good ones; every entry ends up in <paramref name="tally"/>.</summary>
+    /// <summary>
+    /// Checks each entry alone and counts the good ones, the whole batch under one lock per window; every entry ends
+    /// up in <paramref name="tally"/>, accepted or rejected with its reason.
+    /// </summary>
     public void Ingest(RepeatedField<LogEntry> entries, IngestTally tally)
     {
         var now = time.GetUtcNow();
-        foreach (var entry in entries)
+        var count = entries.Count;
+        var accepted = ArrayPool<AcceptedEntry>.Shared.Rent(Math.Max(count, 1));
+        var positions = ArrayPool<int>.Shared.Rent(Math.Max(count, 1));
+        var truncatedAt = ArrayPool<bool>.Shared.Rent(Math.Max(count, 1));
+        var tooOld = ArrayPool<bool>.Shared.Rent(Math.Max(count, 1));
+        try
         {
-            var rejection = EntryValidator.Check(entry, now, _options.Retention, _options.MaxFutureSkew, out var accepted, out var truncated)
-                ?? (windows.Add(accepted) ? null : TooOld);
-            if (rejection is null)
+            var rejections = new List<(int Index, EntryRejection Rejection)>();
+            var kept = 0;
+            for (var i = 0; i < count; i++)
             {
-                tally.Accept(truncated);
-                telemetry.RecordAccepted(truncated);
+                var rejection = EntryValidator.Check(
+                    entries[i], now, _options.Retention, _options.MaxFutureSkew, out accepted[kept], out truncatedAt[kept]);
+                if (rejection is null)
+                {
+                    positions[kept++] = i;
+                }
+                else
+                {
+                    rejections.Add((i, rejection));
+                }
             }
-            else
+
+            Array.Clear(tooOld, 0, kept);
+            windows.AddBatch(accepted.AsSpan(0, kept), tooOld.AsSpan(0, kept));
+            var truncated = 0;
+            var late = false;
+            for (var k = 0; k < kept; k++)
             {
-                tally.Reject(rejection.Message);
-                telemetry.RecordRejected(rejection.Code);
+                if (tooOld[k])
+                {
+                    rejections.Add((positions[k], TooOld));
+                    late = true;
+                }
+                else if (truncatedAt[k])
+                {
+                    truncated++;
+                }
             }
+
+            if (late)
+            {
+                rejections.Sort((a, b) => a.Index.CompareTo(b.Index));
+            }
+
+            tally.AddBatch(count, truncated, rejections);
+            telemetry.RecordBatch(count - rejections.Count, truncated, rejections);
+        }
+        finally
+        {
+            ArrayPool<AcceptedEntry>.Shared.Return(accepted);
+            ArrayPool<int>.Shared.Return(positions);
+            ArrayPool<bool>.Shared.Return(truncatedAt);
+            ArrayPool<bool>.Shared.Return(tooOld);
         }
     }
 

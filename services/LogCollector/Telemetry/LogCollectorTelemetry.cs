@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Microservices.LogCollector.Ingest;
 using Microservices.LogCollector.Windows;
 using Microservices.ServiceDefaults;
 
@@ -42,16 +43,20 @@ internal sealed class LogCollectorTelemetry
     internal void ObserveFiring(Func<int> firing) =>
         _meter.CreateObservableGauge("logcollector.alerts.firing", firing, "{alert}", "Alerts currently firing.");
 
-    internal void RecordAccepted(bool truncated)
+    /// <summary>Counts one batch: once per batch, not per entry, so concurrent streams do not fight over the counters.</summary>
+    internal void RecordBatch(int accepted, int truncated, IReadOnlyList<(int Index, EntryRejection Rejection)> rejections)
     {
-        _accepted.Add(1);
-        if (truncated)
+        _accepted.Add(accepted);
+        if (truncated > 0)
         {
-            _truncated.Add(1);
+            _truncated.Add(truncated);
+        }
+
+        foreach (var (_, rejection) in rejections)
+        {
+            _rejected.Add(1, new KeyValuePair<string, object?>("reason", rejection.Code));
         }
     }
-
-    internal void RecordRejected(string reason) => _rejected.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     internal void RecordNotification(string sink, string outcome) => _notifications.Add(
         1, new KeyValuePair<string, object?>("sink", sink), new KeyValuePair<string, object?>("outcome", outcome));

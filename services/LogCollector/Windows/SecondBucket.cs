@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
 namespace Microservices.LogCollector.Windows;
 
 /// <summary>
@@ -59,8 +62,7 @@ internal sealed class SecondBucket
             Timed++;
             TimeSum += entry.ResponseTimeMs;
             Cells ??= [];
-            var cell = LatencyScale.CellOf(entry.ResponseTimeMs);
-            Cells[cell] = Cells.GetValueOrDefault(cell) + 1;
+            CollectionsMarshal.GetValueRefOrAddDefault(Cells, LatencyScale.CellOf(entry.ResponseTimeMs), out _)++;
         }
 
         if (entry.IsError)
@@ -85,9 +87,10 @@ internal sealed class SecondBucket
     private void CountMessage(string key, int maxMessages, MessageBudget budget)
     {
         Messages ??= [];
-        if (Messages.TryGetValue(key, out var count))
+        ref var count = ref CollectionsMarshal.GetValueRefOrNullRef(Messages, key);
+        if (!Unsafe.IsNullRef(ref count))
         {
-            Messages[key] = count + 1;
+            count++;
             return;
         }
 

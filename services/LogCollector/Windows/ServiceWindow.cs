@@ -34,31 +34,42 @@ internal sealed class ServiceWindow
         }
     }
 
-    /// <summary>Adds an entry, unless its second has already left the ring or the window was retired.</summary>
-    public AddOutcome Add(in AcceptedEntry entry, int maxMessages, MessageBudget budget)
+    /// <summary>
+    /// Adds <paramref name="entries"/>[i] for each i of <paramref name="indexes"/> under one lock, and marks in
+    /// <paramref name="tooOld"/> those whose second has already left the ring. False, and nothing added, when the
+    /// window was retired by cleanup.
+    /// </summary>
+    public bool AddAll(
+        ReadOnlySpan<AcceptedEntry> entries, ReadOnlySpan<int> indexes, Span<bool> tooOld, int maxMessages, MessageBudget budget)
     {
-        var index = SlotOf(entry.Second);
         lock (_gate)
         {
             if (_retired)
             {
-                return AddOutcome.Retired;
+                return false;
             }
 
-            var slot = _slots[index] ??= new SecondBucket();
-            if (slot.Second != entry.Second)
+            foreach (var i in indexes)
             {
-                if (slot.Second > entry.Second)
+                ref readonly var entry = ref entries[i];
+                var index = SlotOf(entry.Second);
+                var slot = _slots[index] ??= new SecondBucket();
+                if (slot.Second != entry.Second)
                 {
-                    return AddOutcome.TooOld;
+                    if (slot.Second > entry.Second)
+                    {
+                        tooOld[i] = true;
+                        continue;
+                    }
+
+                    slot.Reset(entry.Second, budget);
                 }
 
-                slot.Reset(entry.Second, budget);
+                slot.Add(entry, maxMessages, budget);
+                _newest = Math.Max(_newest, entry.Second);
             }
 
-            slot.Add(entry, maxMessages, budget);
-            _newest = Math.Max(_newest, entry.Second);
-            return AddOutcome.Added;
+            return true;
         }
     }
 
@@ -113,17 +124,4 @@ internal sealed class ServiceWindow
     }
 
     private int SlotOf(long second) => (int)(((second % _slots.Length) + _slots.Length) % _slots.Length);
-}
-
-/// <summary>Result of <see cref="ServiceWindow.Add"/>.</summary>
-internal enum AddOutcome
-{
-    /// <summary>Counted.</summary>
-    Added,
-
-    /// <summary>The entry's second has left the ring.</summary>
-    TooOld,
-
-    /// <summary>The window was removed by cleanup; add to a new one.</summary>
-    Retired,
 }

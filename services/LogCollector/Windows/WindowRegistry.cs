@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Options;
 
 namespace Microservices.LogCollector.Windows;
@@ -9,6 +10,13 @@ namespace Microservices.LogCollector.Windows;
 /// </summary>
 internal sealed class WindowRegistry
 {
+    // Per-thread scratch for grouping a batch by service.
+    [ThreadStatic]
+    private static Dictionary<string, List<int>>? t_groups;
+
+    [ThreadStatic]
+    private static List<int>? t_overall;
+
     private readonly ConcurrentDictionary<string, ServiceWindow> _services = new(StringComparer.Ordinal);
     private readonly Lock _membership = new();
     private readonly LogCollectorOptions _options;
@@ -42,32 +50,77 @@ internal sealed class WindowRegistry
     /// <summary>The tracked services' names, sorted.</summary>
     public IReadOnlyList<string> ServiceNames => [.. _services.Keys.Order(StringComparer.Ordinal)];
 
-    /// <summary>Counts an entry in its service's window and overall; false when it is older than the ring.</summary>
+    /// <summary>Counts one entry; false when it is older than the ring.</summary>
     public bool Add(in AcceptedEntry entry)
     {
+        Span<bool> tooOld = [false];
+        AddBatch(new ReadOnlySpan<AcceptedEntry>(in entry), tooOld);
+        return !tooOld[0];
+    }
+
+    /// <summary>
+    /// Counts a batch in the services' windows and overall, taking each window's lock once per batch, and marks in
+    /// <paramref name="tooOld"/> the entries older than the ring (not counted anywhere).
+    /// </summary>
+    public void AddBatch(ReadOnlySpan<AcceptedEntry> entries, Span<bool> tooOld)
+    {
         var max = _options.MaxErrorMessagesPerSecond;
-        while (true)
+        var groups = t_groups ??= new Dictionary<string, List<int>>(StringComparer.Ordinal);
+        for (var i = 0; i < entries.Length; i++)
         {
-            var window = ServiceWindowFor(entry.Service);
-            var outcome = window?.Add(entry, max, _budget) ?? AddOutcome.Added;
-            if (outcome == AddOutcome.Retired)
+            var service = entries[i].Service;
+            if (!groups.TryGetValue(service, out var group))
             {
-                _services.TryRemove(new KeyValuePair<string, ServiceWindow>(entry.Service, window!));
+                groups[service] = group = [];
+            }
+
+            group.Add(i);
+        }
+
+        foreach (var (service, group) in groups)
+        {
+            if (group.Count == 0)
+            {
                 continue;
             }
 
-            if (outcome == AddOutcome.TooOld)
+            while (true)
             {
-                return false;
+                var window = ServiceWindowFor(service);
+                if (window is null)
+                {
+                    Interlocked.Add(ref _overCap, group.Count);
+                    break;
+                }
+
+                if (window.AddAll(entries, CollectionsMarshal.AsSpan(group), tooOld, max, _budget))
+                {
+                    break;
+                }
+
+                _services.TryRemove(new KeyValuePair<string, ServiceWindow>(service, window));
             }
 
-            if (window is null)
-            {
-                Interlocked.Increment(ref _overCap);
-            }
-
-            return Overall.Add(entry, max, _budget) == AddOutcome.Added;
+            group.Clear();
         }
+
+        // A thread's scratch stays small even when a client sends many service names.
+        if (groups.Count > 64)
+        {
+            groups.Clear();
+        }
+
+        var overall = t_overall ??= [];
+        overall.Clear();
+        for (var i = 0; i < entries.Length; i++)
+        {
+            if (!tooOld[i])
+            {
+                overall.Add(i);
+            }
+        }
+
+        Overall.AddAll(entries, CollectionsMarshal.AsSpan(overall), tooOld, max, _budget);
     }
 
     /// <summary>

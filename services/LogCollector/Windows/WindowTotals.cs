@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace Microservices.LogCollector.Windows;
 
 /// <summary>
@@ -53,7 +55,7 @@ internal sealed class WindowTotals(WindowDetail detail)
         {
             foreach (var (message, count) in bucket.Messages)
             {
-                _messages[message] = _messages.GetValueOrDefault(message) + count;
+                CollectionsMarshal.GetValueRefOrAddDefault(_messages, message, out _) += count;
             }
 
             if (bucket.Approximate)
