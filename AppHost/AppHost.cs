@@ -12,7 +12,8 @@ var logcollector = builder.AddGrpcService<Projects.LogCollector>("logcollector",
 
 // Token buckets for the gateway's per-tenant limits, and for any client that calls it directly.
 var ratelimiter = builder.AddGrpcService<Projects.RateLimiter>("ratelimiter", DevPorts.RateLimiter)
-    .WithReference(logcollector);
+    .WithReference(logcollector)
+    .WithEnvironment("Origin__Path", OriginDatabase.PathUnder(builder.AppHostDirectory));
 
 // Three cache nodes form the ring; each knows its name (the resource name) for stats and telemetry.
 var nodes = Enumerable.Range(1, 3)
@@ -27,6 +28,7 @@ var gateway = builder.AddGrpcService<Projects.Gateway>("gateway", DevPorts.Gatew
     .WithExternalHttpEndpoints()
     .WithReference(ratelimiter).WaitFor(ratelimiter)
     .WithReference(logcollector)
+    .WithEnvironment("Origin__Path", OriginDatabase.PathUnder(builder.AppHostDirectory))
     .WithEnvironment("Security__ApiKeys__0__Key", apiKey)
     .WithEnvironment("Security__ApiKeys__0__Tenant", "dev")
     .WithEnvironment("Security__AdminKeys__0", adminKey);

@@ -1,8 +1,10 @@
 using Microservices.Gateway.Grpc;
 using Microservices.Gateway.Membership;
+using Microservices.Gateway.Origin;
 using Microservices.Gateway.RateLimiting;
 using Microservices.Gateway.Replication;
 using Microservices.Gateway.Security;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using RateLimiterClient = Microservices.RateLimit.V1.RateLimiter.RateLimiterClient;
@@ -22,6 +24,7 @@ public static class GatewayServiceExtensions
         services.AddSingleton<IValidateOptions<SecurityOptions>, SecurityOptionsValidator>();
 
         services.TryAddSingleton(TimeProvider.System);
+        builder.AddOrigin();
         services.TryAddSingleton<NodeChannelFactory>();
         services.AddSingleton<ClusterMembership>();
         services.AddSingleton<HybridLogicalClock>();
@@ -47,5 +50,40 @@ public static class GatewayServiceExtensions
         app.MapGrpcService<CacheGrpcService>();
         app.MapGrpcService<ClusterGrpcService>();
         return app;
+    }
+
+    // The origin database, when Origin:Path is set: pool, store, migrations at start, cache-aside.
+    private static void AddOrigin(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<OriginOptions>().BindConfiguration(OriginOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<OriginOptions>, OriginOptionsValidator>();
+        services.AddSingleton<OriginTelemetry>();
+        services.AddSingleton<OriginAccess>();
+        var path = builder.Configuration[$"{OriginOptions.Section}:{nameof(OriginOptions.Path)}"];
+        if (string.IsNullOrWhiteSpace(path))
+        {
+            return;
+        }
+
+        var fullPath = System.IO.Path.GetFullPath(path, builder.Environment.ContentRootPath);
+        services.AddSingleton(sp =>
+        {
+            var telemetry = sp.GetRequiredService<OriginTelemetry>();
+            var logger = sp.GetRequiredService<ILogger<SqliteOriginStore>>();
+            var pool = new ConnectionPool<SqliteConnection>(
+                new SqliteConnectionFactory(fullPath), sp.GetRequiredService<IOptions<OriginOptions>>().Value.Pool,
+                sp.GetRequiredService<TimeProvider>(), telemetry.RecordWait,
+                ex => OriginLog.BackgroundFailure(logger, ex));
+            telemetry.ObservePool(pool.GetStats);
+            return pool;
+        });
+        services.AddSingleton(sp => new SqliteOriginStore(sp.GetRequiredService<ConnectionPool<SqliteConnection>>(), fullPath));
+        services.AddSingleton<IOriginStore>(sp => sp.GetRequiredService<SqliteOriginStore>());
+        services.AddSingleton(sp => new CacheAside(
+            sp.GetRequiredService<IOriginStore>(), sp.GetRequiredService<ReplicaCoordinator>(),
+            sp.GetRequiredService<IOptions<GatewayOptions>>().Value, sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<OriginTelemetry>(), sp.GetRequiredService<ILogger<CacheAside>>()));
+        services.AddHostedService<OriginStartup>();
     }
 }

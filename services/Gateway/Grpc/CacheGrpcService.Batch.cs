@@ -57,6 +57,7 @@ internal sealed partial class CacheGrpcService
 
         using var activity = GatewayTelemetry.Source.StartActivity("cache.multi_put");
         activity?.SetTag("cache.items", entries.Length);
+        await WriteThroughAsync([.. request.Items.Select((item, i) => (item.Key, entries[i]))], caller, context.CancellationToken);
         var writes = await coordinator.WriteManyAsync(entries, level, context.CancellationToken);
 
         var reply = new MultiPutResponse();
@@ -64,7 +65,7 @@ internal sealed partial class CacheGrpcService
         {
             reply.Items.Add(writes[i].Satisfied
                 ? new MultiPutResult { Ok = true, Response = new V1.PutResponse { AcknowledgedBy = { writes[i].AcknowledgedBy }, Version = entries[i].Version } }
-                : new MultiPutResult { Ok = false, Error = writes[i].Describe() });
+                : new MultiPutResult { Ok = false, Error = WrittenThrough(writes[i].Describe()) });
         }
 
         telemetry.RecordRequest("multi_put", writes.All(w => w.Satisfied) ? "ok" : "partial");

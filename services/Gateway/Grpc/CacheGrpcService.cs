@@ -1,5 +1,6 @@
 using Grpc.Core;
 using Microservices.Cache.V1;
+using Microservices.Gateway.Origin;
 using Microservices.Gateway.Replication;
 using Microservices.Gateway.Security;
 using Microservices.Gateway.V1;
@@ -8,7 +9,8 @@ using Microservices.ServiceDefaults;
 namespace Microservices.Gateway.Grpc;
 
 /// <summary>Maps <c>microservices.gateway.v1.Cache</c> onto the replica coordinator, in the caller's namespace.</summary>
-internal sealed partial class CacheGrpcService(ReplicaCoordinator coordinator, RequestMapping mapping, GatewayTelemetry telemetry)
+internal sealed partial class CacheGrpcService(
+    ReplicaCoordinator coordinator, RequestMapping mapping, GatewayTelemetry telemetry, OriginAccess origin, TimeProvider time)
     : V1.Cache.CacheBase
 {
     public override async Task<V1.GetResponse> Get(V1.GetRequest request, ServerCallContext context)
@@ -23,7 +25,27 @@ internal sealed partial class CacheGrpcService(ReplicaCoordinator coordinator, R
         Record(activity, "get", read.Answered, read.Failures.Count);
         ThrowIfUnsatisfied("Get", level, read.Satisfied, read.Describe());
         var reply = mapping.ToReply(read.Newest);
+        if (!reply.Found && origin.CacheAside is { } cacheAside)
+        {
+            // Cache-aside: a miss is loaded from the origin (one query per key in flight) and written to the replicas.
+            Entry? loaded;
+            try
+            {
+                loaded = await cacheAside.LoadAsync(caller.Tenant!, request.Key, key, level, context.CancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                throw OriginAccess.Unavailable("Get", ex);
+            }
+
+            if (loaded is not null)
+            {
+                reply = mapping.ToReply(loaded, ValueSource.Origin);
+            }
+        }
+
         activity?.SetTag("cache.found", reply.Found);
+        activity?.SetTag("cache.source", reply.Found ? reply.Source.ToString() : "none");
         return reply;
     }
 
@@ -34,10 +56,11 @@ internal sealed partial class CacheGrpcService(ReplicaCoordinator coordinator, R
         var level = RequestMapping.Level(request.Consistency);
         using var activity = Start("cache.put", entry!.Key, level);
 
+        await WriteThroughAsync([(request.Key, entry)], caller, context.CancellationToken);
         entry.Version = coordinator.Stamp();
         var write = await coordinator.WriteAsync(entry, level, context.CancellationToken);
         Record(activity, "put", write.AcknowledgedBy.Count, write.Failures.Count);
-        ThrowIfUnsatisfied("Put", level, write.Satisfied, write.Describe());
+        ThrowIfUnsatisfied("Put", level, write.Satisfied, WrittenThrough(write.Describe()));
         return new V1.PutResponse { AcknowledgedBy = { write.AcknowledgedBy }, Version = entry.Version };
     }
 
@@ -55,6 +78,57 @@ internal sealed partial class CacheGrpcService(ReplicaCoordinator coordinator, R
         ThrowIfUnsatisfied("Invalidate", level, write.Satisfied, write.Describe());
         return new InvalidateResponse { AcknowledgedBy = { write.AcknowledgedBy } };
     }
+
+    public override async Task<V1.DeleteResponse> Delete(V1.DeleteRequest request, ServerCallContext context)
+    {
+        var caller = GatewayInterceptor.CallerOf(context);
+        RpcErrors.ThrowIfInvalid(RequestLimits.CheckKey(request.Key));
+        var store = origin.Require("Delete");
+        var key = caller.Namespaced(request.Key);
+        using var activity = Start("cache.delete", key, ConsistencyLevel.Quorum);
+
+        // The origin first: if it fails, the cache is untouched and the caller can retry.
+        bool existed;
+        try
+        {
+            existed = await store.DeleteAsync(caller.Tenant!, request.Key, context.CancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            throw OriginAccess.Unavailable("Delete", ex);
+        }
+
+        var tombstone = new Entry { Key = key, Tombstone = true, Version = coordinator.Stamp() };
+        var write = await coordinator.WriteAsync(tombstone, ConsistencyLevel.Quorum, context.CancellationToken);
+        Record(activity, "delete", write.AcknowledgedBy.Count, write.Failures.Count);
+        ThrowIfUnsatisfied("Delete", ConsistencyLevel.Quorum, write.Satisfied,
+            $"the row was deleted from the origin database, but the cache was not invalidated: {write.Describe()}");
+        return new V1.DeleteResponse { Existed = existed, AcknowledgedBy = { write.AcknowledgedBy } };
+    }
+
+    // WriteThrough: the origin first, all rows in one transaction; on failure nothing reaches the cache.
+    private async Task WriteThroughAsync(IReadOnlyList<(string UserKey, Entry Entry)> items, Caller caller, CancellationToken cancellationToken)
+    {
+        if (!origin.WritesThrough)
+        {
+            return;
+        }
+
+        var now = time.GetUtcNow();
+        var rows = items.Select(item => new OriginRow(
+            caller.Tenant!, item.UserKey, item.Entry.Kind == ValueKind.Text, item.Entry.Value.ToByteArray(), now)).ToArray();
+        try
+        {
+            await origin.Store!.PutAsync(rows, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            throw OriginAccess.Unavailable("Put", ex);
+        }
+    }
+
+    private string WrittenThrough(string description) =>
+        origin.WritesThrough ? $"{description}; the origin database was written" : description;
 
     private static System.Diagnostics.Activity? Start(string operation, string storedKey, ConsistencyLevel level)
     {

@@ -1,18 +1,48 @@
 using Grpc.Core;
 using Microservices.Cache.V1;
 using Microservices.Gateway.Membership;
+using Microservices.Gateway.Origin;
 using Microservices.Gateway.V1;
 using Microservices.ServiceDefaults;
 
 namespace Microservices.Gateway.Grpc;
 
 /// <summary>Maps <c>microservices.gateway.v1.Cluster</c> onto the membership and its changes.</summary>
-internal sealed class ClusterGrpcService(ClusterMembership membership, ClusterAdmin admin) : Cluster.ClusterBase
+internal sealed class ClusterGrpcService(ClusterMembership membership, ClusterAdmin admin, OriginAccess origin) : Cluster.ClusterBase
 {
     private static readonly TimeSpan StatsTimeout = TimeSpan.FromMilliseconds(500);
 
     public override async Task<GetTopologyResponse> GetTopology(GetTopologyRequest request, ServerCallContext context) =>
         new() { Topology = await TopologyAsync(membership.View, context.CancellationToken) };
+
+    public override Task<GetOriginStatsResponse> GetOriginStats(GetOriginStatsRequest request, ServerCallContext context)
+    {
+        if (origin.Store is not { } store)
+        {
+            return Task.FromResult(new GetOriginStatsResponse { Configured = false });
+        }
+
+        var stats = store.PoolStats;
+        var options = origin.Options;
+        return Task.FromResult(new GetOriginStatsResponse
+        {
+            Configured = true,
+            Path = store.Location,
+            WritePolicy = options.WritePolicy.ToString(),
+            Pool = new V1.PoolStats
+            {
+                Total = (uint)stats.Total,
+                Active = (uint)stats.Active,
+                Idle = (uint)stats.Idle,
+                Waiting = (uint)stats.Waiting,
+                Timeouts = (ulong)stats.Timeouts,
+                Created = (ulong)stats.Created,
+                Destroyed = (ulong)stats.Destroyed,
+                MinConnections = (uint)options.Pool.MinConnections,
+                MaxConnections = (uint)options.Pool.MaxConnections,
+            },
+        });
+    }
 
     public override Task<LocateResponse> Locate(LocateRequest request, ServerCallContext context)
     {

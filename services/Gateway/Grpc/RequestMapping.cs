@@ -76,7 +76,7 @@ internal sealed class RequestMapping(GatewayOptions options, TimeProvider time)
     }
 
     /// <summary>A Get reply for the newest entry of a read (a miss when none, a tombstone, or expired).</summary>
-    public V1.GetResponse ToReply(Entry? newest)
+    public V1.GetResponse ToReply(Entry? newest, ValueSource source = ValueSource.Cache)
     {
         var now = time.GetUtcNow();
         if (newest is null || newest.Tombstone || (newest.ExpiresAt is not null && newest.ExpiresAt.ToDateTimeOffset() <= now))
@@ -84,7 +84,7 @@ internal sealed class RequestMapping(GatewayOptions options, TimeProvider time)
             return new V1.GetResponse { Found = false };
         }
 
-        var reply = new V1.GetResponse { Found = true, Source = ValueSource.Cache, Version = newest.Version };
+        var reply = new V1.GetResponse { Found = true, Source = source, Version = newest.Version };
         if (newest.Kind == ValueKind.Text)
         {
             reply.Text = newest.Value.ToStringUtf8();

@@ -1,0 +1,98 @@
+using System.Collections.Concurrent;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Microservices.Cache.V1;
+using Microservices.Gateway.Replication;
+
+namespace Microservices.Gateway.Origin;
+
+/// <summary>
+/// Loads cache misses from the origin and populates the replicas, one origin query per key at a time in this
+/// gateway (single-flight): concurrent misses of one key await the load already in flight. The load runs to its
+/// end even when the caller that started it goes away, so the others still get it.
+/// </summary>
+public sealed partial class CacheAside(
+    IOriginStore origin, ReplicaCoordinator coordinator, GatewayOptions options, TimeProvider time, OriginTelemetry telemetry,
+    ILogger<CacheAside> logger)
+{
+    private readonly ConcurrentDictionary<string, Task<Entry?>> _flights = new(StringComparer.Ordinal);
+
+    /// <summary>Loads <paramref name="key"/> of <paramref name="tenant"/> (stored as <paramref name="storedKey"/>); null when the origin has no row.</summary>
+    public Task<Entry?> LoadAsync(string tenant, string key, string storedKey, ConsistencyLevel level, CancellationToken cancellationToken)
+    {
+        var mine = new TaskCompletionSource<Entry?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var flight = _flights.GetOrAdd(storedKey, mine.Task);
+        if (ReferenceEquals(flight, mine.Task))
+        {
+            _ = RunFlightAsync(mine, tenant, key, storedKey, level);
+        }
+        else
+        {
+            telemetry.RecordShared();
+        }
+
+        return flight.WaitAsync(cancellationToken);
+    }
+
+    private async Task RunFlightAsync(TaskCompletionSource<Entry?> flight, string tenant, string key, string storedKey, ConsistencyLevel level)
+    {
+        try
+        {
+            flight.SetResult(await LoadAndPopulateAsync(tenant, key, storedKey, level));
+        }
+        catch (Exception ex)
+        {
+            flight.SetException(ex);
+        }
+        finally
+        {
+            // Removed after completion: a miss arriving now starts a fresh load rather than reusing an old one.
+            _flights.TryRemove(new KeyValuePair<string, Task<Entry?>>(storedKey, flight.Task));
+        }
+    }
+
+    private async Task<Entry?> LoadAndPopulateAsync(string tenant, string key, string storedKey, ConsistencyLevel level)
+    {
+        // Stamped before the query: a Put that lands after this miss carries a newer version and wins over the
+        // value loaded here, so a slow load cannot overwrite it.
+        var version = coordinator.Stamp();
+        OriginRow? row;
+        try
+        {
+            row = await origin.GetAsync(tenant, key, CancellationToken.None);
+        }
+        catch
+        {
+            telemetry.RecordLoad("failed");
+            telemetry.RecordFailure("get");
+            throw;
+        }
+
+        if (row is null)
+        {
+            telemetry.RecordLoad("absent");
+            return null;
+        }
+
+        telemetry.RecordLoad("found");
+        var entry = new Entry
+        {
+            Key = storedKey,
+            Value = ByteString.CopyFrom(row.Value),
+            Kind = row.IsText ? ValueKind.Text : ValueKind.Binary,
+            ExpiresAt = Timestamp.FromDateTimeOffset(time.GetUtcNow() + options.DefaultTtl),
+            Version = version,
+        };
+        var write = await coordinator.WriteAsync(entry, level, CancellationToken.None);
+        if (!write.Satisfied)
+        {
+            // The value is still the origin's: the caller gets it, and the next miss loads it again.
+            LogPopulateFailed(logger, write.Describe());
+        }
+
+        return entry;
+    }
+
+    [LoggerMessage(LogLevel.Warning, "A value loaded from the origin could not be written to enough replicas: {Description}")]
+    private static partial void LogPopulateFailed(ILogger logger, string description);
+}

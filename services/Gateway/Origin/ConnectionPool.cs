@@ -1,0 +1,443 @@
+using System.Globalization;
+
+namespace Microservices.Gateway.Origin;
+
+/// <summary>
+/// A pool of connections of any type: at least <see cref="ConnectionPoolOptions.MinConnections"/> kept open and
+/// warm, at most <see cref="ConnectionPoolOptions.MaxConnections"/>. When none is free and the maximum is
+/// reached, callers wait in FIFO order and a returned connection goes to the longest waiter; at the acquire
+/// timeout a caller gets <see cref="ConnectionPoolTimeoutException"/>, never a hang. Connections found unusable
+/// on borrow, marked broken, or past their lifetime are closed and replaced; idle ones above the minimum are
+/// closed after the idle time. One lock guards the bookkeeping; connections are opened and closed outside it.
+/// </summary>
+/// <typeparam name="T">The connection type.</typeparam>
+public sealed partial class ConnectionPool<T> : IAsyncDisposable
+    where T : class
+{
+    private readonly Lock _gate = new();
+    private readonly IConnectionFactory<T> _factory;
+    private readonly ConnectionPoolOptions _options;
+    private readonly TimeProvider _time;
+    private readonly Action<TimeSpan>? _onWait;
+    private readonly Action<Exception>? _onBackgroundError;
+    private readonly ITimer _maintenance;
+
+    // Idle connections, the most recently returned last: borrowing takes the warmest, trimming the coldest.
+    private readonly List<PooledSlot<T>> _idle = [];
+    private readonly LinkedList<Waiter> _waiters = new();
+    private int _total;
+    private int _active;
+    private long _timeouts;
+    private long _created;
+    private long _destroyed;
+    private long _lastLeaseId;
+    private bool _disposed;
+
+    /// <summary>Creates the pool; call <see cref="WarmUpAsync"/> to open the minimum before the first caller.</summary>
+    /// <param name="factory">Opens, checks and closes connections.</param>
+    /// <param name="options">Sizes and timeouts.</param>
+    /// <param name="time">Clock for timeouts, idle and lifetime.</param>
+    /// <param name="onWait">Told how long each acquire waited (for a histogram).</param>
+    /// <param name="onBackgroundError">Told when opening a connection in the background failed.</param>
+    public ConnectionPool(
+        IConnectionFactory<T> factory, ConnectionPoolOptions options, TimeProvider time,
+        Action<TimeSpan>? onWait = null, Action<Exception>? onBackgroundError = null)
+    {
+        if (options.MinConnections > options.MaxConnections)
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"MinConnections ({options.MinConnections}) must not exceed MaxConnections ({options.MaxConnections})"), nameof(options));
+        }
+
+        _factory = factory;
+        _options = options;
+        _time = time;
+        _onWait = onWait;
+        _onBackgroundError = onBackgroundError;
+        _maintenance = time.CreateTimer(_ => Maintain(), null, options.MaintenanceInterval, options.MaintenanceInterval);
+    }
+
+    /// <summary>A consistent snapshot of the counts.</summary>
+    public PoolStats GetStats()
+    {
+        lock (_gate)
+        {
+            return new PoolStats(_total, _active, _idle.Count, _waiters.Count, _timeouts, _created, _destroyed);
+        }
+    }
+
+    /// <summary>Opens connections until the minimum is open.</summary>
+    public async Task WarmUpAsync(CancellationToken cancellationToken = default)
+    {
+        int missing;
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            missing = Math.Max(0, _options.MinConnections - _total);
+            _total += missing;
+        }
+
+        await Task.WhenAll(Enumerable.Range(0, missing).Select(_ => OpenIdleAsync(cancellationToken)));
+    }
+
+    /// <summary>
+    /// Borrows a connection, waiting (FIFO) up to the acquire timeout when all are in use.
+    /// </summary>
+    /// <exception cref="ConnectionPoolTimeoutException">No connection became free in time.</exception>
+    /// <exception cref="OperationCanceledException">The caller cancelled.</exception>
+    /// <exception cref="ObjectDisposedException">The pool was disposed.</exception>
+    public ValueTask<ConnectionLease<T>> AcquireAsync(CancellationToken cancellationToken = default)
+    {
+        PooledSlot<T>? discard = null;
+        Waiter? waiter = null;
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_idle.Count > 0)
+            {
+                var slot = _idle[^1];
+                _idle.RemoveAt(_idle.Count - 1);
+                if (_factory.IsUsable(slot.Connection) && !IsPastLifetime(slot))
+                {
+                    _active++;
+                    _onWait?.Invoke(TimeSpan.Zero);
+                    return ValueTask.FromResult(Lend(slot));
+                }
+
+                // Unusable: close it, and open a replacement for this caller in its place.
+                discard = slot;
+                _destroyed++;
+                _active++;
+            }
+            else if (_total < _options.MaxConnections && _waiters.Count == 0)
+            {
+                _total++;
+                _active++;
+            }
+            else
+            {
+                waiter = new Waiter(_time.GetTimestamp());
+                waiter.Node = _waiters.AddLast(waiter);
+            }
+        }
+
+        if (waiter is not null)
+        {
+            return WaitAsync(waiter, cancellationToken);
+        }
+
+        return OpenForCallerAsync(discard, _time.GetTimestamp(), cancellationToken);
+    }
+
+    /// <summary>Returns a lease's connection; a second return, or a lease of another pool, is rejected.</summary>
+    /// <exception cref="InvalidOperationException">Returned twice, or not this pool's.</exception>
+    public void Return(ConnectionLease<T> lease)
+    {
+        var slot = lease.Slot;
+        PooledSlot<T>? discard = null;
+        lock (_gate)
+        {
+            if (slot is null || !ReferenceEquals(slot.Owner, this))
+            {
+                throw new InvalidOperationException("the lease does not belong to this pool");
+            }
+
+            if (!slot.IsLentAs(lease.Id))
+            {
+                throw new InvalidOperationException("the connection was already returned");
+            }
+
+            Volatile.Write(ref slot.LeaseId, 0);
+            slot.ReturnedAt = _time.GetTimestamp();
+            if (_disposed || slot.Broken || IsPastLifetime(slot) || !_factory.IsUsable(slot.Connection))
+            {
+                discard = slot;
+                _destroyed++;
+                _active--;
+                _total--;
+
+                // The freed place goes to the longest waiter, who opens a new connection.
+                if (!_disposed && TakeWaiter() is { } waiter)
+                {
+                    _total++;
+                    _active++;
+                    waiter.Completion.TrySetResult(null);
+                }
+            }
+            else if (TakeWaiter() is { } waiter)
+            {
+                waiter.Completion.TrySetResult(Lend(slot).Slot);
+            }
+            else
+            {
+                _active--;
+                _idle.Add(slot);
+            }
+        }
+
+        if (discard is not null)
+        {
+            _ = DestroyAsync(discard.Connection);
+        }
+    }
+
+    /// <summary>Closes every idle connection, fails waiting callers, and closes lent ones when they come back.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        List<PooledSlot<T>> idle;
+        List<Waiter> waiters;
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            idle = [.. _idle];
+            _idle.Clear();
+            _total -= idle.Count;
+            _destroyed += idle.Count;
+            waiters = [.. _waiters];
+            _waiters.Clear();
+        }
+
+        await _maintenance.DisposeAsync();
+        foreach (var waiter in waiters)
+        {
+            waiter.Completion.TrySetException(new ObjectDisposedException(nameof(ConnectionPool<>), "the pool was disposed"));
+        }
+
+        foreach (var slot in idle)
+        {
+            await DestroyAsync(slot.Connection);
+        }
+    }
+
+    private ConnectionLease<T> Lend(PooledSlot<T> slot)
+    {
+        var id = ++_lastLeaseId;
+        Volatile.Write(ref slot.LeaseId, id);
+        slot.Broken = false;
+        return new ConnectionLease<T>(slot, id);
+    }
+
+    private bool IsPastLifetime(PooledSlot<T> slot) => _time.GetElapsedTime(slot.CreatedAt) >= _options.MaxLifetime;
+
+    private Waiter? TakeWaiter()
+    {
+        if (_waiters.First is not { } first)
+        {
+            return null;
+        }
+
+        _waiters.RemoveFirst();
+        return first.Value;
+    }
+
+    // The caller holds a reserved place (counted in total and active): open a connection into it.
+    private async ValueTask<ConnectionLease<T>> OpenForCallerAsync(PooledSlot<T>? discard, long waitStarted, CancellationToken cancellationToken)
+    {
+        if (discard is not null)
+        {
+            await DestroyAsync(discard.Connection);
+        }
+
+        T connection;
+        try
+        {
+            connection = await _factory.CreateAsync(cancellationToken);
+        }
+        catch
+        {
+            ReleaseReservedPlace();
+            throw;
+        }
+
+        var slot = new PooledSlot<T>(this, connection, _time.GetTimestamp());
+        ConnectionLease<T> lease;
+        lock (_gate)
+        {
+            _created++;
+            lease = Lend(slot);
+        }
+
+        _onWait?.Invoke(_time.GetElapsedTime(waitStarted));
+        return lease;
+    }
+
+    private async ValueTask<ConnectionLease<T>> WaitAsync(Waiter waiter, CancellationToken cancellationToken)
+    {
+        using var timeout = new CancellationTokenSource(_options.AcquireTimeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
+        await using (linked.Token.Register(() => Abandon(waiter, timedOut: timeout.IsCancellationRequested, cancellationToken)))
+        {
+            var slot = await waiter.Completion.Task;
+            if (slot is null)
+            {
+                // A place was freed for us: open a connection into it.
+                return await OpenForCallerAsync(null, waiter.Started, cancellationToken);
+            }
+
+            _onWait?.Invoke(_time.GetElapsedTime(waiter.Started));
+            return new ConnectionLease<T>(slot, Volatile.Read(ref slot.LeaseId));
+        }
+    }
+
+    private void Abandon(Waiter waiter, bool timedOut, CancellationToken cancellationToken)
+    {
+        PoolStats stats;
+        lock (_gate)
+        {
+            if (waiter.Node?.List is null)
+            {
+                return; // already served
+            }
+
+            _waiters.Remove(waiter.Node);
+            if (timedOut)
+            {
+                _timeouts++;
+            }
+
+            stats = new PoolStats(_total, _active, _idle.Count, _waiters.Count, _timeouts, _created, _destroyed);
+        }
+
+        if (timedOut)
+        {
+            waiter.Completion.TrySetException(new ConnectionPoolTimeoutException(string.Create(CultureInfo.InvariantCulture,
+                $"no connection became free within {_options.AcquireTimeout.TotalSeconds:0.###} s ({stats.Active} of {_options.MaxConnections} in use, {stats.Waiting} other callers waiting)")));
+        }
+        else
+        {
+            waiter.Completion.TrySetCanceled(cancellationToken);
+        }
+    }
+
+    private void ReleaseReservedPlace()
+    {
+        lock (_gate)
+        {
+            _total--;
+            _active--;
+            if (!_disposed && TakeWaiter() is { } waiter)
+            {
+                _total++;
+                _active++;
+                waiter.Completion.TrySetResult(null);
+            }
+        }
+    }
+
+    // Closes idle connections past the idle time (above the minimum) or their lifetime, then restores the minimum.
+    private void Maintain()
+    {
+        List<PooledSlot<T>>? expired = null;
+        int missing;
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            for (var i = 0; i < _idle.Count;)
+            {
+                var slot = _idle[i];
+                var idleTooLong = _time.GetElapsedTime(slot.ReturnedAt) >= _options.MaxIdleTime && _total > _options.MinConnections;
+                if (idleTooLong || IsPastLifetime(slot) || !_factory.IsUsable(slot.Connection))
+                {
+                    _idle.RemoveAt(i);
+                    _total--;
+                    _destroyed++;
+                    (expired ??= []).Add(slot);
+                    continue;
+                }
+
+                i++;
+            }
+
+            missing = Math.Max(0, _options.MinConnections - _total);
+            _total += missing;
+        }
+
+        foreach (var slot in expired ?? [])
+        {
+            _ = DestroyAsync(slot.Connection);
+        }
+
+        for (var i = 0; i < missing; i++)
+        {
+            _ = OpenIdleAsync(CancellationToken.None);
+        }
+    }
+
+    // Opens a connection into a place already counted in total, and adds it as idle (or hands it to a waiter).
+    private async Task OpenIdleAsync(CancellationToken cancellationToken)
+    {
+        T connection;
+        try
+        {
+            connection = await _factory.CreateAsync(cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            lock (_gate)
+            {
+                _total--;
+            }
+
+            _onBackgroundError?.Invoke(ex);
+            return;
+        }
+
+        var slot = new PooledSlot<T>(this, connection, _time.GetTimestamp());
+        var close = false;
+        lock (_gate)
+        {
+            _created++;
+            if (_disposed)
+            {
+                _total--;
+                _destroyed++;
+                close = true;
+            }
+            else if (TakeWaiter() is { } waiter)
+            {
+                _active++;
+                waiter.Completion.TrySetResult(Lend(slot).Slot);
+            }
+            else
+            {
+                _idle.Add(slot);
+            }
+        }
+
+        if (close)
+        {
+            await DestroyAsync(connection);
+        }
+    }
+
+    private async Task DestroyAsync(T connection)
+    {
+        try
+        {
+            await _factory.DestroyAsync(connection);
+        }
+        catch (Exception ex)
+        {
+            _onBackgroundError?.Invoke(ex);
+        }
+    }
+
+    private sealed class Waiter(long started)
+    {
+        /// <summary>Completes with a lent slot, or with null: a place was reserved, open a connection into it.</summary>
+        public TaskCompletionSource<PooledSlot<T>?> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public long Started { get; } = started;
+
+        public LinkedListNode<Waiter>? Node { get; set; }
+    }
+}

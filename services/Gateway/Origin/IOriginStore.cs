@@ -1,0 +1,32 @@
+namespace Microservices.Gateway.Origin;
+
+/// <summary>
+/// The database behind the cache, by tenant and key. SQLite today (<see cref="SqliteOriginStore"/>); another
+/// database is another implementation. Failures throw (<see cref="ConnectionPoolTimeoutException"/> when no
+/// connection is free in time); an absent row is null, not an error.
+/// </summary>
+public interface IOriginStore
+{
+    /// <summary>Where the data lives, for logs and stats (for example the database file).</summary>
+    string Location { get; }
+
+    /// <summary>The connection pool's counts.</summary>
+    PoolStats PoolStats { get; }
+
+    /// <summary>Reads one row; null when absent.</summary>
+    Task<OriginRow?> GetAsync(string tenant, string key, CancellationToken cancellationToken);
+
+    /// <summary>Inserts or replaces rows, all in one transaction.</summary>
+    Task PutAsync(IReadOnlyList<OriginRow> rows, CancellationToken cancellationToken);
+
+    /// <summary>Deletes one row; true when it existed.</summary>
+    Task<bool> DeleteAsync(string tenant, string key, CancellationToken cancellationToken);
+}
+
+/// <summary>One row of the origin's <c>entries</c> table.</summary>
+/// <param name="Tenant">Owning tenant.</param>
+/// <param name="Key">The user's key (without the tenant's namespace).</param>
+/// <param name="IsText">True for a text value (UTF-8), false for binary.</param>
+/// <param name="Value">The value's bytes.</param>
+/// <param name="UpdatedAt">When the row was last written.</param>
+public sealed record OriginRow(string Tenant, string Key, bool IsText, byte[] Value, DateTimeOffset UpdatedAt);

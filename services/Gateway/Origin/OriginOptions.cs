@@ -1,0 +1,31 @@
+namespace Microservices.Gateway.Origin;
+
+/// <summary>The origin database behind the cache (section <c>Origin</c>).</summary>
+public sealed class OriginOptions
+{
+    /// <summary>Configuration section name.</summary>
+    public const string Section = "Origin";
+
+    /// <summary>
+    /// SQLite database file, absolute or relative to the content root; created with its folder when missing.
+    /// Empty = no origin: misses stay misses and Delete answers FAILED_PRECONDITION. The AppHost sets
+    /// <c>.data/origin.db</c> under the repository root.
+    /// </summary>
+    public string Path { get; set; } = string.Empty;
+
+    /// <summary>What a Put does with the origin. Default <see cref="WritePolicy.CacheOnly"/>.</summary>
+    public WritePolicy WritePolicy { get; set; } = WritePolicy.CacheOnly;
+
+    /// <summary>The connection pool: the only way the gateway reaches the database.</summary>
+    public ConnectionPoolOptions Pool { get; set; } = new();
+}
+
+/// <summary>What a Put does with the origin database.</summary>
+public enum WritePolicy
+{
+    /// <summary>Puts write the cache only (the seed's put); the origin is read on misses.</summary>
+    CacheOnly,
+
+    /// <summary>Puts write the origin first, in a transaction, then the cache; if the origin fails the cache is untouched.</summary>
+    WriteThrough,
+}

@@ -1,0 +1,173 @@
+using System.Diagnostics;
+using Microsoft.Data.Sqlite;
+
+namespace Microservices.Gateway.Origin;
+
+/// <summary>
+/// The origin as a SQLite file, reached only through a <see cref="ConnectionPool{T}"/>. Schema (migration 1):
+/// <c>entries(tenant, key, kind 'text'|'binary', value BLOB, updated_at unix ms, PRIMARY KEY (tenant, key))</c>.
+/// Migrations are numbered and recorded in <c>PRAGMA user_version</c>, so a later schema upgrades an existing file.
+/// Every query runs in a span (<c>origin.get</c>, <c>origin.put</c>, <c>origin.delete</c>), since SQLite has no
+/// instrumentation of its own.
+/// </summary>
+public sealed class SqliteOriginStore(ConnectionPool<SqliteConnection> pool, string path) : IOriginStore
+{
+    // Append only: each string is one migration; its position + 1 is the schema version it brings.
+    private static readonly string[] Migrations =
+    [
+        """
+        CREATE TABLE entries (
+            tenant     TEXT    NOT NULL,
+            key        TEXT    NOT NULL,
+            kind       TEXT    NOT NULL CHECK (kind IN ('text', 'binary')),
+            value      BLOB    NOT NULL,
+            updated_at INTEGER NOT NULL,
+            PRIMARY KEY (tenant, key)
+        ) WITHOUT ROWID;
+        """,
+    ];
+
+    /// <summary>The schema version this code expects.</summary>
+    public static int SchemaVersion => Migrations.Length;
+
+    /// <inheritdoc />
+    public string Location => path;
+
+    /// <inheritdoc />
+    public PoolStats PoolStats => pool.GetStats();
+
+    /// <summary>Applies the migrations the file does not have yet, each in its own transaction.</summary>
+    /// <returns>The version the file had before.</returns>
+    public async Task<int> MigrateAsync(CancellationToken cancellationToken)
+    {
+        await using var lease = await pool.AcquireAsync(cancellationToken);
+        var connection = lease.Connection;
+        await using var read = connection.CreateCommand();
+        read.CommandText = "PRAGMA user_version;";
+        var before = Convert.ToInt32(await read.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+        for (var version = before + 1; version <= Migrations.Length; version++)
+        {
+            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+            await using var migrate = connection.CreateCommand();
+            migrate.Transaction = transaction;
+            migrate.CommandText = $"{Migrations[version - 1]}\nPRAGMA user_version = {version};";
+            await migrate.ExecuteNonQueryAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+
+        return before;
+    }
+
+    /// <inheritdoc />
+    public async Task<OriginRow?> GetAsync(string tenant, string key, CancellationToken cancellationToken)
+    {
+        using var activity = Start("origin.get", "SELECT");
+        await using var lease = await pool.AcquireAsync(cancellationToken);
+        try
+        {
+            await using var command = lease.Connection.CreateCommand();
+            command.CommandText = "SELECT kind, value, updated_at FROM entries WHERE tenant = $tenant AND key = $key;";
+            command.Parameters.AddWithValue("$tenant", tenant);
+            command.Parameters.AddWithValue("$key", key);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            if (!await reader.ReadAsync(cancellationToken))
+            {
+                activity?.SetTag("origin.found", false);
+                return null;
+            }
+
+            activity?.SetTag("origin.found", true);
+
+            // Rows typed in by hand (sqlite3) may hold the value as TEXT; it is the same UTF-8 bytes.
+            var value = reader.GetValue(1) switch
+            {
+                byte[] bytes => bytes,
+                string text => System.Text.Encoding.UTF8.GetBytes(text),
+                var other => System.Text.Encoding.UTF8.GetBytes(Convert.ToString(other, System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty),
+            };
+            return new OriginRow(tenant, key, reader.GetString(0) == "text", value, DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2)));
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Fail(activity, lease, ex);
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task PutAsync(IReadOnlyList<OriginRow> rows, CancellationToken cancellationToken)
+    {
+        using var activity = Start("origin.put", "INSERT");
+        activity?.SetTag("origin.rows", rows.Count);
+        await using var lease = await pool.AcquireAsync(cancellationToken);
+        try
+        {
+            var connection = lease.Connection;
+            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+            await using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = """
+                INSERT INTO entries (tenant, key, kind, value, updated_at) VALUES ($tenant, $key, $kind, $value, $updated)
+                ON CONFLICT (tenant, key) DO UPDATE SET kind = excluded.kind, value = excluded.value, updated_at = excluded.updated_at;
+                """;
+            var tenant = command.Parameters.Add("$tenant", SqliteType.Text);
+            var key = command.Parameters.Add("$key", SqliteType.Text);
+            var kind = command.Parameters.Add("$kind", SqliteType.Text);
+            var value = command.Parameters.Add("$value", SqliteType.Blob);
+            var updated = command.Parameters.Add("$updated", SqliteType.Integer);
+            foreach (var row in rows)
+            {
+                tenant.Value = row.Tenant;
+                key.Value = row.Key;
+                kind.Value = row.IsText ? "text" : "binary";
+                value.Value = row.Value;
+                updated.Value = row.UpdatedAt.ToUnixTimeMilliseconds();
+                await command.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Fail(activity, lease, ex);
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> DeleteAsync(string tenant, string key, CancellationToken cancellationToken)
+    {
+        using var activity = Start("origin.delete", "DELETE");
+        await using var lease = await pool.AcquireAsync(cancellationToken);
+        try
+        {
+            await using var command = lease.Connection.CreateCommand();
+            command.CommandText = "DELETE FROM entries WHERE tenant = $tenant AND key = $key;";
+            command.Parameters.AddWithValue("$tenant", tenant);
+            command.Parameters.AddWithValue("$key", key);
+            return await command.ExecuteNonQueryAsync(cancellationToken) > 0;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Fail(activity, lease, ex);
+            throw;
+        }
+    }
+
+    private static Activity? Start(string name, string operation)
+    {
+        var activity = GatewayTelemetry.Source.StartActivity(name, ActivityKind.Client);
+        activity?.SetTag("db.system.name", "sqlite");
+        activity?.SetTag("db.operation.name", operation);
+        activity?.SetTag("db.collection.name", "entries");
+        return activity;
+    }
+
+    // A failed command leaves the connection in doubt: close it on return and open a fresh one.
+    private static void Fail(Activity? activity, ConnectionLease<SqliteConnection> lease, Exception exception)
+    {
+        lease.MarkBroken();
+        activity?.SetStatus(ActivityStatusCode.Error, exception.Message);
+        activity?.SetTag("error.type", exception.GetType().Name);
+    }
+}
