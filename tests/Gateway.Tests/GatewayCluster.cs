@@ -29,7 +29,8 @@ public sealed class GatewayCluster : IDisposable
     /// <paramref name="nodes"/> nodes on the ring from the start, and <paramref name="spares"/> more running but not
     /// on it (named after them), for AddNode.
     /// </summary>
-    public GatewayCluster(int nodes = 3, Dictionary<string, string?>? settings = null, int spares = 0)
+    public GatewayCluster(
+        int nodes = 3, Dictionary<string, string?>? settings = null, int spares = 0, Action<IServiceCollection>? services = null)
     {
         for (var i = 1; i <= nodes + spares; i++)
         {
@@ -69,10 +70,11 @@ public sealed class GatewayCluster : IDisposable
             config[key] = value;
         }
 
-        _gateway = new GrpcServiceApp<Program>(config, services: services =>
+        _gateway = new GrpcServiceApp<Program>(config, services: collection =>
         {
-            services.AddSingleton<NodeChannelFactory>(new InProcessChannels(Links));
-            services.AddGrpcClient<RateLimiterClient>().ConfigurePrimaryHttpMessageHandler(() => LimiterLink);
+            collection.AddSingleton<NodeChannelFactory>(new InProcessChannels(Links));
+            collection.AddGrpcClient<RateLimiterClient>().ConfigurePrimaryHttpMessageHandler(() => LimiterLink);
+            services?.Invoke(collection);
         });
     }
 
@@ -95,6 +97,16 @@ public sealed class GatewayCluster : IDisposable
     }));
 
     public Cache.V1.CacheNode.CacheNodeClient Node(string name) => new(_nodes[name].Channel);
+
+    /// <summary>The gateway's services (starts it on first use).</summary>
+    public IServiceProvider GatewayServices
+    {
+        get
+        {
+            _ = _gateway.Channel;
+            return _gateway.Services;
+        }
+    }
 
     public void Dispose()
     {

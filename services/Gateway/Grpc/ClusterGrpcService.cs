@@ -41,6 +41,8 @@ internal sealed class ClusterGrpcService(ClusterMembership membership, ClusterAd
                 MinConnections = (uint)options.Pool.MinConnections,
                 MaxConnections = (uint)options.Pool.MaxConnections,
             },
+            Loads = (ulong)(origin.CacheAside?.Loads ?? 0),
+            SharedLoads = (ulong)(origin.CacheAside?.SharedLoads ?? 0),
         });
     }
 

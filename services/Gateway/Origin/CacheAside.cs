@@ -16,6 +16,14 @@ public sealed partial class CacheAside(
     ILogger<CacheAside> logger)
 {
     private readonly ConcurrentDictionary<string, Task<Entry?>> _flights = new(StringComparer.Ordinal);
+    private long _loads;
+    private long _sharedLoads;
+
+    /// <summary>Origin queries made for misses, since start.</summary>
+    public long Loads => Interlocked.Read(ref _loads);
+
+    /// <summary>Misses that joined a query in flight, since start.</summary>
+    public long SharedLoads => Interlocked.Read(ref _sharedLoads);
 
     /// <summary>Loads <paramref name="key"/> of <paramref name="tenant"/> (stored as <paramref name="storedKey"/>); null when the origin has no row.</summary>
     public Task<Entry?> LoadAsync(string tenant, string key, string storedKey, ConsistencyLevel level, CancellationToken cancellationToken)
@@ -24,10 +32,12 @@ public sealed partial class CacheAside(
         var flight = _flights.GetOrAdd(storedKey, mine.Task);
         if (ReferenceEquals(flight, mine.Task))
         {
+            Interlocked.Increment(ref _loads);
             _ = RunFlightAsync(mine, tenant, key, storedKey, level);
         }
         else
         {
+            Interlocked.Increment(ref _sharedLoads);
             telemetry.RecordShared();
         }
 
