@@ -7,7 +7,8 @@ namespace Microservices.Gateway.Origin;
 /// warm, at most <see cref="ConnectionPoolOptions.MaxConnections"/>. When none is free and the maximum is
 /// reached, callers wait in FIFO order and a returned connection goes to the longest waiter; at the acquire
 /// timeout a caller gets <see cref="ConnectionPoolTimeoutException"/>, never a hang. Connections found unusable
-/// on borrow, marked broken, or past their lifetime are closed and replaced; idle ones above the minimum are
+/// on borrow, marked broken, or past their lifetime (checked on return and every maintenance interval) are
+/// closed and replaced; idle ones above the minimum are
 /// closed after the idle time. One lock guards the bookkeeping; connections are opened and closed outside it.
 /// </summary>
 /// <typeparam name="T">The connection type.</typeparam>
@@ -97,7 +98,8 @@ public sealed partial class ConnectionPool<T> : IAsyncDisposable
             {
                 var slot = _idle[^1];
                 _idle.RemoveAt(_idle.Count - 1);
-                if (_factory.IsUsable(slot.Connection) && !IsPastLifetime(slot))
+                // Lifetime is checked on return and by maintenance: one clock read per lease, not three.
+                if (_factory.IsUsable(slot.Connection))
                 {
                     _active++;
                     _onWait?.Invoke(TimeSpan.Zero);
@@ -148,8 +150,9 @@ public sealed partial class ConnectionPool<T> : IAsyncDisposable
             }
 
             Volatile.Write(ref slot.LeaseId, 0);
-            slot.ReturnedAt = _time.GetTimestamp();
-            if (_disposed || slot.Broken || IsPastLifetime(slot) || !_factory.IsUsable(slot.Connection))
+            var now = _time.GetTimestamp();
+            slot.ReturnedAt = now;
+            if (_disposed || slot.Broken || IsPastLifetime(slot, now) || !_factory.IsUsable(slot.Connection))
             {
                 discard = slot;
                 _destroyed++;
@@ -222,7 +225,7 @@ public sealed partial class ConnectionPool<T> : IAsyncDisposable
         return new ConnectionLease<T>(slot, id);
     }
 
-    private bool IsPastLifetime(PooledSlot<T> slot) => _time.GetElapsedTime(slot.CreatedAt) >= _options.MaxLifetime;
+    private bool IsPastLifetime(PooledSlot<T> slot, long now) => _time.GetElapsedTime(slot.CreatedAt, now) >= _options.MaxLifetime;
 
     private Waiter? TakeWaiter()
     {
@@ -341,11 +344,12 @@ public sealed partial class ConnectionPool<T> : IAsyncDisposable
                 return;
             }
 
+            var now = _time.GetTimestamp();
             for (var i = 0; i < _idle.Count;)
             {
                 var slot = _idle[i];
-                var idleTooLong = _time.GetElapsedTime(slot.ReturnedAt) >= _options.MaxIdleTime && _total > _options.MinConnections;
-                if (idleTooLong || IsPastLifetime(slot) || !_factory.IsUsable(slot.Connection))
+                var idleTooLong = _time.GetElapsedTime(slot.ReturnedAt, now) >= _options.MaxIdleTime && _total > _options.MinConnections;
+                if (idleTooLong || IsPastLifetime(slot, now) || !_factory.IsUsable(slot.Connection))
                 {
                     _idle.RemoveAt(i);
                     _total--;
