@@ -33,6 +33,26 @@ public sealed class GatewayOptions
     [Range(1, 16 * 1024 * 1024)]
     public int MaxValueBytes { get; set; } = 1024 * 1024;
 
+    /// <summary>Consecutive failed calls or probes after which a node is DOWN (skipped). Default 3.</summary>
+    [Range(1, 100)]
+    public int DownAfterFailures { get; set; } = 3;
+
+    /// <summary>First wait between probes of a SUSPECT or DOWN node; it doubles up to <see cref="MaxProbeInterval"/>. Default 1 s.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00")]
+    public TimeSpan ProbeInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Longest wait between probes. Default 30 s.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "01:00:00")]
+    public TimeSpan MaxProbeInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Most hints (writes kept for a node that missed them) held at once. Default 100,000.</summary>
+    [Range(0, 10_000_000)]
+    public int MaxHints { get; set; } = 100_000;
+
+    /// <summary>Most bytes of hinted values held at once. Default 64 MiB.</summary>
+    [Range(0, long.MaxValue)]
+    public long MaxHintBytes { get; set; } = 64L * 1024 * 1024;
+
     /// <summary>The cache nodes the ring starts with.</summary>
     public List<NodeOptions> Nodes { get; set; } = [];
 }

@@ -27,6 +27,11 @@ public static class GatewayServiceExtensions
         builder.AddOrigin();
         services.TryAddSingleton<NodeChannelFactory>();
         services.AddSingleton<ClusterMembership>();
+        services.AddSingleton<FailureDetector>();
+        services.AddHostedService<NodeProber>();
+        services.AddSingleton<HintStore>();
+        services.AddSingleton<HintReplayer>();
+        services.AddHostedService(sp => sp.GetRequiredService<HintReplayer>());
         services.AddSingleton<HybridLogicalClock>();
         services.AddSingleton<ReplicaCoordinator>();
         services.AddSingleton<Rebalancer>();

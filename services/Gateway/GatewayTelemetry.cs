@@ -16,6 +16,9 @@ public sealed class GatewayTelemetry
     private readonly Counter<long> _requests;
     private readonly Counter<long> _rateLimit;
     private readonly Counter<long> _replicaErrors;
+    private readonly Counter<long> _nodeStates;
+    private readonly Counter<long> _hints;
+    private readonly Counter<long> _readRepairs;
 
     /// <summary>Creates the meter.</summary>
     public GatewayTelemetry(IMeterFactory meterFactory)
@@ -24,7 +27,26 @@ public sealed class GatewayTelemetry
         _requests = meter.CreateCounter<long>("gateway.cache.requests", "{request}", "Cache requests by operation and result.");
         _rateLimit = meter.CreateCounter<long>("gateway.ratelimit.decisions", "{decision}", "Rate-limit outcomes: allowed, denied, failed_open, failed_closed.");
         _replicaErrors = meter.CreateCounter<long>("gateway.replica.errors", "{error}", "Calls to cache nodes that failed.");
+        _nodeStates = meter.CreateCounter<long>("gateway.node.state_changes", "{change}", "Node state changes, by node and new state.");
+        _hints = meter.CreateCounter<long>("gateway.hints", "{hint}", "Hinted writes by outcome: queued, replayed, dropped.");
+        _readRepairs = meter.CreateCounter<long>("gateway.read_repairs", "{repair}", "Stale replicas rewritten with the newest version after a read.");
     }
+
+    /// <summary>Counts a node state change.</summary>
+    public void RecordNodeState(string node, Membership.MemberState state) => _nodeStates.Add(
+        1, new KeyValuePair<string, object?>("node", node), new KeyValuePair<string, object?>("state", state.ToString()));
+
+    /// <summary>Counts hints by outcome.</summary>
+    public void RecordHints(string outcome, long count = 1)
+    {
+        if (count > 0)
+        {
+            _hints.Add(count, new KeyValuePair<string, object?>("outcome", outcome));
+        }
+    }
+
+    /// <summary>Counts one read repair.</summary>
+    public void RecordReadRepair() => _readRepairs.Add(1);
 
     /// <summary>Counts one cache request.</summary>
     public void RecordRequest(string operation, string result) =>

@@ -7,7 +7,8 @@ using Microservices.ServiceDefaults;
 namespace Microservices.Gateway.Membership;
 
 /// <summary>Membership changes: a node fails, joins, or leaves gracefully. One at a time.</summary>
-public sealed partial class ClusterAdmin(ClusterMembership membership, Rebalancer rebalancer, ILogger<ClusterAdmin> logger)
+public sealed partial class ClusterAdmin(
+    ClusterMembership membership, Rebalancer rebalancer, HintStore hints, ILogger<ClusterAdmin> logger)
 {
     /// <summary>
     /// The node is gone (the seed's handle_node_failure): it leaves the ring at once, so requests stop going to
@@ -24,12 +25,18 @@ public sealed partial class ClusterAdmin(ClusterMembership membership, Rebalance
             var survivors = after.Nodes;
             var moved = await rebalancer.MoveAsync(before.Ring, after.Ring, survivors, survivors, cancellationToken).ConfigureAwait(false);
             node.Dispose();
+
+            // Its hints have nowhere to go: the survivors got its ranges from each other.
+            hints.Forget(name);
             var result = new RebalanceResult(moved, Stopwatch.GetElapsedTime(started), after);
             LogChanged("failed", name, moved, result.Took.TotalMilliseconds);
             return result;
         }, cancellationToken);
 
-    /// <summary>A node joins: it receives the arcs it will hold before the ring includes it.</summary>
+    /// <summary>
+    /// A node joins: while it receives the arcs it will hold, writes reach both the current owners and the new
+    /// ones (dual writes) and reads stay on the current ring; then the ring switches to include it.
+    /// </summary>
     public Task<RebalanceResult> AddNodeAsync(string name, Uri address, CancellationToken cancellationToken) =>
         membership.ChangeAsync(async before =>
         {
@@ -43,7 +50,7 @@ public sealed partial class ClusterAdmin(ClusterMembership membership, Rebalance
             node.State = MemberState.Joining;
             var nodes = before.Nodes.Values.Append(node).ToFrozenDictionary(n => n.Name, StringComparer.Ordinal);
             var after = new ClusterView(before.Ring.Add(name), nodes);
-            var moved = await rebalancer.MoveAsync(before.Ring, after.Ring, before.Nodes, nodes, cancellationToken).ConfigureAwait(false);
+            var moved = await MoveWithDualWritesAsync(before, after, before.Nodes, nodes, node.Dispose, cancellationToken).ConfigureAwait(false);
             node.State = MemberState.Up;
             membership.Publish(after);
             var result = new RebalanceResult(moved, Stopwatch.GetElapsedTime(started), after);
@@ -51,7 +58,10 @@ public sealed partial class ClusterAdmin(ClusterMembership membership, Rebalance
             return result;
         }, cancellationToken);
 
-    /// <summary>A node leaves gracefully: its arcs are handed to their new replicas, then it leaves the ring.</summary>
+    /// <summary>
+    /// A node leaves gracefully: its arcs are handed to their new replicas (writes reach old and new owners
+    /// meanwhile), then it leaves the ring.
+    /// </summary>
     public Task<RebalanceResult> RemoveNodeAsync(string name, CancellationToken cancellationToken) =>
         membership.ChangeAsync(async before =>
         {
@@ -64,13 +74,34 @@ public sealed partial class ClusterAdmin(ClusterMembership membership, Rebalance
             var started = Stopwatch.GetTimestamp();
             node.State = MemberState.Leaving;
             var after = Without(before, name);
-            var moved = await rebalancer.MoveAsync(before.Ring, after.Ring, before.Nodes, after.Nodes, cancellationToken).ConfigureAwait(false);
+            var moved = await MoveWithDualWritesAsync(before, after, before.Nodes, after.Nodes,
+                () => node.State = MemberState.Up, cancellationToken).ConfigureAwait(false);
             membership.Publish(after);
             node.Dispose();
+            hints.Forget(name);
             var result = new RebalanceResult(moved, Stopwatch.GetElapsedTime(started), after);
             LogChanged("left", name, moved, result.Took.TotalMilliseconds);
             return result;
         }, cancellationToken);
+
+    // Publishes a view in which writes reach the owners under both rings, copies the arcs that change hands, and
+    // restores the view before the change if the copy fails.
+    private async Task<long> MoveWithDualWritesAsync(
+        ClusterView before, ClusterView after, IReadOnlyDictionary<string, ClusterNode> sources,
+        IReadOnlyDictionary<string, ClusterNode> targets, Action onFailure, CancellationToken cancellationToken)
+    {
+        membership.Publish(before with { Nodes = after.Nodes.Count > before.Nodes.Count ? after.Nodes : before.Nodes, PendingRing = after.Ring });
+        try
+        {
+            return await rebalancer.MoveAsync(before.Ring, after.Ring, sources, targets, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            membership.Publish(before);
+            onFailure();
+            throw;
+        }
+    }
 
     private static ClusterNode Find(ClusterView view, string name)
     {

@@ -10,10 +10,11 @@ internal static class ReplicaCalls
     /// Calls the first <paramref name="initial"/> of <paramref name="candidates"/>, and the next one each time a call
     /// fails, until <paramref name="required"/> have succeeded or none are left. Calls still running when enough
     /// have succeeded go on in the background (a write still lands on every replica it reaches).
+    /// <paramref name="observe"/> hears every call's outcome (null exception = success), late ones included.
     /// </summary>
     public static async Task<List<(ClusterNode Node, T Reply)>> GatherAsync<T>(
         IReadOnlyList<ClusterNode> candidates, int initial, int required, Func<ClusterNode, Task<T>> call,
-        List<string> failures, CancellationToken cancellationToken)
+        List<string> failures, Action<ClusterNode, Exception?> observe, CancellationToken cancellationToken)
     {
         var answers = new List<(ClusterNode, T)>(required);
         var pending = new List<(Task<T> Task, ClusterNode Node)>(candidates.Count);
@@ -32,9 +33,11 @@ internal static class ReplicaCalls
             try
             {
                 answers.Add((node, await finished.ConfigureAwait(false)));
+                observe(node, null);
             }
             catch (Exception ex) when (ex is RpcException or HttpRequestException && !cancellationToken.IsCancellationRequested)
             {
+                observe(node, ex);
                 failures.Add(Describe(node, ex));
                 if (next < candidates.Count)
                 {
@@ -44,9 +47,10 @@ internal static class ReplicaCalls
             }
         }
 
-        foreach (var (task, _) in pending)
+        foreach (var (task, node) in pending)
         {
-            _ = task.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            _ = task.ContinueWith(
+                t => observe(node, t.Exception?.InnerException), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
         }
 
         return answers;

@@ -15,8 +15,8 @@ public sealed partial class ReplicaCoordinator
     public async Task<ReplicaRead[]> ReadManyAsync(IReadOnlyList<string> keys, ConsistencyLevel level, CancellationToken cancellationToken)
     {
         var view = membership.View;
-        var replicas = keys.Select(k => view.Replicas(KeyHash.Of(k), N)).ToArray();
-        var required = replicas.Select(r => Consistency.Required(level, N, r.Length)).ToArray();
+        var replicas = keys.Select(k => view.Reachable(KeyHash.Of(k)).ToArray()).ToArray();
+        var required = keys.Select(k => Consistency.Required(level, N, view.Replicas(KeyHash.Of(k), N).Length)).ToArray();
         var asked = new int[keys.Count];
         var answered = new int[keys.Count];
         var newest = new Entry?[keys.Count];
@@ -48,6 +48,7 @@ public sealed partial class ReplicaCoordinator
                 try
                 {
                     var reply = await node.Client.MultiGetAsync(request, deadline: Deadline(), cancellationToken: cancellationToken).ResponseAsync.ConfigureAwait(false);
+                    Observe(node, null);
                     for (var j = 0; j < indexes.Count; j++)
                     {
                         var i = indexes[j];
@@ -60,6 +61,7 @@ public sealed partial class ReplicaCoordinator
                 }
                 catch (Exception ex) when (ex is RpcException or HttpRequestException && !cancellationToken.IsCancellationRequested)
                 {
+                    Observe(node, ex);
                     foreach (var i in indexes)
                     {
                         lock (failures[i])
@@ -74,11 +76,29 @@ public sealed partial class ReplicaCoordinator
         return keys.Select((_, i) => new ReplicaRead(newest[i], answered[i], required[i], failures[i])).ToArray();
     }
 
-    /// <summary>Writes <paramref name="entries"/> (namespaced, stamped) with one MultiPut per node.</summary>
+    /// <summary>
+    /// Writes <paramref name="entries"/> (namespaced, stamped) with one MultiPut per node, to each key's first N
+    /// reachable nodes (and new owners during a change); owners not reached get hints, as for one write.
+    /// </summary>
     public async Task<ReplicaWrite[]> WriteManyAsync(IReadOnlyList<Entry> entries, ConsistencyLevel level, CancellationToken cancellationToken)
     {
         var view = membership.View;
-        var replicas = entries.Select(e => view.Replicas(KeyHash.Of(e.Key), N)).ToArray();
+        var preferred = entries.Select(e => view.Replicas(KeyHash.Of(e.Key), N)).ToArray();
+        var replicas = new ClusterNode[entries.Count][];
+        var owners = new ClusterNode[entries.Count][];
+        for (var i = 0; i < entries.Count; i++)
+        {
+            var hash = KeyHash.Of(entries[i].Key);
+            var targets = view.Reachable(hash).Take(preferred[i].Length).ToList();
+            targets.AddRange(view.PendingOwners(hash, N, targets).Where(node => node.IsReachable));
+            replicas[i] = [.. targets];
+            owners[i] = [.. preferred[i].Concat(view.PendingOwners(hash, N, preferred[i]))];
+            foreach (var owner in owners[i].Where(owner => !targets.Contains(owner)))
+            {
+                hints.Add(owner.Name, entries[i]);
+            }
+        }
+
         var acknowledged = entries.Select(_ => new List<string>()).ToArray();
         var failures = entries.Select(_ => new List<string>()).ToArray();
         var byNode = new Dictionary<ClusterNode, List<int>>();
@@ -98,6 +118,7 @@ public sealed partial class ReplicaCoordinator
             try
             {
                 var reply = await node.Client.MultiPutAsync(request, deadline: Deadline()).ResponseAsync.ConfigureAwait(false);
+                Observe(node, null);
                 for (var j = 0; j < indexes.Count; j++)
                 {
                     var i = indexes[j];
@@ -109,17 +130,23 @@ public sealed partial class ReplicaCoordinator
             }
             catch (Exception ex) when (ex is RpcException or HttpRequestException)
             {
+                Observe(node, ex);
                 foreach (var i in indexes)
                 {
                     lock (acknowledged[i])
                     {
                         failures[i].Add(ReplicaCalls.Describe(node, ex));
                     }
+
+                    if (owners[i].Contains(node))
+                    {
+                        hints.Add(node.Name, entries[i]);
+                    }
                 }
             }
         })).WaitAsync(cancellationToken).ConfigureAwait(false);
 
         return entries.Select((_, i) => new ReplicaWrite(
-            acknowledged[i], Consistency.Required(level, N, replicas[i].Length), replicas[i].Length, failures[i])).ToArray();
+            acknowledged[i], Consistency.Required(level, N, preferred[i].Length), preferred[i].Length, failures[i])).ToArray();
     }
 }

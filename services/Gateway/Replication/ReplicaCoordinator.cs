@@ -13,11 +13,13 @@ namespace Microservices.Gateway.Replication;
 /// of one counter per gateway.
 /// </summary>
 public sealed partial class ReplicaCoordinator(
-    ClusterMembership membership, HybridLogicalClock clock, IOptions<GatewayOptions> options)
+    ClusterMembership membership, HybridLogicalClock clock, IOptions<GatewayOptions> options, FailureDetector detector,
+    HintStore hints, GatewayTelemetry telemetry)
 {
     private readonly string _writer = options.Value.GatewayId;
     private readonly TimeSpan _timeout = options.Value.ReplicaTimeout;
     private long _writes;
+    private long _readRepairs;
 
     private int N => membership.ReplicationFactor;
 
@@ -29,16 +31,22 @@ public sealed partial class ReplicaCoordinator(
         Vector = { new VersionCounter { Writer = _writer, Counter = (ulong)Interlocked.Increment(ref _writes) } },
     };
 
-    /// <summary>Reads <paramref name="key"/> (already namespaced) at <paramref name="level"/>.</summary>
+    /// <summary>
+    /// Reads <paramref name="key"/> (already namespaced) at <paramref name="level"/>: R reachable replicas, the next
+    /// ones when a call fails. Replicas that answered with an older version (or none) are repaired in the
+    /// background with the newest one.
+    /// </summary>
     public async Task<ReplicaRead> ReadAsync(string key, ConsistencyLevel level, CancellationToken cancellationToken)
     {
-        var replicas = membership.View.Replicas(KeyHash.Of(key), N);
-        var required = Consistency.Required(level, N, replicas.Length);
+        var view = membership.View;
+        var hash = KeyHash.Of(key);
+        var preferred = view.Replicas(hash, N);
+        var required = Consistency.Required(level, N, preferred.Length);
         var failures = new List<string>();
         var request = new GetRequest { Key = key, IncludeTombstone = true };
-        var answers = await ReplicaCalls.GatherAsync(replicas, required, required,
+        var answers = await ReplicaCalls.GatherAsync(view.Reachable(hash), required, required,
             node => node.Client.GetAsync(request, deadline: Deadline(), cancellationToken: cancellationToken).ResponseAsync,
-            failures, cancellationToken).ConfigureAwait(false);
+            failures, Observe, cancellationToken).ConfigureAwait(false);
 
         Entry? newest = null;
         foreach (var (_, reply) in answers)
@@ -49,26 +57,56 @@ public sealed partial class ReplicaCoordinator(
         if (newest is not null)
         {
             clock.Observe(newest.Version.Timestamp);
+            RepairStale(newest, answers, preferred);
         }
 
         return new ReplicaRead(newest, answers.Count, required, failures);
     }
 
     /// <summary>
-    /// Writes <paramref name="entry"/> (namespaced key, stamped version; a tombstone for a delete) to the key's
-    /// replicas and waits for <paramref name="level"/>'s number of acknowledgements.
+    /// Writes <paramref name="entry"/> (namespaced key, stamped version; a tombstone for a delete) and waits for
+    /// <paramref name="level"/>'s number of acknowledgements. Sloppy quorum: a DOWN or failing replica is replaced
+    /// by the next reachable node on the ring, and a hint keeps the write for the replica until it is back. During
+    /// a membership change the write also goes to the key's owners under the new ring.
     /// </summary>
     public async Task<ReplicaWrite> WriteAsync(Entry entry, ConsistencyLevel level, CancellationToken cancellationToken)
     {
-        var replicas = membership.View.Replicas(KeyHash.Of(entry.Key), N);
-        var required = Consistency.Required(level, N, replicas.Length);
+        var view = membership.View;
+        var hash = KeyHash.Of(entry.Key);
+        var preferred = view.Replicas(hash, N);
+        var reachable = view.Reachable(hash);
+        var targets = reachable.Take(preferred.Length).ToList();
+        targets.AddRange(view.PendingOwners(hash, N, targets).Where(node => node.IsReachable));
+        var initial = targets.Count;
+        targets.AddRange(reachable.Skip(preferred.Length).Where(node => !targets.Contains(node)));
+
+        // Owners that the write cannot reach now get a hint; so does each owner whose call fails.
+        var owners = preferred.Concat(view.PendingOwners(hash, N, preferred)).ToArray();
+        foreach (var owner in owners)
+        {
+            if (!targets.Take(initial).Contains(owner))
+            {
+                hints.Add(owner.Name, entry);
+            }
+        }
+
+        var required = Consistency.Required(level, N, preferred.Length);
         var failures = new List<string>();
         var request = new PutRequest { Entry = entry };
 
         // Stragglers are not cancelled with the caller: a write keeps going to every replica it can reach.
-        var answers = await ReplicaCalls.GatherAsync(replicas, replicas.Length, required,
+        var answers = await ReplicaCalls.GatherAsync(targets, initial, required,
             node => node.Client.PutAsync(request, deadline: Deadline()).ResponseAsync,
-            failures, CancellationToken.None).WaitAsync(cancellationToken).ConfigureAwait(false);
+            failures,
+            (node, error) =>
+            {
+                Observe(node, error);
+                if (error is not null && owners.Contains(node))
+                {
+                    hints.Add(node.Name, entry);
+                }
+            },
+            CancellationToken.None).WaitAsync(cancellationToken).ConfigureAwait(false);
 
         var acknowledged = new List<string>(answers.Count);
         foreach (var (node, reply) in answers)
@@ -84,8 +122,41 @@ public sealed partial class ReplicaCoordinator(
             }
         }
 
-        return new ReplicaWrite(acknowledged, required, replicas.Length, failures);
+        return new ReplicaWrite(acknowledged, required, preferred.Length, failures);
     }
+
+    // Calls tell the failure detector how each node is doing.
+    private void Observe(ClusterNode node, Exception? error)
+    {
+        if (error is null)
+        {
+            detector.Succeeded(node);
+        }
+        else if (FailureDetector.IsNodeFailure(error))
+        {
+            detector.Failed(node, ReplicaCalls.Describe(node, error));
+        }
+    }
+
+    // Read repair: replicas of the key that answered an older version, or none, get the newest in the background.
+    private void RepairStale(Entry newest, List<(ClusterNode Node, GetResponse Reply)> answers, ClusterNode[] preferred)
+    {
+        foreach (var (node, reply) in answers)
+        {
+            if (!preferred.Contains(node) || (reply.Entry is { } held && Versions.Compare(held.Version, newest.Version) >= 0))
+            {
+                continue;
+            }
+
+            telemetry.RecordReadRepair();
+            Interlocked.Increment(ref _readRepairs);
+            _ = node.Client.PutAsync(new PutRequest { Entry = newest }, deadline: Deadline()).ResponseAsync
+                .ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        }
+    }
+
+    /// <summary>Read repairs started, since start.</summary>
+    public long ReadRepairs => Interlocked.Read(ref _readRepairs);
 
     private DateTime Deadline() => DateTime.UtcNow + _timeout;
 }

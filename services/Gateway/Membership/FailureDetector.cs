@@ -1,0 +1,150 @@
+using Grpc.Core;
+using Microsoft.Extensions.Options;
+
+namespace Microservices.Gateway.Membership;
+
+/// <summary>
+/// Moves nodes between UP, SUSPECT and DOWN from what calls and probes see: the first failed call makes a node
+/// SUSPECT (still used), <see cref="GatewayOptions.DownAfterFailures"/> consecutive failures make it DOWN
+/// (skipped by requests). A successful call brings a SUSPECT node back; a DOWN node comes back only when a
+/// grpc.health.v1 probe answers SERVING (probes back off from 1 s, doubling to 30 s), never by itself.
+/// </summary>
+public sealed partial class FailureDetector(
+    IOptions<GatewayOptions> options, TimeProvider time, GatewayTelemetry telemetry, ILogger<FailureDetector> logger)
+{
+    private readonly Lock _gate = new();
+    private readonly GatewayOptions _options = options.Value;
+
+    /// <summary>Raised (outside the lock) when a node becomes UP again: its hints can be replayed.</summary>
+    public event Action<ClusterNode>? NodeRecovered;
+
+    /// <summary>True when a failure of this kind says something about the node (not about the request).</summary>
+    public static bool IsNodeFailure(Exception exception) => exception switch
+    {
+        RpcException rpc => rpc.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Internal
+            or StatusCode.Unknown or StatusCode.Cancelled,
+        _ => exception is HttpRequestException or IOException,
+    };
+
+    /// <summary>A call to the node succeeded.</summary>
+    public void Succeeded(ClusterNode node)
+    {
+        if (node.Failures == 0 && node.State != MemberState.Suspect)
+        {
+            return; // the common case, without the lock
+        }
+
+        var recovered = false;
+        lock (_gate)
+        {
+            node.Failures = 0;
+            if (node.State == MemberState.Suspect)
+            {
+                recovered = Change(node, MemberState.Up, "a call succeeded");
+            }
+        }
+
+        if (recovered)
+        {
+            NodeRecovered?.Invoke(node);
+        }
+    }
+
+    /// <summary>A call to the node failed in a way that says the node may be gone.</summary>
+    public void Failed(ClusterNode node, string reason)
+    {
+        lock (_gate)
+        {
+            node.Failures++;
+            if (node.State == MemberState.Up)
+            {
+                Change(node, MemberState.Suspect, reason);
+                ScheduleProbe(node, reset: true);
+            }
+
+            if (node.State == MemberState.Suspect && node.Failures >= _options.DownAfterFailures)
+            {
+                Change(node, MemberState.Down, reason);
+            }
+        }
+    }
+
+    /// <summary>True when a SUSPECT or DOWN node's next probe is due.</summary>
+    public bool ProbeDue(ClusterNode node)
+    {
+        lock (_gate)
+        {
+            return node.State is MemberState.Suspect or MemberState.Down && time.GetTimestamp() >= node.NextProbe;
+        }
+    }
+
+    /// <summary>A probe answered (<paramref name="serving"/>) or failed; the next one backs off when it failed.</summary>
+    public void Probed(ClusterNode node, bool serving, string detail)
+    {
+        var recovered = false;
+        lock (_gate)
+        {
+            if (node.State is not (MemberState.Suspect or MemberState.Down))
+            {
+                return;
+            }
+
+            if (serving)
+            {
+                node.Failures = 0;
+                recovered = Change(node, MemberState.Up, "it answered a health probe");
+            }
+            else
+            {
+                node.Failures++;
+                if (node.State == MemberState.Suspect && node.Failures >= _options.DownAfterFailures)
+                {
+                    Change(node, MemberState.Down, detail);
+                }
+
+                ScheduleProbe(node, reset: false);
+            }
+        }
+
+        if (recovered)
+        {
+            NodeRecovered?.Invoke(node);
+        }
+    }
+
+    private void ScheduleProbe(ClusterNode node, bool reset)
+    {
+        node.ProbeBackoff = reset || node.ProbeBackoff == TimeSpan.Zero
+            ? _options.ProbeInterval
+            : TimeSpan.FromTicks(Math.Min(node.ProbeBackoff.Ticks * 2, _options.MaxProbeInterval.Ticks));
+        node.NextProbe = time.GetTimestamp() + (long)(node.ProbeBackoff.TotalSeconds * time.TimestampFrequency);
+    }
+
+    private bool Change(ClusterNode node, MemberState state, string reason)
+    {
+        var before = node.State;
+        if (before == state)
+        {
+            return false;
+        }
+
+        node.State = state;
+        telemetry.RecordNodeState(node.Name, state);
+        if (state == MemberState.Up)
+        {
+            LogRecovered(logger, node.Name, before, reason);
+        }
+        else
+        {
+            LogDegraded(logger, node.Name, before, state, node.Failures, reason);
+        }
+
+        return true;
+    }
+
+    [LoggerMessage(LogLevel.Information, "Node {Node} is UP again (was {Before}): {Reason}")]
+    private static partial void LogRecovered(ILogger logger, string node, MemberState before, string reason);
+
+    [LoggerMessage(LogLevel.Warning, "Node {Node} is {State} (was {Before}) after {Failures} consecutive failures: {Reason}")]
+    private static partial void LogDegraded(ILogger logger, string node, MemberState before, MemberState state, int failures, string reason);
+}

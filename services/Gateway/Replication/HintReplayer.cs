@@ -1,0 +1,82 @@
+using Grpc.Core;
+using Microservices.Cache.V1;
+using Microservices.Gateway.Membership;
+
+namespace Microservices.Gateway.Replication;
+
+/// <summary>
+/// When a node is UP again, sends it the writes it missed (MultiPut pages of 100). Versions make replays safe: a
+/// node keeps whichever version is newer. A page that fails goes back to the store for the next recovery.
+/// </summary>
+public sealed partial class HintReplayer : IHostedService
+{
+    private const int PageSize = 100;
+    private static readonly TimeSpan PageTimeout = TimeSpan.FromSeconds(5);
+
+    private readonly FailureDetector _detector;
+    private readonly HintStore _hints;
+    private readonly ILogger<HintReplayer> _logger;
+
+    public HintReplayer(FailureDetector detector, HintStore hints, ILogger<HintReplayer> logger)
+    {
+        _detector = detector;
+        _hints = hints;
+        _logger = logger;
+    }
+
+    /// <inheritdoc />
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _detector.NodeRecovered += OnRecovered;
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        _detector.NodeRecovered -= OnRecovered;
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Delivers every hint held for <paramref name="node"/>; returns how many were delivered.</summary>
+    public async Task<int> ReplayAsync(ClusterNode node)
+    {
+        var delivered = 0;
+        while (_hints.Take(node.Name, PageSize) is { Count: > 0 } page)
+        {
+            var request = new MultiPutRequest();
+            request.Entries.AddRange(page);
+            try
+            {
+                await node.Client.MultiPutAsync(request, deadline: DateTime.UtcNow + PageTimeout);
+                delivered += page.Count;
+                _hints.Delivered(page.Count);
+            }
+            catch (Exception ex) when (ex is RpcException or HttpRequestException)
+            {
+                foreach (var entry in page)
+                {
+                    _hints.Add(node.Name, entry);
+                }
+
+                LogReplayFailed(_logger, node.Name, page.Count, ex.Message);
+                break;
+            }
+        }
+
+        if (delivered > 0)
+        {
+            LogReplayed(_logger, node.Name, delivered);
+        }
+
+        return delivered;
+    }
+
+    private void OnRecovered(ClusterNode node) => _ = Task.Run(() => ReplayAsync(node));
+
+    [LoggerMessage(LogLevel.Information, "Replayed {Count} hinted writes to {Node}")]
+    private static partial void LogReplayed(ILogger logger, string node, int count);
+
+    [LoggerMessage(LogLevel.Warning, "Replaying {Count} hints to {Node} failed ({Reason}); they are kept for its next recovery")]
+    private static partial void LogReplayFailed(ILogger logger, string node, int count, string reason);
+}
