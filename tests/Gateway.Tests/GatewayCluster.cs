@@ -20,6 +20,7 @@ public sealed class GatewayCluster : IDisposable
     public const string BetaKey = "beta-key";
     public const string TightKey = "tight-key";
     public const string AdminKey = "admin-key";
+    public const string BulkKey = "bulk-key";
 
     private readonly Dictionary<string, GrpcServiceApp<cachenode::Program>> _nodes = [];
     private readonly GrpcServiceApp<ratelimiter::Program> _limiter;
@@ -43,6 +44,8 @@ public sealed class GatewayCluster : IDisposable
         {
             ["RateLimiter:Policies:tight:Capacity"] = "3",
             ["RateLimiter:Policies:tight:RefillPerSecond"] = "0.01",
+            ["RateLimiter:Policies:bulk:Capacity"] = "1000000000",
+            ["RateLimiter:Policies:bulk:RefillPerSecond"] = "1000000000",
         });
         LimiterLink = new SwitchableHandler(_limiter.Server.CreateHandler());
 
@@ -55,6 +58,9 @@ public sealed class GatewayCluster : IDisposable
             ["Security:ApiKeys:2:Key"] = TightKey,
             ["Security:ApiKeys:2:Tenant"] = "tight",
             ["Security:ApiKeys:2:Policy"] = "tight",
+            ["Security:ApiKeys:3:Key"] = BulkKey,
+            ["Security:ApiKeys:3:Tenant"] = "bulk",
+            ["Security:ApiKeys:3:Policy"] = "bulk",
             ["Security:AdminKeys:0"] = AdminKey,
             ["RateLimiting:Timeout"] = "00:00:05",
             ["Gateway:MaxValueBytes"] = "4096",
@@ -98,6 +104,9 @@ public sealed class GatewayCluster : IDisposable
 
     public Cache.V1.CacheNode.CacheNodeClient Node(string name) => new(_nodes[name].Channel);
 
+    /// <summary>The gateway's clock.</summary>
+    public Microsoft.Extensions.Time.Testing.FakeTimeProvider Time => _gateway.Time;
+
     /// <summary>The gateway's services (starts it on first use).</summary>
     public IServiceProvider GatewayServices
     {
@@ -122,6 +131,10 @@ public sealed class GatewayCluster : IDisposable
     public sealed class SwitchableHandler(HttpMessageHandler inner) : DelegatingHandler(inner)
     {
         private volatile bool _down;
+        private int _calls;
+
+        /// <summary>Calls sent over the link, failed ones included.</summary>
+        public int Calls => Volatile.Read(ref _calls);
 
         public bool Down
         {
@@ -129,8 +142,11 @@ public sealed class GatewayCluster : IDisposable
             set => _down = value;
         }
 
-        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
-            _down ? throw new HttpRequestException("connection refused (test)") : base.SendAsync(request, cancellationToken);
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _calls);
+            return _down ? throw new HttpRequestException("connection refused (test)") : base.SendAsync(request, cancellationToken);
+        }
     }
 
     private sealed class InProcessChannels(Dictionary<string, SwitchableHandler> links) : NodeChannelFactory

@@ -1,0 +1,216 @@
+using Grpc.Core;
+using Microservices.Gateway.Replication;
+using Microservices.Gateway.V1;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Microservices.Gateway.Tests;
+
+/// <summary>Failure detection, sloppy quorum with hinted handoff, read repair and dual writes, in process.</summary>
+public sealed class ResilienceTests
+{
+    private static readonly string[] FourNodes = ["node-1", "node-2", "node-3", "node-4"];
+
+    private static async Task<NodeState> StateOfAsync(GatewayCluster cluster, string node)
+    {
+        var topology = await cluster.Cluster().GetTopologyAsync(new GetTopologyRequest());
+        return topology.Topology.Nodes.Single(n => n.Name == node).State;
+    }
+
+    private static async Task<string> OwnerOfAsync(GatewayCluster cluster, string key, string tenant = "alpha") =>
+        (await cluster.Cluster().LocateAsync(new LocateRequest { Key = key, Tenant = tenant })).Nodes[0];
+
+    // Advances the gateway's clock in steps so the prober's timer runs, until the condition holds.
+    private static async Task AdvanceUntilAsync(GatewayCluster cluster, Func<Task<bool>> condition, TimeSpan step, int maxSteps = 100)
+    {
+        for (var i = 0; i < maxSteps && !await condition(); i++)
+        {
+            cluster.Time.Advance(step);
+            await Task.Delay(20);
+        }
+
+        Assert.True(await condition());
+    }
+
+    [Fact]
+    public async Task ANodeThatStopsAnsweringGoesSuspectThenDownAndIsSkipped()
+    {
+        using var cluster = new GatewayCluster();
+        var cache = cluster.Cache(GatewayCluster.AlphaKey);
+        cluster.Links["node-1"].Down = true;
+
+        // Three failed calls (one per write that reaches node-1) take it to DOWN.
+        for (var i = 0; await StateOfAsync(cluster, "node-1") != NodeState.Down; i++)
+        {
+            Assert.True(i < 50, "node-1 never went DOWN");
+            await cache.PutAsync(new PutRequest { Key = $"k{i}", Text = "v" });
+        }
+
+        var calls = cluster.Links["node-1"].Calls;
+        for (var i = 0; i < 20; i++)
+        {
+            await cache.PutAsync(new PutRequest { Key = $"after{i}", Text = "v" });
+            await cache.GetAsync(new GetRequest { Key = $"after{i}" });
+        }
+
+        Assert.Equal(calls, cluster.Links["node-1"].Calls);
+    }
+
+    [Fact]
+    public async Task ADownNodeComesBackOnlyWhenItAnswersAProbe()
+    {
+        using var cluster = new GatewayCluster(settings: new() { ["Gateway:ProbeInterval"] = "00:00:01" });
+        var cache = cluster.Cache(GatewayCluster.AlphaKey);
+        cluster.Links["node-2"].Down = true;
+        for (var i = 0; await StateOfAsync(cluster, "node-2") != NodeState.Down; i++)
+        {
+            await cache.PutAsync(new PutRequest { Key = $"k{i}", Text = "v" });
+        }
+
+        // Probes keep failing while the link is down; the backoff grows, and the node stays DOWN.
+        cluster.Time.Advance(TimeSpan.FromSeconds(10));
+        await Task.Delay(100);
+        Assert.Equal(NodeState.Down, await StateOfAsync(cluster, "node-2"));
+
+        // The node answers again: requests still skip it (no blind re-admission) until a probe succeeds.
+        cluster.Links["node-2"].Down = false;
+        var calls = cluster.Links["node-2"].Calls;
+        await cache.PutAsync(new PutRequest { Key = "still-skipped", Text = "v" });
+        Assert.Equal(calls, cluster.Links["node-2"].Calls);
+        Assert.Equal(NodeState.Down, await StateOfAsync(cluster, "node-2"));
+
+        await AdvanceUntilAsync(cluster, async () => await StateOfAsync(cluster, "node-2") == NodeState.Up, TimeSpan.FromSeconds(1));
+    }
+
+    [Fact]
+    public async Task WritesMissedByADownReplicaAreReplayedWhenItReturns()
+    {
+        using var cluster = new GatewayCluster();
+        var cache = cluster.Cache(GatewayCluster.AlphaKey);
+        var owner = await OwnerOfAsync(cluster, "hinted");
+        await cache.PutAsync(new PutRequest { Key = "hinted", Text = "v1" });
+        cluster.Links[owner].Down = true;
+
+        // QUORUM still succeeds on the other two; the owner gets a hint for each write it missed.
+        var latest = await cache.PutAsync(new PutRequest { Key = "hinted", Text = "v2" });
+        await cache.PutAsync(new PutRequest { Key = "hinted", Text = "v3" });
+        latest = await cache.PutAsync(new PutRequest { Key = "hinted", Text = "v4" });
+        var hints = cluster.GatewayServices.GetRequiredService<HintStore>();
+        Assert.True(hints.CountFor(owner) >= 3);
+
+        cluster.Links[owner].Down = false;
+        await AdvanceUntilAsync(cluster, async () => await StateOfAsync(cluster, owner) == NodeState.Up, TimeSpan.FromSeconds(1));
+        await AdvanceUntilAsync(cluster, () => Task.FromResult(hints.CountFor(owner) == 0), TimeSpan.FromMilliseconds(100));
+
+        var direct = await cluster.Node(owner).GetAsync(new Cache.V1.GetRequest { Key = "alpha/hinted" });
+        Assert.Equal("v4", direct.Entry.Value.ToStringUtf8());
+        Assert.Equal(latest.Version, direct.Entry.Version);
+    }
+
+    [Fact]
+    public async Task ASloppyQuorumUsesTheNextNodeWhileAReplicaIsDown()
+    {
+        using var cluster = new GatewayCluster(nodes: 4);
+        var cache = cluster.Cache(GatewayCluster.AlphaKey);
+        var preference = (await cluster.Cluster().LocateAsync(new LocateRequest { Key = "sloppy", Tenant = "alpha" })).Nodes;
+        var standIn = FourNodes.Except(preference).Single();
+        cluster.Links[preference[0]].Down = true;
+        for (var i = 0; await StateOfAsync(cluster, preference[0]) != NodeState.Down; i++)
+        {
+            await cache.PutAsync(new PutRequest { Key = $"k{i}", Text = "v" });
+        }
+
+        // ALL needs three acknowledgements: the two live replicas and the stand-in.
+        var put = await cache.PutAsync(new PutRequest { Key = "sloppy", Text = "v", Consistency = V1.Consistency.All });
+        Assert.Contains(standIn, put.AcknowledgedBy);
+        Assert.DoesNotContain(preference[0], put.AcknowledgedBy);
+        Assert.True((await cluster.Node(standIn).GetAsync(new Cache.V1.GetRequest { Key = "alpha/sloppy" })).Found);
+    }
+
+    [Fact]
+    public async Task ReadRepairFixesAStaleReplica()
+    {
+        // No hints here, so only read repair can bring the stale replica up to date.
+        using var cluster = new GatewayCluster(settings: new() { ["Gateway:MaxHints"] = "0" });
+        var cache = cluster.Cache(GatewayCluster.AlphaKey);
+        var preference = (await cluster.Cluster().LocateAsync(new LocateRequest { Key = "repair", Tenant = "alpha" })).Nodes;
+        await cache.PutAsync(new PutRequest { Key = "repair", Text = "old", Consistency = V1.Consistency.All });
+        var stale = preference[2];
+        cluster.Links[stale].Down = true;
+        var latest = await cache.PutAsync(new PutRequest { Key = "repair", Text = "new" });
+        cluster.Links[stale].Down = false;
+        Assert.Equal("old", (await cluster.Node(stale).GetAsync(new Cache.V1.GetRequest { Key = "alpha/repair" })).Entry.Value.ToStringUtf8());
+
+        var read = await cache.GetAsync(new GetRequest { Key = "repair", Consistency = V1.Consistency.All });
+        Assert.Equal("new", read.Text);
+
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        Cache.V1.GetResponse direct;
+        do
+        {
+            await Task.Delay(20);
+            direct = await cluster.Node(stale).GetAsync(new Cache.V1.GetRequest { Key = "alpha/repair" });
+        }
+        while (direct.Entry.Value.ToStringUtf8() != "new" && DateTime.UtcNow < deadline);
+
+        Assert.Equal(latest.Version, direct.Entry.Version);
+        Assert.True(cluster.GatewayServices.GetRequiredService<ReplicaCoordinator>().ReadRepairs >= 1);
+    }
+
+    [Fact]
+    public async Task NothingAcknowledgedIsLostWhileANodeJoins()
+    {
+        using var cluster = new GatewayCluster(nodes: 3, spares: 1);
+        var cache = cluster.Cache(GatewayCluster.BulkKey);
+        var acknowledged = new System.Collections.Concurrent.ConcurrentDictionary<string, string>();
+        using var stop = new CancellationTokenSource();
+        var writers = Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
+        {
+            for (var i = 0; !stop.IsCancellationRequested; i++)
+            {
+                var key = $"w{w}-{i % 200}";
+                var value = $"{i}";
+                try
+                {
+                    await cache.PutAsync(new PutRequest { Key = key, Text = value });
+                    acknowledged[key] = value;
+                }
+                catch (RpcException)
+                {
+                    // Not acknowledged: not counted.
+                }
+            }
+        })).ToArray();
+
+        await Task.Delay(200);
+        await cluster.Cluster().AddNodeAsync(new AddNodeRequest { Name = "node-4", Address = "http://node-4" });
+        await Task.Delay(200);
+        await stop.CancelAsync();
+        await Task.WhenAll(writers);
+
+        // Checked first, before reads could repair it: the new node holds the latest value of every key it owns,
+        // including those written while it was joining (dual writes).
+        var owned = 0;
+        foreach (var key in acknowledged.Keys.Take(200))
+        {
+            var preference = (await cluster.Cluster().LocateAsync(new LocateRequest { Key = key, Tenant = "bulk" })).Nodes;
+            if (preference.Contains("node-4"))
+            {
+                owned++;
+                var direct = await cluster.Node("node-4").GetAsync(new Cache.V1.GetRequest { Key = $"bulk/{key}" });
+                Assert.Equal(acknowledged[key], direct.Entry.Value.ToStringUtf8());
+            }
+        }
+
+        Assert.True(owned > 0);
+
+        var lost = 0;
+        foreach (var (key, value) in acknowledged)
+        {
+            var read = await cache.GetAsync(new GetRequest { Key = key });
+            lost += read.Text == value ? 0 : 1;
+        }
+
+        Assert.Equal(0, lost);
+        Assert.True(acknowledged.Count > 100);
+    }
+}
