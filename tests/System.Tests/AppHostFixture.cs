@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Aspire.Hosting.ApplicationModel;
 using Grpc.Net.Client;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Microservices.SystemTests;
 
@@ -99,4 +100,23 @@ public sealed class FailureAppHostFixture : AppHostFixture;
 public sealed class FailureAppHostTests : ICollectionFixture<FailureAppHostFixture>
 {
     public const string Name = "AppHost with failures";
+}
+
+/// <summary>A third AppHost, for killing and restarting a node under load.</summary>
+public sealed class ResilienceAppHostFixture : AppHostFixture
+{
+    /// <summary>Starts a resource again through Aspire's start command, and waits until it is healthy.</summary>
+    public async Task StartAsync(string resource)
+    {
+        var commands = App.Services.GetRequiredService<ResourceCommandService>();
+        var result = await commands.ExecuteCommandAsync(resource, KnownResourceCommands.StartCommand).WaitAsync(StartTimeout);
+        Assert.True(result.Success, result.Message);
+        await App.ResourceNotifications.WaitForResourceHealthyAsync(resource).WaitAsync(StartTimeout);
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ResilienceAppHostTests : ICollectionFixture<ResilienceAppHostFixture>
+{
+    public const string Name = "AppHost with a restarted node";
 }

@@ -103,6 +103,25 @@ public sealed partial class ClusterAdmin(
         }
     }
 
+    /// <summary>
+    /// A node is back after being DOWN: copies to it every arc it holds from the other replicas, in case it
+    /// restarted empty. Writes reach it meanwhile (it is UP); versions keep the copies from rolling anything back.
+    /// </summary>
+    public Task<long> ResyncAsync(string name, CancellationToken cancellationToken) =>
+        membership.ChangeAsync(async view =>
+        {
+            if (!view.Nodes.ContainsKey(name) || !view.Ring.Contains(name))
+            {
+                return 0L;
+            }
+
+            var started = Stopwatch.GetTimestamp();
+            var others = view.Nodes.Values.Where(n => n.Name != name && n.IsReachable).ToFrozenDictionary(n => n.Name, StringComparer.Ordinal);
+            var moved = await rebalancer.MoveAsync(view.Ring.Remove(name), view.Ring, others, view.Nodes, cancellationToken).ConfigureAwait(false);
+            LogChanged("resynchronised", name, moved, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            return moved;
+        }, cancellationToken);
+
     private static ClusterNode Find(ClusterView view, string name)
     {
         if (!view.Nodes.TryGetValue(name, out var node))

@@ -15,8 +15,11 @@ public sealed partial class FailureDetector(
     private readonly Lock _gate = new();
     private readonly GatewayOptions _options = options.Value;
 
-    /// <summary>Raised (outside the lock) when a node becomes UP again: its hints can be replayed.</summary>
-    public event Action<ClusterNode>? NodeRecovered;
+    /// <summary>
+    /// Raised (outside the lock) when a node becomes UP again, with the state it left: its hints can be replayed,
+    /// and a node that was DOWN may have restarted empty.
+    /// </summary>
+    public event Action<ClusterNode, MemberState>? NodeRecovered;
 
     /// <summary>True when a failure of this kind says something about the node (not about the request).</summary>
     public static bool IsNodeFailure(Exception exception) => exception switch
@@ -46,7 +49,7 @@ public sealed partial class FailureDetector(
 
         if (recovered)
         {
-            NodeRecovered?.Invoke(node);
+            NodeRecovered?.Invoke(node, MemberState.Suspect);
         }
     }
 
@@ -82,9 +85,11 @@ public sealed partial class FailureDetector(
     public void Probed(ClusterNode node, bool serving, string detail)
     {
         var recovered = false;
+        var before = node.State;
         lock (_gate)
         {
-            if (node.State is not (MemberState.Suspect or MemberState.Down))
+            before = node.State;
+            if (before is not (MemberState.Suspect or MemberState.Down))
             {
                 return;
             }
@@ -108,7 +113,7 @@ public sealed partial class FailureDetector(
 
         if (recovered)
         {
-            NodeRecovered?.Invoke(node);
+            NodeRecovered?.Invoke(node, before);
         }
     }
 

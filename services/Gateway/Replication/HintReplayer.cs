@@ -6,7 +6,9 @@ namespace Microservices.Gateway.Replication;
 
 /// <summary>
 /// When a node is UP again, sends it the writes it missed (MultiPut pages of 100). Versions make replays safe: a
-/// node keeps whichever version is newer. A page that fails goes back to the store for the next recovery.
+/// node keeps whichever version is newer. A page that fails goes back to the store for the next recovery. A node
+/// that was DOWN may have restarted with nothing (nodes keep data in memory), so it is then also resynchronised:
+/// every arc it holds is copied to it from the other replicas (CacheNode.Scan), as when a node joins.
 /// </summary>
 public sealed partial class HintReplayer : IHostedService
 {
@@ -15,12 +17,14 @@ public sealed partial class HintReplayer : IHostedService
 
     private readonly FailureDetector _detector;
     private readonly HintStore _hints;
+    private readonly IServiceProvider _services;
     private readonly ILogger<HintReplayer> _logger;
 
-    public HintReplayer(FailureDetector detector, HintStore hints, ILogger<HintReplayer> logger)
+    public HintReplayer(FailureDetector detector, HintStore hints, IServiceProvider services, ILogger<HintReplayer> logger)
     {
         _detector = detector;
         _hints = hints;
+        _services = services;
         _logger = logger;
     }
 
@@ -72,7 +76,24 @@ public sealed partial class HintReplayer : IHostedService
         return delivered;
     }
 
-    private void OnRecovered(ClusterNode node) => _ = Task.Run(() => ReplayAsync(node));
+    private void OnRecovered(ClusterNode node, MemberState before) => _ = Task.Run(async () =>
+    {
+        await ReplayAsync(node);
+        if (before == MemberState.Down)
+        {
+            try
+            {
+                await _services.GetRequiredService<ClusterAdmin>().ResyncAsync(node.Name, CancellationToken.None);
+            }
+            catch (Exception ex)
+            {
+                LogResyncFailed(_logger, node.Name, ex);
+            }
+        }
+    });
+
+    [LoggerMessage(LogLevel.Warning, "Resynchronising {Node} after it came back failed; reads repair it key by key")]
+    private static partial void LogResyncFailed(ILogger logger, string node, Exception exception);
 
     [LoggerMessage(LogLevel.Information, "Replayed {Count} hinted writes to {Node}")]
     private static partial void LogReplayed(ILogger logger, string node, int count);

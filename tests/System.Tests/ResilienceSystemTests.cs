@@ -1,0 +1,102 @@
+using System.Collections.Concurrent;
+using Grpc.Core;
+using Microservices.Gateway.V1;
+
+namespace Microservices.SystemTests;
+
+/// <summary>A node is killed (SIGKILL) under QUORUM writes from several clients, then started again.</summary>
+[Collection(ResilienceAppHostTests.Name)]
+public sealed class ResilienceSystemTests(ResilienceAppHostFixture fixture)
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task NoAcknowledgedWriteIsLostAndTheNodeCatchesUpWhenItReturns()
+    {
+        var cache = fixture.Gateway(i => new Gateway.V1.Cache.CacheClient(i));
+        var cluster = fixture.Gateway(i => new Cluster.ClusterClient(i), "dev-admin-key");
+        var victim = "cache-node-2";
+        var acknowledged = new ConcurrentDictionary<string, (string Value, Cache.V1.Version Version)>();
+        using var stop = new CancellationTokenSource();
+
+        // Four clients write at QUORUM, 30 keys each, over and over (within the dev tenant's rate: about 8/s).
+        var writers = Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
+        {
+            for (var i = 0; !stop.IsCancellationRequested; i++)
+            {
+                var key = $"kill-{w}-{i % 30}";
+                try
+                {
+                    var put = await cache.PutAsync(new PutRequest { Key = key, Text = $"{i}" }).ResponseAsync.WaitAsync(Timeout);
+                    acknowledged[key] = ($"{i}", put.Version);
+                }
+                catch (RpcException)
+                {
+                    // Not acknowledged (rate limit or too few replicas): not counted.
+                }
+
+                await Task.Delay(400);
+            }
+        })).ToArray();
+
+        await Task.Delay(TimeSpan.FromSeconds(4));
+        await fixture.KillAsync(victim);
+        await Task.Delay(TimeSpan.FromSeconds(8));
+        await stop.CancelAsync();
+        await Task.WhenAll(writers);
+
+        var topology = await cluster.GetTopologyAsync(new GetTopologyRequest()).ResponseAsync.WaitAsync(Timeout);
+        Assert.Equal(NodeState.Down, topology.Topology.Nodes.Single(n => n.Name == victim).State);
+
+        var lost = new List<string>();
+        foreach (var (key, (value, _)) in acknowledged)
+        {
+            var read = await cache.GetAsync(new GetRequest { Key = key }).ResponseAsync.WaitAsync(Timeout);
+            if (read.Text != value)
+            {
+                lost.Add($"{key}: wrote {value}, read {(read.Found ? read.Text : "nothing")}");
+            }
+
+            await Task.Delay(100);
+        }
+
+        Assert.True(acknowledged.Count >= 60, $"only {acknowledged.Count} keys were acknowledged");
+        Assert.Empty(lost);
+
+        // The node comes back (empty: nodes keep data in memory). A probe re-admits it, its hints are replayed and
+        // its arcs copied from the other replicas, so a direct read shows the latest version of each key it holds.
+        await fixture.StartAsync(victim);
+        var node = new Cache.V1.CacheNode.CacheNodeClient(fixture.Channel(victim));
+        var owned = new List<string>();
+        foreach (var key in acknowledged.Keys)
+        {
+            var placement = await cluster.LocateAsync(new LocateRequest { Key = key, Tenant = "dev" }).ResponseAsync.WaitAsync(Timeout);
+            if (placement.Nodes.Contains(victim))
+            {
+                owned.Add(key);
+            }
+        }
+
+        Assert.NotEmpty(owned);
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        List<string> behind;
+        do
+        {
+            await Task.Delay(1000);
+            behind = [];
+            foreach (var key in owned)
+            {
+                var direct = await node.GetAsync(new Cache.V1.GetRequest { Key = $"dev/{key}" }).ResponseAsync.WaitAsync(Timeout);
+                if (!direct.Found || !direct.Entry.Version.Equals(acknowledged[key].Version))
+                {
+                    behind.Add(key);
+                }
+            }
+        }
+        while (behind.Count > 0 && DateTime.UtcNow < deadline);
+
+        Assert.Empty(behind);
+        topology = await cluster.GetTopologyAsync(new GetTopologyRequest()).ResponseAsync.WaitAsync(Timeout);
+        Assert.Equal(NodeState.Up, topology.Topology.Nodes.Single(n => n.Name == victim).State);
+    }
+}
