@@ -13,7 +13,10 @@ var logcollector = builder.AddGrpcService<Projects.LogCollector>("logcollector",
 // Token buckets for the gateway's per-tenant limits, and for any client that calls it directly.
 var ratelimiter = builder.AddGrpcService<Projects.RateLimiter>("ratelimiter", DevPorts.RateLimiter)
     .WithReference(logcollector)
-    .WithEnvironment("Origin__Path", OriginDatabase.PathUnder(builder.AppHostDirectory));
+    .WithEnvironment("Origin__Path", DataFolder.OriginDatabase(builder.AppHostDirectory))
+    // Membership changes survive a gateway restart within this run; a new run starts from the configured nodes.
+    .WithEnvironment("Gateway__DataPath", DataFolder.Gateway(builder.AppHostDirectory))
+    .WithEnvironment("Gateway__ClusterEpoch", DateTime.UtcNow.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
 
 // Three cache nodes form the ring; each knows its name (the resource name) for stats and telemetry.
 var nodes = Enumerable.Range(1, 3)
@@ -28,7 +31,10 @@ var gateway = builder.AddGrpcService<Projects.Gateway>("gateway", DevPorts.Gatew
     .WithExternalHttpEndpoints()
     .WithReference(ratelimiter).WaitFor(ratelimiter)
     .WithReference(logcollector)
-    .WithEnvironment("Origin__Path", OriginDatabase.PathUnder(builder.AppHostDirectory))
+    .WithEnvironment("Origin__Path", DataFolder.OriginDatabase(builder.AppHostDirectory))
+    // Membership changes survive a gateway restart within this run; a new run starts from the configured nodes.
+    .WithEnvironment("Gateway__DataPath", DataFolder.Gateway(builder.AppHostDirectory))
+    .WithEnvironment("Gateway__ClusterEpoch", DateTime.UtcNow.ToString("O", System.Globalization.CultureInfo.InvariantCulture))
     .WithEnvironment("Security__ApiKeys__0__Key", apiKey)
     .WithEnvironment("Security__ApiKeys__0__Tenant", "dev")
     .WithEnvironment("Security__AdminKeys__0", adminKey);

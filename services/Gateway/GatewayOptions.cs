@@ -53,6 +53,18 @@ public sealed class GatewayOptions
     [Range(0, long.MaxValue)]
     public long MaxHintBytes { get; set; } = 64L * 1024 * 1024;
 
+    /// <summary>
+    /// Folder for the gateway's own state: the topology after each membership change, so a restarted gateway
+    /// keeps it. Empty = not kept (the ring starts from <see cref="Nodes"/> every time).
+    /// </summary>
+    public string DataPath { get; set; } = string.Empty;
+
+    /// <summary>
+    /// Which incarnation of the cluster this is. A kept topology is used only by a gateway of the same epoch: the
+    /// AppHost sets a new one each run, because its cache nodes start empty and as configured.
+    /// </summary>
+    public string ClusterEpoch { get; set; } = string.Empty;
+
     /// <summary>The cache nodes the ring starts with.</summary>
     public List<NodeOptions> Nodes { get; set; } = [];
 }

@@ -26,6 +26,7 @@ public static class GatewayServiceExtensions
         services.TryAddSingleton(TimeProvider.System);
         builder.AddOrigin();
         services.TryAddSingleton<NodeChannelFactory>();
+        services.AddSingleton<TopologyStore>();
         services.AddSingleton<ClusterMembership>();
         services.AddSingleton<FailureDetector>();
         services.AddHostedService<NodeProber>();

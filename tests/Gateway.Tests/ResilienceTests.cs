@@ -213,4 +213,34 @@ public sealed class ResilienceTests
         Assert.Equal(0, lost);
         Assert.True(acknowledged.Count > 100);
     }
+
+    [Fact]
+    public async Task MembershipChangesSurviveAGatewayRestartOfTheSameEpoch()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), $"gateway-{Guid.NewGuid():N}");
+        Dictionary<string, string?> Settings(string epoch) => new() { ["Gateway:DataPath"] = folder, ["Gateway:ClusterEpoch"] = epoch };
+        try
+        {
+            using (var first = new GatewayCluster(nodes: 3, settings: Settings("run-1"), spares: 1))
+            {
+                await first.Cluster().AddNodeAsync(new AddNodeRequest { Name = "node-4", Address = "http://node-4" });
+                await first.Cluster().RemoveNodeAsync(new RemoveNodeRequest { Name = "node-1" });
+            }
+
+            using (var restarted = new GatewayCluster(nodes: 3, settings: Settings("run-1"), spares: 1))
+            {
+                var topology = await restarted.Cluster().GetTopologyAsync(new GetTopologyRequest());
+                Assert.Equal(["node-2", "node-3", "node-4"], topology.Topology.Nodes.Select(n => n.Name).Order());
+            }
+
+            // A new epoch (a new AppHost run, whose nodes start as configured) starts from the configuration.
+            using var fresh = new GatewayCluster(nodes: 3, settings: Settings("run-2"), spares: 1);
+            var configured = await fresh.Cluster().GetTopologyAsync(new GetTopologyRequest());
+            Assert.Equal(["node-1", "node-2", "node-3"], configured.Topology.Nodes.Select(n => n.Name).Order());
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
 }

@@ -21,7 +21,7 @@ public sealed partial class ClusterAdmin(
             var started = Stopwatch.GetTimestamp();
             node.State = MemberState.Down;
             var after = Without(before, name);
-            membership.Publish(after);
+            membership.Commit(after);
             var survivors = after.Nodes;
             var moved = await rebalancer.MoveAsync(before.Ring, after.Ring, survivors, survivors, cancellationToken).ConfigureAwait(false);
             node.Dispose();
@@ -52,7 +52,7 @@ public sealed partial class ClusterAdmin(
             var after = new ClusterView(before.Ring.Add(name), nodes);
             var moved = await MoveWithDualWritesAsync(before, after, before.Nodes, nodes, node.Dispose, cancellationToken).ConfigureAwait(false);
             node.State = MemberState.Up;
-            membership.Publish(after);
+            membership.Commit(after);
             var result = new RebalanceResult(moved, Stopwatch.GetElapsedTime(started), after);
             LogChanged("joined", name, moved, result.Took.TotalMilliseconds);
             return result;
@@ -76,7 +76,7 @@ public sealed partial class ClusterAdmin(
             var after = Without(before, name);
             var moved = await MoveWithDualWritesAsync(before, after, before.Nodes, after.Nodes,
                 () => node.State = MemberState.Up, cancellationToken).ConfigureAwait(false);
-            membership.Publish(after);
+            membership.Commit(after);
             node.Dispose();
             hints.Forget(name);
             var result = new RebalanceResult(moved, Stopwatch.GetElapsedTime(started), after);

@@ -14,16 +14,20 @@ public sealed class ClusterMembership : IDisposable
     private readonly NodeChannelFactory _channels;
     private ClusterView _view;
 
-    /// <summary>Builds the ring from the configured nodes.</summary>
-    public ClusterMembership(IOptions<GatewayOptions> options, NodeChannelFactory channels)
+    /// <summary>Builds the ring from the kept topology of this cluster epoch, or else from the configured nodes.</summary>
+    public ClusterMembership(IOptions<GatewayOptions> options, NodeChannelFactory channels, TopologyStore topology)
     {
         _channels = channels;
+        Topology = topology;
         ReplicationFactor = options.Value.ReplicationFactor;
-        var nodes = options.Value.Nodes
+        var nodes = (topology.Load() ?? options.Value.Nodes)
             .Select(n => new ClusterNode(n.Name, new Uri(n.Address), channels.Create(n.Name, new Uri(n.Address))))
             .ToFrozenDictionary(n => n.Name, StringComparer.Ordinal);
         _view = new ClusterView(HashRing.Create(nodes.Keys, options.Value.VirtualNodes), nodes);
     }
+
+    /// <summary>Where membership changes are kept.</summary>
+    public TopologyStore Topology { get; }
 
     /// <summary>Replicas per key (N).</summary>
     public int ReplicationFactor { get; }
@@ -50,6 +54,13 @@ public sealed class ClusterMembership : IDisposable
 
     /// <summary>Makes <paramref name="view"/> the current snapshot. Call only inside <see cref="ChangeAsync{T}"/>.</summary>
     public void Publish(ClusterView view) => Volatile.Write(ref _view, view);
+
+    /// <summary>Publishes the outcome of a change and keeps it (<see cref="TopologyStore"/>).</summary>
+    public void Commit(ClusterView view)
+    {
+        Publish(view);
+        Topology.Save(view);
+    }
 
     /// <inheritdoc/>
     public void Dispose()

@@ -1,0 +1,75 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.Extensions.Options;
+
+namespace Microservices.Gateway.Membership;
+
+/// <summary>
+/// Keeps the ring's nodes in <c>{Gateway:DataPath}/topology.json</c> after every membership change and gives them
+/// back at start, when the file belongs to the same <see cref="GatewayOptions.ClusterEpoch"/>. Written to a
+/// temporary file and renamed, so a crash leaves the old topology or the new one, never half of one.
+/// </summary>
+public sealed partial class TopologyStore(IOptions<GatewayOptions> options, IHostEnvironment environment, ILogger<TopologyStore> logger)
+{
+    private readonly string? _path = options.Value.DataPath.Length == 0
+        ? null
+        : Path.Combine(Path.GetFullPath(options.Value.DataPath, environment.ContentRootPath), "topology.json");
+
+    private readonly string _epoch = options.Value.ClusterEpoch;
+
+    /// <summary>The kept nodes, or null when there is no file (or it is of another epoch, or unreadable).</summary>
+    public IReadOnlyList<NodeOptions>? Load()
+    {
+        if (_path is null || !File.Exists(_path))
+        {
+            return null;
+        }
+
+        try
+        {
+            var kept = JsonSerializer.Deserialize(File.ReadAllText(_path), TopologyJson.Default.KeptTopology);
+            if (kept is null || kept.Epoch != _epoch || kept.Nodes.Count == 0)
+            {
+                return null;
+            }
+
+            LogLoaded(logger, _path, kept.Nodes.Count);
+            return kept.Nodes;
+        }
+        catch (Exception ex) when (ex is JsonException or IOException)
+        {
+            LogUnreadable(logger, _path, ex.Message);
+            return null;
+        }
+    }
+
+    /// <summary>Keeps the nodes of <paramref name="view"/>.</summary>
+    public void Save(ClusterView view)
+    {
+        if (_path is null)
+        {
+            return;
+        }
+
+        var kept = new KeptTopology(_epoch, [.. view.Nodes.Values.OrderBy(n => n.Name, StringComparer.Ordinal)
+            .Select(n => new NodeOptions { Name = n.Name, Address = n.Address.ToString() })]);
+        Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
+        var temporary = _path + ".tmp";
+        File.WriteAllText(temporary, JsonSerializer.Serialize(kept, TopologyJson.Default.KeptTopology));
+        File.Move(temporary, _path, overwrite: true);
+    }
+
+    [LoggerMessage(LogLevel.Information, "Topology loaded from {Path}: {Count} nodes")]
+    private static partial void LogLoaded(ILogger logger, string path, int count);
+
+    [LoggerMessage(LogLevel.Warning, "Kept topology {Path} is unreadable ({Reason}); starting from the configured nodes")]
+    private static partial void LogUnreadable(ILogger logger, string path, string reason);
+}
+
+/// <summary>The file's content.</summary>
+public sealed record KeptTopology(string Epoch, List<NodeOptions> Nodes);
+
+/// <summary>Source-generated JSON for <see cref="KeptTopology"/>.</summary>
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(KeptTopology))]
+internal sealed partial class TopologyJson : JsonSerializerContext;
