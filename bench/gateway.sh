@@ -2,6 +2,7 @@
 # Gateway benchmark: starts the rate limiter, three cache nodes and the gateway in Release (no Aspire proxy),
 # fills 10,000 keys, then runs the load generator against the gateway and redis-server. Needs redis-server
 # (Debian package) for the Redis rows. Prints the load generator's output; stops everything at the end.
+# With --node-down: Get (QUORUM) and Put with all nodes up, then cache-node-3 killed (SIGKILL), same run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dotnet build -c Release Microservices.sln -v q -nologo > /dev/null
@@ -14,9 +15,11 @@ export ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning
 RateLimiter__Policies__bench__Capacity=1000000000 RateLimiter__Policies__bench__RefillPerSecond=1000000000 \
   dotnet services/RateLimiter/bin/Release/net10.0/RateLimiter.dll --contentRoot "$PWD"/services/RateLimiter/bin/Release/net10.0 \
   --urls http://127.0.0.1:5101 & pids+=($!)
+declare -A node_pid
 for n in 1 2 3; do
   CacheNode__NodeName=cache-node-$n dotnet services/CacheNode/bin/Release/net10.0/CacheNode.dll \
     --contentRoot "$PWD"/services/CacheNode/bin/Release/net10.0 --urls http://127.0.0.1:511$n & pids+=($!)
+  node_pid[$n]=$!
 done
 Security__ApiKeys__0__Key=bench-key Security__ApiKeys__0__Tenant=bench Security__ApiKeys__0__Policy=bench \
 Security__AdminKeys__0=bench-admin-key RateLimiting__Address=http://127.0.0.1:5101 \
@@ -29,6 +32,15 @@ redis-server --port 6379 --save "" --appendonly no --daemonize yes > /dev/null
 sleep 5
 
 load() { dotnet bench/LoadGen/bin/Release/net10.0/LoadGen.dll --target http://127.0.0.1:5100 --api-key bench-key "$@"; }
+if [[ "${1:-}" == "--node-down" ]]; then
+  load --rpc gw-put --concurrency 32 --duration 3 --warmup 0 > /dev/null
+  echo "== all nodes up"
+  load --rpc gw-get-quorum,gw-put --concurrency 64 --connections 4 --duration 8 --warmup 2 --runs 3
+  kill -9 "${node_pid[3]}"
+  echo "== cache-node-3 killed (the warm-up lets the gateway mark it DOWN)"
+  load --rpc gw-get-quorum,gw-put --concurrency 64 --connections 4 --duration 8 --warmup 2 --runs 3
+  exit 0
+fi
 # Fill every key first, in the gateway and in Redis, so reads hit.
 load --rpc gw-put,redis-set --concurrency 32 --duration 3 --warmup 0 > /dev/null
 load --rpc health,gw-get-one,gw-get-quorum,gw-put --concurrency 64 --connections 4 --duration 8 --warmup 2 --runs 3
