@@ -1,3 +1,4 @@
+using Aspire.Hosting.Testing;
 using System.Collections.Concurrent;
 using Grpc.Core;
 using Microservices.Gateway.V1;
@@ -98,5 +99,64 @@ public sealed class ResilienceSystemTests(ResilienceAppHostFixture fixture)
         Assert.Empty(behind);
         topology = await cluster.GetTopologyAsync(new GetTopologyRequest()).ResponseAsync.WaitAsync(Timeout);
         Assert.Equal(NodeState.Up, topology.Topology.Nodes.Single(n => n.Name == victim).State);
+    }
+
+    [Fact]
+    public async Task TheSpareNodeJoinsWhileWritesContinueAndOwnsAQuarterOfTheRing()
+    {
+        var cache = fixture.Gateway(i => new Gateway.V1.Cache.CacheClient(i));
+        var cluster = fixture.Gateway(i => new Cluster.ClusterClient(i), "dev-admin-key");
+        var acknowledged = new ConcurrentDictionary<string, Cache.V1.Version>();
+        using var stop = new CancellationTokenSource();
+        var writers = Enumerable.Range(0, 2).Select(w => Task.Run(async () =>
+        {
+            for (var i = 0; !stop.IsCancellationRequested; i++)
+            {
+                var key = $"join-{w}-{i % 40}";
+                try
+                {
+                    acknowledged[key] = (await cache.PutAsync(new PutRequest { Key = key, Text = $"{i}" }).ResponseAsync.WaitAsync(Timeout)).Version;
+                }
+                catch (RpcException)
+                {
+                    // Not acknowledged: not counted.
+                }
+
+                await Task.Delay(300);
+            }
+        })).ToArray();
+
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        await fixture.StartAsync("cache-node-4");
+        var address = fixture.App.GetEndpoint("cache-node-4", "http").ToString();
+        var report = await cluster.AddNodeAsync(new AddNodeRequest { Name = "cache-node-4", Address = address }).ResponseAsync.WaitAsync(Timeout);
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        await stop.CancelAsync();
+        await Task.WhenAll(writers);
+
+        var joined = report.Report.Topology.Nodes.Single(n => n.Name == "cache-node-4");
+        Assert.InRange(joined.Ownership, 0.15, 0.35);
+
+        // Read from the new node directly first (before any read could repair it), then through the gateway.
+        var node = new Cache.V1.CacheNode.CacheNodeClient(fixture.Channel("cache-node-4"));
+        var owned = 0;
+        foreach (var (key, version) in acknowledged)
+        {
+            var placement = await cluster.LocateAsync(new LocateRequest { Key = key, Tenant = "dev" }).ResponseAsync.WaitAsync(Timeout);
+            if (placement.Nodes.Contains("cache-node-4"))
+            {
+                owned++;
+                var direct = await node.GetAsync(new Cache.V1.GetRequest { Key = $"dev/{key}" }).ResponseAsync.WaitAsync(Timeout);
+                Assert.True(direct.Found && direct.Entry.Version.Equals(version), $"cache-node-4 is behind on {key}");
+            }
+        }
+
+        Assert.True(owned > 0);
+        foreach (var (key, version) in acknowledged)
+        {
+            var read = await cache.GetAsync(new GetRequest { Key = key }).ResponseAsync.WaitAsync(Timeout);
+            Assert.Equal(version, read.Version);
+            await Task.Delay(100);
+        }
     }
 }
