@@ -29,6 +29,7 @@ public static class GatewayServiceExtensions
         services.AddSingleton<TopologyStore>();
         services.AddSingleton<ClusterMembership>();
         services.AddSingleton<FailureDetector>();
+        services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster");
         services.AddHostedService<NodeProber>();
         services.AddSingleton<HintStore>();
         services.AddSingleton<HintReplayer>();

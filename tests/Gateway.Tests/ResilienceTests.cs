@@ -243,4 +243,42 @@ public sealed class ResilienceTests
             Directory.Delete(folder, recursive: true);
         }
     }
+
+    [Fact]
+    public async Task GatewayHealthFollowsTheCluster()
+    {
+        using var cluster = new GatewayCluster();
+        var health = cluster.GatewayServices.GetRequiredService<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckService>();
+        var cache = cluster.Cache(GatewayCluster.BulkKey);
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy, (await health.CheckHealthAsync()).Status);
+
+        async Task TakeDownAsync(string node)
+        {
+            cluster.Links[node].Down = true;
+            for (var i = 0; await StateOfAsync(cluster, node) != NodeState.Down; i++)
+            {
+                await cache.PutAsync(new PutRequest { Key = $"{node}-{i}", Text = "v" });
+            }
+        }
+
+        await TakeDownAsync("node-1");
+        var degraded = await health.CheckHealthAsync();
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Degraded, degraded.Status);
+        Assert.Contains("2 of 3 nodes up, 2 reachable", degraded.Entries["cluster"].Description);
+
+        cluster.Links["node-2"].Down = true;
+        for (var i = 0; await StateOfAsync(cluster, "node-2") != NodeState.Down; i++)
+        {
+            try
+            {
+                await cache.PutAsync(new PutRequest { Key = $"q-{i}", Text = "v" });
+            }
+            catch (RpcException)
+            {
+                // Quorum is lost on the way.
+            }
+        }
+
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Unhealthy, (await health.CheckHealthAsync()).Status);
+    }
 }
