@@ -24,7 +24,7 @@ var nodes = Enumerable.Range(1, 3)
     .ToArray();
 
 // The spare node for the scale-out demo: declared, but started only on demand (dashboard or a test).
-builder.AddCacheNode("cache-node-4", DevPorts.CacheNode(4)).WithReference(logcollector).WithExplicitStart();
+var spare = builder.AddCacheNode("cache-node-4", DevPorts.CacheNode(4)).WithReference(logcollector).WithExplicitStart();
 
 // The public entry point. It finds the rate limiter by service discovery and is given the ring's nodes.
 var gateway = builder.AddGrpcService<Projects.Gateway>("gateway", DevPorts.Gateway)
@@ -39,5 +39,14 @@ var gateway = builder.AddGrpcService<Projects.Gateway>("gateway", DevPorts.Gatew
     .WithEnvironment("Security__ApiKeys__0__Tenant", "dev")
     .WithEnvironment("Security__AdminKeys__0", adminKey);
 gateway.WithRingNodes(nodes);
+
+// Dashboard commands: fail a node, let the spare join, show the ring in the gateway's log.
+foreach (var node in nodes)
+{
+    node.WithFailNodeCommand(gateway, adminKey);
+}
+
+spare.WithJoinClusterCommand(gateway, adminKey);
+gateway.WithShowTopologyCommand(adminKey);
 
 builder.Build().Run();

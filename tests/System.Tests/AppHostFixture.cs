@@ -54,6 +54,15 @@ public class AppHostFixture : IAsyncLifetime
             return metadata;
         }));
 
+    /// <summary>Runs a dashboard command of a resource; returns its message, failing the test when it fails.</summary>
+    public async Task<string> ExecuteCommandAsync(string resource, string command)
+    {
+        var commands = App.Services.GetRequiredService<ResourceCommandService>();
+        var result = await commands.ExecuteCommandAsync(resource, command).WaitAsync(StartTimeout);
+        Assert.True(result.Success, result.Message);
+        return result.Message ?? string.Empty;
+    }
+
     /// <summary>
     /// Kills a resource's process tree (SIGKILL, as a crash would) and waits until the orchestrator sees it gone.
     /// Aspire's stop command is not used: under the test host a project runs as `dotnet run`, which does not pass

@@ -23,6 +23,17 @@ public sealed class GatewaySystemTests(AppHostFixture fixture)
     }
 
     [Fact]
+    public async Task TheShowTopologyCommandReportsTheRing()
+    {
+        var message = await fixture.ExecuteCommandAsync("gateway", "show-topology");
+        Assert.Contains("Ring: 3 nodes, N = 3", message);
+        foreach (var node in new[] { "cache-node-1", "cache-node-2", "cache-node-3" })
+        {
+            Assert.Contains($"{node} Up owns", message);
+        }
+    }
+
+    [Fact]
     public async Task GatewayRefusesCallsWithoutAKey()
     {
         var cache = new Gateway.V1.Cache.CacheClient(fixture.Channel("gateway"));

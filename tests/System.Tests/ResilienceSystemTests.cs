@@ -1,4 +1,3 @@
-using Aspire.Hosting.Testing;
 using System.Collections.Concurrent;
 using Grpc.Core;
 using Microservices.Gateway.V1;
@@ -127,14 +126,16 @@ public sealed class ResilienceSystemTests(ResilienceAppHostFixture fixture)
         })).ToArray();
 
         await Task.Delay(TimeSpan.FromSeconds(3));
-        await fixture.StartAsync("cache-node-4");
-        var address = fixture.App.GetEndpoint("cache-node-4", "http").ToString();
-        var report = await cluster.AddNodeAsync(new AddNodeRequest { Name = "cache-node-4", Address = address }).ResponseAsync.WaitAsync(Timeout);
+        // The dashboard's "Join cluster" command: start the spare, wait until healthy, AddNode.
+        var joinedBy = await fixture.ExecuteCommandAsync("cache-node-4", "join-cluster");
+        Assert.Contains("cache-node-4 joined", joinedBy);
         await Task.Delay(TimeSpan.FromSeconds(3));
         await stop.CancelAsync();
         await Task.WhenAll(writers);
 
-        var joined = report.Report.Topology.Nodes.Single(n => n.Name == "cache-node-4");
+        var topology = await cluster.GetTopologyAsync(new GetTopologyRequest()).ResponseAsync.WaitAsync(Timeout);
+        var joined = topology.Topology.Nodes.Single(n => n.Name == "cache-node-4");
+        Assert.Equal(NodeState.Up, joined.State);
         Assert.InRange(joined.Ownership, 0.15, 0.35);
 
         // Read from the new node directly first (before any read could repair it), then through the gateway.
