@@ -20,9 +20,13 @@ public class AppHostFixture : IAsyncLifetime
 
     public DistributedApplication App => _app ?? throw new InvalidOperationException("The AppHost has not started");
 
+    /// <summary>True to start the Aspire dashboard too (off in tests unless a test reads telemetry from it).</summary>
+    protected virtual bool WithDashboard => false;
+
     public async Task InitializeAsync()
     {
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>().WaitAsync(StartTimeout);
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
+            [], (options, _) => options.DisableDashboard = !WithDashboard).WaitAsync(StartTimeout);
         _app = await builder.BuildAsync().WaitAsync(StartTimeout);
         await _app.StartAsync().WaitAsync(StartTimeout);
         foreach (var resource in StartedResources)
@@ -100,6 +104,32 @@ public class AppHostFixture : IAsyncLifetime
 public sealed class AppHostTests : ICollectionFixture<AppHostFixture>
 {
     public const string Name = "AppHost";
+}
+
+/// <summary>The AppHost with its dashboard, for tests that read telemetry through the dashboard's HTTP API.</summary>
+public sealed class DashboardAppHostFixture : AppHostFixture
+{
+    /// <inheritdoc />
+    protected override bool WithDashboard => true;
+
+    /// <summary>The dashboard's frontend address (its "http" endpoint; ports are random under test).</summary>
+    public Uri DashboardUrl
+    {
+        get
+        {
+            Assert.True(App.ResourceNotifications.TryGetCurrentState("aspire-dashboard", out var state), "no dashboard resource");
+            var urls = state.Snapshot.Urls;
+            var frontend = urls.FirstOrDefault(u => u.Name == "http") ?? throw new InvalidOperationException(
+                "dashboard URLs: " + string.Join(", ", urls.Select(u => $"{u.Name}={u.Url}")));
+            return new Uri(frontend.Url);
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class DashboardAppHostTests : ICollectionFixture<DashboardAppHostFixture>
+{
+    public const string Name = "AppHost with the dashboard";
 }
 
 /// <summary>A second, separate AppHost for tests that stop processes.</summary>
