@@ -142,10 +142,23 @@ public sealed class GatewayCluster : IDisposable
             set => _down = value;
         }
 
-        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        /// <summary>Added to every call while set, as a slow or overloaded node would.</summary>
+        public TimeSpan Delay { get; set; }
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             Interlocked.Increment(ref _calls);
-            return _down ? throw new HttpRequestException("connection refused (test)") : base.SendAsync(request, cancellationToken);
+            if (_down)
+            {
+                throw new HttpRequestException("connection refused (test)");
+            }
+
+            if (Delay > TimeSpan.Zero)
+            {
+                await Task.Delay(Delay, cancellationToken);
+            }
+
+            return await base.SendAsync(request, cancellationToken);
         }
     }
 

@@ -56,6 +56,27 @@ public sealed class ResilienceTests
     }
 
     [Fact]
+    public async Task TimeoutsMakeANodeSuspectButNotDown()
+    {
+        using var cluster = new GatewayCluster(settings: new() { ["Gateway:ReplicaTimeout"] = "00:00:00.100" });
+        var cache = cluster.Cache(GatewayCluster.BulkKey);
+        cluster.Links["node-1"].Delay = TimeSpan.FromMilliseconds(300);
+        for (var i = 0; i < 10; i++)
+        {
+            await cache.PutAsync(new PutRequest { Key = $"slow{i}", Text = "v" });
+        }
+
+        // The writes returned after two fast acknowledgements; node-1's calls time out after them.
+        await Task.Delay(500);
+
+        // Every call to node-1 timed out, yet it is only SUSPECT: an overloaded gateway times out on every node.
+        Assert.Equal(NodeState.Suspect, await StateOfAsync(cluster, "node-1"));
+        cluster.Links["node-1"].Delay = TimeSpan.Zero;
+        await cache.PutAsync(new PutRequest { Key = "fast", Text = "v", Consistency = V1.Consistency.All });
+        Assert.Equal(NodeState.Up, await StateOfAsync(cluster, "node-1"));
+    }
+
+    [Fact]
     public async Task ADownNodeComesBackOnlyWhenItAnswersAProbe()
     {
         using var cluster = new GatewayCluster(settings: new() { ["Gateway:ProbeInterval"] = "00:00:01" });

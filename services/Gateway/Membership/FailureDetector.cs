@@ -6,8 +6,10 @@ namespace Microservices.Gateway.Membership;
 /// <summary>
 /// Moves nodes between UP, SUSPECT and DOWN from what calls and probes see: the first failed call makes a node
 /// SUSPECT (still used), <see cref="GatewayOptions.DownAfterFailures"/> consecutive failures make it DOWN
-/// (skipped by requests). A successful call brings a SUSPECT node back; a DOWN node comes back only when a
-/// grpc.health.v1 probe answers SERVING (probes back off from 1 s, doubling to 30 s), never by itself.
+/// (skipped by requests). A call that timed out only makes a node SUSPECT: when this gateway is overloaded every
+/// call times out, and that says nothing about the nodes; the probes then decide (a probe that fails counts).
+/// A successful call brings a SUSPECT node back; a DOWN node comes back only when a grpc.health.v1 probe answers
+/// SERVING (probes back off from 1 s, doubling to 30 s), never by itself.
 /// </summary>
 public sealed partial class FailureDetector(
     IOptions<GatewayOptions> options, TimeProvider time, GatewayTelemetry telemetry, ILogger<FailureDetector> logger)
@@ -28,6 +30,10 @@ public sealed partial class FailureDetector(
             or StatusCode.Unknown or StatusCode.Cancelled,
         _ => exception is HttpRequestException or IOException,
     };
+
+    /// <summary>True for a timeout: the node may be slow, or this gateway overloaded.</summary>
+    public static bool IsTimeout(Exception exception) =>
+        exception is RpcException { StatusCode: StatusCode.DeadlineExceeded or StatusCode.Cancelled };
 
     /// <summary>A call to the node succeeded.</summary>
     public void Succeeded(ClusterNode node)
@@ -53,12 +59,19 @@ public sealed partial class FailureDetector(
         }
     }
 
-    /// <summary>A call to the node failed in a way that says the node may be gone.</summary>
-    public void Failed(ClusterNode node, string reason)
+    /// <summary>
+    /// A call to the node failed in a way that says the node may be gone. A timeout (<paramref name="timedOut"/>)
+    /// makes it SUSPECT and probed, but does not count toward DOWN.
+    /// </summary>
+    public void Failed(ClusterNode node, string reason, bool timedOut = false)
     {
         lock (_gate)
         {
-            node.Failures++;
+            if (!timedOut)
+            {
+                node.Failures++;
+            }
+
             if (node.State == MemberState.Up)
             {
                 Change(node, MemberState.Suspect, reason);

@@ -134,7 +134,7 @@ public sealed partial class ReplicaCoordinator(
         }
         else if (FailureDetector.IsNodeFailure(error))
         {
-            detector.Failed(node, ReplicaCalls.Describe(node, error));
+            detector.Failed(node, ReplicaCalls.Describe(node, error), FailureDetector.IsTimeout(error));
         }
     }
 
