@@ -19,6 +19,7 @@ public sealed class GatewayTelemetry
     private readonly Counter<long> _nodeStates;
     private readonly Counter<long> _hints;
     private readonly Counter<long> _readRepairs;
+    private readonly Counter<long> _lookups;
 
     /// <summary>Creates the meter.</summary>
     public GatewayTelemetry(IMeterFactory meterFactory)
@@ -30,6 +31,8 @@ public sealed class GatewayTelemetry
         _nodeStates = meter.CreateCounter<long>("gateway.node.state_changes", "{change}", "Node state changes, by node and new state.");
         _hints = meter.CreateCounter<long>("gateway.hints", "{hint}", "Hinted writes by outcome: queued, replayed, dropped.");
         _readRepairs = meter.CreateCounter<long>("gateway.read_repairs", "{repair}", "Stale replicas rewritten with the newest version after a read.");
+        _lookups = meter.CreateCounter<long>(
+            "gateway.cache.lookups", "{lookup}", "Get results: hit (from the cache), origin (a miss loaded from the origin), miss. Hit ratio = hit / all.");
     }
 
     /// <summary>Counts a node state change.</summary>
@@ -44,6 +47,9 @@ public sealed class GatewayTelemetry
             _hints.Add(count, new KeyValuePair<string, object?>("outcome", outcome));
         }
     }
+
+    /// <summary>Counts one Get result: hit, origin or miss.</summary>
+    public void RecordLookup(string result) => _lookups.Add(1, new KeyValuePair<string, object?>("result", result));
 
     /// <summary>Counts one read repair.</summary>
     public void RecordReadRepair() => _readRepairs.Add(1);

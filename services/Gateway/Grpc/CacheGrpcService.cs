@@ -44,6 +44,8 @@ internal sealed partial class CacheGrpcService(
             }
         }
 
+        var lookup = !reply.Found ? "miss" : reply.Source == ValueSource.Origin ? "origin" : "hit";
+        telemetry.RecordLookup(lookup);
         activity?.SetTag("cache.found", reply.Found);
         activity?.SetTag("cache.source", reply.Found ? reply.Source.ToString() : "none");
         return reply;
