@@ -45,8 +45,16 @@ public sealed class ResilienceSystemTests(ResilienceAppHostFixture fixture)
         await stop.CancelAsync();
         await Task.WhenAll(writers);
 
-        var topology = await cluster.GetTopologyAsync(new GetTopologyRequest()).ResponseAsync.WaitAsync(Timeout);
-        Assert.Equal(NodeState.Down, topology.Topology.Nodes.Single(n => n.Name == victim).State);
+        // Failed calls make it SUSPECT; failed probes (every second while SUSPECT) make it DOWN.
+        var state = NodeState.Unspecified;
+        for (var attempt = 0; attempt < 30 && state != NodeState.Down; attempt++)
+        {
+            var current = await cluster.GetTopologyAsync(new GetTopologyRequest()).ResponseAsync.WaitAsync(Timeout);
+            state = current.Topology.Nodes.Single(n => n.Name == victim).State;
+            await Task.Delay(state == NodeState.Down ? 0 : 1000);
+        }
+
+        Assert.Equal(NodeState.Down, state);
 
         var lost = new List<string>();
         foreach (var (key, (value, _)) in acknowledged)
@@ -96,7 +104,7 @@ public sealed class ResilienceSystemTests(ResilienceAppHostFixture fixture)
         while (behind.Count > 0 && DateTime.UtcNow < deadline);
 
         Assert.Empty(behind);
-        topology = await cluster.GetTopologyAsync(new GetTopologyRequest()).ResponseAsync.WaitAsync(Timeout);
+        var topology = await cluster.GetTopologyAsync(new GetTopologyRequest()).ResponseAsync.WaitAsync(Timeout);
         Assert.Equal(NodeState.Up, topology.Topology.Nodes.Single(n => n.Name == victim).State);
     }
 

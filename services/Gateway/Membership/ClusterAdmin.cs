@@ -93,7 +93,9 @@ public sealed partial class ClusterAdmin(
         membership.Publish(before with { Nodes = after.Nodes.Count > before.Nodes.Count ? after.Nodes : before.Nodes, PendingRing = after.Ring });
         try
         {
-            return await rebalancer.MoveAsync(before.Ring, after.Ring, sources, targets, cancellationToken).ConfigureAwait(false);
+            // DOWN nodes cannot be read from; the other replicas of their arcs are.
+            var reachable = sources.Values.Where(node => node.IsReachable).ToFrozenDictionary(node => node.Name, StringComparer.Ordinal);
+            return await rebalancer.MoveAsync(before.Ring, after.Ring, reachable, targets, cancellationToken).ConfigureAwait(false);
         }
         catch
         {

@@ -6,7 +6,8 @@ namespace Microservices.Gateway.Membership;
 /// <summary>
 /// Moves nodes between UP, SUSPECT and DOWN from what calls and probes see: the first failed call makes a node
 /// SUSPECT (still used), <see cref="GatewayOptions.DownAfterFailures"/> consecutive failures make it DOWN
-/// (skipped by requests). A call that timed out only makes a node SUSPECT: when this gateway is overloaded every
+/// (skipped by requests). SUSPECT nodes are probed every interval, DOWN ones with a doubling backoff. A call that
+/// timed out only makes a node SUSPECT: when this gateway is overloaded every
 /// call times out, and that says nothing about the nodes; the probes then decide (a probe that fails counts).
 /// A successful call brings a SUSPECT node back; a DOWN node comes back only when a grpc.health.v1 probe answers
 /// SERVING (probes back off from 1 s, doubling to 30 s), never by itself.
@@ -120,7 +121,8 @@ public sealed partial class FailureDetector(
                     Change(node, MemberState.Down, detail);
                 }
 
-                ScheduleProbe(node, reset: false);
+                // While SUSPECT, probe every interval so a dead node is DOWN in a few seconds; once DOWN, back off.
+                ScheduleProbe(node, reset: node.State == MemberState.Suspect);
             }
         }
 
