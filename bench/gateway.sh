@@ -33,7 +33,7 @@ sleep 5
 
 load() { dotnet bench/LoadGen/bin/Release/net10.0/LoadGen.dll --target http://127.0.0.1:5100 --api-key bench-key "$@"; }
 if [[ "${1:-}" == "--node-down" ]]; then
-  load --rpc gw-put --concurrency 32 --duration 3 --warmup 0 > /dev/null
+  load --rpc gw-put --concurrency 32 --duration 8 --warmup 0 > /dev/null
   echo "== all nodes up"
   load --rpc gw-get-quorum,gw-put --concurrency 64 --connections 4 --duration 8 --warmup 2 --runs 3
   kill -9 "${node_pid[3]}"
@@ -42,6 +42,6 @@ if [[ "${1:-}" == "--node-down" ]]; then
   exit 0
 fi
 # Fill every key first, in the gateway and in Redis, so reads hit.
-load --rpc gw-put,redis-set --concurrency 32 --duration 3 --warmup 0 > /dev/null
+load --rpc gw-put,redis-set --concurrency 32 --duration 8 --warmup 0 > /dev/null
 load --rpc health,gw-get-one,gw-get-quorum,gw-put --concurrency 64 --connections 4 --duration 8 --warmup 2 --runs 3
 load --rpc gw-multiget,redis-get-pipelined --batch 100 --concurrency 16 --connections 4 --duration 8 --warmup 2 --runs 3

@@ -83,20 +83,13 @@ public sealed partial class ReplicaCoordinator
     public async Task<ReplicaWrite[]> WriteManyAsync(IReadOnlyList<Entry> entries, ConsistencyLevel level, CancellationToken cancellationToken)
     {
         var view = membership.View;
-        var preferred = entries.Select(e => view.Replicas(KeyHash.Of(e.Key), N)).ToArray();
+        var preferred = new ClusterNode[entries.Count][];
         var replicas = new ClusterNode[entries.Count][];
         var owners = new ClusterNode[entries.Count][];
         for (var i = 0; i < entries.Count; i++)
         {
-            var hash = KeyHash.Of(entries[i].Key);
-            var targets = view.Reachable(hash).Take(preferred[i].Length).ToList();
-            targets.AddRange(view.PendingOwners(hash, N, targets).Where(node => node.IsReachable));
-            replicas[i] = [.. targets];
-            owners[i] = [.. preferred[i].Concat(view.PendingOwners(hash, N, preferred[i]))];
-            foreach (var owner in owners[i].Where(owner => !targets.Contains(owner)))
-            {
-                hints.Add(owner.Name, entries[i]);
-            }
+            (preferred[i], owners[i], var targets, var initial) = PlanWrite(view, entries[i]);
+            replicas[i] = [.. targets.Take(initial)];
         }
 
         var acknowledged = entries.Select(_ => new List<string>()).ToArray();

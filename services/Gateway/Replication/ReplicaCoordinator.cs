@@ -71,25 +71,7 @@ public sealed partial class ReplicaCoordinator(
     /// </summary>
     public async Task<ReplicaWrite> WriteAsync(Entry entry, ConsistencyLevel level, CancellationToken cancellationToken)
     {
-        var view = membership.View;
-        var hash = KeyHash.Of(entry.Key);
-        var preferred = view.Replicas(hash, N);
-        var reachable = view.Reachable(hash);
-        var targets = reachable.Take(preferred.Length).ToList();
-        targets.AddRange(view.PendingOwners(hash, N, targets).Where(node => node.IsReachable));
-        var initial = targets.Count;
-        targets.AddRange(reachable.Skip(preferred.Length).Where(node => !targets.Contains(node)));
-
-        // Owners that the write cannot reach now get a hint; so does each owner whose call fails.
-        var owners = preferred.Concat(view.PendingOwners(hash, N, preferred)).ToArray();
-        foreach (var owner in owners)
-        {
-            if (!targets.Take(initial).Contains(owner))
-            {
-                hints.Add(owner.Name, entry);
-            }
-        }
-
+        var (preferred, owners, targets, initial) = PlanWrite(membership.View, entry);
         var required = Consistency.Required(level, N, preferred.Length);
         var failures = new List<string>();
         var request = new PutRequest { Entry = entry };
@@ -123,6 +105,32 @@ public sealed partial class ReplicaCoordinator(
         }
 
         return new ReplicaWrite(acknowledged, required, preferred.Length, failures);
+    }
+
+    /// <summary>
+    /// Where a write goes: the first N reachable nodes on the ring from the key (replicas, and stand-ins for the
+    /// unreachable ones), plus during a change the owners under the new ring: the <c>initial</c> targets; then the
+    /// further reachable nodes, for when a call fails. Owners not among the initial targets get a hint now.
+    /// </summary>
+    private (ClusterNode[] Preferred, ClusterNode[] Owners, List<ClusterNode> Targets, int Initial) PlanWrite(ClusterView view, Entry entry)
+    {
+        var hash = KeyHash.Of(entry.Key);
+        var preferred = view.Replicas(hash, N);
+        var reachable = view.Reachable(hash);
+        var targets = reachable.Take(preferred.Length).ToList();
+        targets.AddRange(view.PendingOwners(hash, N, targets).Where(node => node.IsReachable));
+        var initial = targets.Count;
+        var owners = preferred.Concat(view.PendingOwners(hash, N, preferred)).ToArray();
+        foreach (var owner in owners)
+        {
+            if (!targets.Contains(owner))
+            {
+                hints.Add(owner.Name, entry);
+            }
+        }
+
+        targets.AddRange(reachable.Skip(preferred.Length).Where(node => !targets.Contains(node)));
+        return (preferred, owners, targets, initial);
     }
 
     // Calls tell the failure detector how each node is doing.
