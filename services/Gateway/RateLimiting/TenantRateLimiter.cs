@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Grpc.Core;
 using Microservices.RateLimit.V1;
 using Microsoft.Extensions.Options;
@@ -5,35 +6,109 @@ using RateLimiterClient = Microservices.RateLimit.V1.RateLimiter.RateLimiterClie
 
 namespace Microservices.Gateway.RateLimiting;
 
-/// <summary>Takes one token per request from the tenant's bucket at the rate limiter.</summary>
+/// <summary>
+/// Takes one token per request from the tenant's bucket at the rate limiter. Concurrent requests of a tenant are
+/// coalesced: one call per tenant is in flight at a time, and the requests that arrive meanwhile go together in
+/// the next one (AcquireBatch, decided in order, so the limit stays exact). A lone request is sent at once.
+/// </summary>
 public sealed partial class TenantRateLimiter(
     RateLimiterClient client, IOptions<RateLimitOptions> options, TimeProvider time, ILogger<TenantRateLimiter> logger)
 {
     // While the limiter is down every request fails over; one warning per interval says so without a flood.
     private static readonly TimeSpan WarningInterval = TimeSpan.FromSeconds(10);
+    private const int MaxBatch = 1000;
+
+    private readonly ConcurrentDictionary<(string Tenant, string Policy), TenantQueue> _queues = new();
     private long _lastWarning = long.MinValue;
     private long _failuresSinceWarning;
 
     /// <summary>Decides one request of <paramref name="tenant"/> under its <paramref name="policy"/>.</summary>
-    public async Task<RateDecision> AcquireAsync(string tenant, string policy, CancellationToken cancellationToken)
+    public Task<RateDecision> AcquireAsync(string tenant, string policy, CancellationToken cancellationToken)
+    {
+        var queue = _queues.GetOrAdd((tenant, policy), static _ => new TenantQueue());
+        var decision = new TaskCompletionSource<RateDecision>(TaskCreationOptions.RunContinuationsAsynchronously);
+        bool send;
+        lock (queue.Gate)
+        {
+            queue.Pending.Add(decision);
+            send = !queue.Sending;
+            queue.Sending = true;
+        }
+
+        if (send)
+        {
+            _ = SendAsync(queue, tenant, policy);
+        }
+
+        // A caller that goes away leaves its token taken, as a completed request would.
+        return decision.Task.WaitAsync(cancellationToken);
+    }
+
+    // Sends what is pending, one call at a time, until nothing is left.
+    private async Task SendAsync(TenantQueue queue, string tenant, string policy)
+    {
+        while (true)
+        {
+            List<TaskCompletionSource<RateDecision>> batch;
+            lock (queue.Gate)
+            {
+                if (queue.Pending.Count == 0)
+                {
+                    queue.Sending = false;
+                    return;
+                }
+
+                batch = queue.Pending.Count <= MaxBatch ? queue.Pending : queue.Pending[..MaxBatch];
+                queue.Pending = queue.Pending.Count <= MaxBatch ? [] : queue.Pending[MaxBatch..];
+            }
+
+            var decisions = await DecideAsync(batch.Count, tenant, policy).ConfigureAwait(false);
+            for (var i = 0; i < batch.Count; i++)
+            {
+                batch[i].TrySetResult(decisions[i]);
+            }
+        }
+    }
+
+    private async Task<RateDecision[]> DecideAsync(int count, string tenant, string policy)
     {
         var settings = options.Value;
+        var request = new AcquireRequest { Key = $"tenant:{tenant}", Tokens = 1, Policy = policy };
+        var deadline = DateTime.UtcNow + settings.Timeout;
         try
         {
-            var reply = await client.AcquireAsync(
-                new AcquireRequest { Key = $"tenant:{tenant}", Tokens = 1, Policy = policy },
-                deadline: DateTime.UtcNow + settings.Timeout,
-                cancellationToken: cancellationToken).ConfigureAwait(false);
-            return reply.Allowed
-                ? new RateDecision(true, TimeSpan.Zero, "allowed")
-                : new RateDecision(false, reply.RetryAfter.ToTimeSpan(), "denied");
+            if (count == 1)
+            {
+                return [Decision(await client.AcquireAsync(request, deadline: deadline).ConfigureAwait(false))];
+            }
+
+            var batch = new AcquireBatchRequest();
+            for (var i = 0; i < count; i++)
+            {
+                batch.Requests.Add(request);
+            }
+
+            var reply = await client.AcquireBatchAsync(batch, deadline: deadline).ConfigureAwait(false);
+            return [.. reply.Results.Select(result => result.OutcomeCase == AcquireBatchResult.OutcomeOneofCase.Response
+                ? Decision(result.Response)
+                : Failed(tenant, (StatusCode)result.Error.Code))];
         }
-        catch (RpcException ex) when (!cancellationToken.IsCancellationRequested)
+        catch (RpcException ex)
         {
-            var open = settings.FailureMode == FailureMode.Open;
-            WarnAtMostEveryInterval(tenant, ex.StatusCode, open);
-            return new RateDecision(open, TimeSpan.Zero, open ? "failed_open" : "failed_closed");
+            var failed = Failed(tenant, ex.StatusCode);
+            return [.. Enumerable.Repeat(failed, count)];
         }
+    }
+
+    private static RateDecision Decision(AcquireResponse reply) => reply.Allowed
+        ? new RateDecision(true, TimeSpan.Zero, "allowed")
+        : new RateDecision(false, reply.RetryAfter.ToTimeSpan(), "denied");
+
+    private RateDecision Failed(string tenant, StatusCode status)
+    {
+        var open = options.Value.FailureMode == FailureMode.Open;
+        WarnAtMostEveryInterval(tenant, status, open);
+        return new RateDecision(open, TimeSpan.Zero, open ? "failed_open" : "failed_closed");
     }
 
     private void WarnAtMostEveryInterval(string tenant, StatusCode status, bool open)
@@ -51,4 +126,13 @@ public sealed partial class TenantRateLimiter(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Rate limiter did not answer for tenant {Tenant} ({Status}); failing {Mode}; {Failures} failures since the last warning")]
     private partial void LogLimiterFailed(string tenant, StatusCode status, string mode, long failures);
+
+    private sealed class TenantQueue
+    {
+        public Lock Gate { get; } = new();
+
+        public List<TaskCompletionSource<RateDecision>> Pending { get; set; } = [];
+
+        public bool Sending { get; set; }
+    }
 }
