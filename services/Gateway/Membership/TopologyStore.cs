@@ -53,11 +53,22 @@ public sealed partial class TopologyStore(IOptions<GatewayOptions> options, IHos
 
         var kept = new KeptTopology(_epoch, [.. view.Nodes.Values.OrderBy(n => n.Name, StringComparer.Ordinal)
             .Select(n => new NodeOptions { Name = n.Name, Address = n.Address.ToString() })]);
-        Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
-        var temporary = _path + ".tmp";
-        File.WriteAllText(temporary, JsonSerializer.Serialize(kept, TopologyJson.Default.KeptTopology));
-        File.Move(temporary, _path, overwrite: true);
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
+            var temporary = _path + ".tmp";
+            File.WriteAllText(temporary, JsonSerializer.Serialize(kept, TopologyJson.Default.KeptTopology));
+            File.Move(temporary, _path, overwrite: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The change itself took effect; only a restart would forget it.
+            LogNotSaved(logger, _path, ex.Message);
+        }
     }
+
+    [LoggerMessage(LogLevel.Warning, "Topology could not be kept in {Path} ({Reason}); a restarted gateway starts from the configured nodes")]
+    private static partial void LogNotSaved(ILogger logger, string path, string reason);
 
     [LoggerMessage(LogLevel.Information, "Topology loaded from {Path}: {Count} nodes")]
     private static partial void LogLoaded(ILogger logger, string path, int count);
