@@ -145,7 +145,7 @@ internal sealed class LogCollectorGrpcService(
         var length = _options.WindowSize;
         if (window is not null)
         {
-            length = window.Seconds is < 0 or > 315_576_000_000 || window.Nanos is < -999_999_999 or > 999_999_999
+            length = window.Seconds is < 0 or > 315_576_000_000 || window.Nanos is < 0 or > 999_999_999
                 ? TimeSpan.MinValue : window.ToTimeSpan();
             if (length < TimeSpan.FromSeconds(1) || length > _options.Retention)
             {
