@@ -35,7 +35,9 @@ public sealed class HintStore(IOptions<GatewayOptions> options, GatewayTelemetry
     public bool Add(string node, Entry entry)
     {
         var size = entry.CalculateSize();
-        if (Interlocked.Increment(ref _count) > _options.MaxHints || Interlocked.Add(ref _bytes, size) > _options.MaxHintBytes)
+        var count = Interlocked.Increment(ref _count);
+        var bytes = Interlocked.Add(ref _bytes, size);
+        if (count > _options.MaxHints || bytes > _options.MaxHintBytes)
         {
             Interlocked.Decrement(ref _count);
             Interlocked.Add(ref _bytes, -size);
