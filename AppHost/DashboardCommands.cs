@@ -31,7 +31,7 @@ internal static partial class DashboardCommands
             return await CallAsync(gateway, adminKey, context, async cluster =>
             {
                 var reply = await cluster.HandleNodeFailureAsync(new HandleNodeFailureRequest { Name = node.Resource.Name });
-                return Invariant($"{node.Resource.Name} removed: {reply.Report.EntriesMoved} entries re-replicated in {reply.Report.Took.ToTimeSpan().TotalMilliseconds:0} ms");
+                return string.Create(CultureInfo.InvariantCulture, $"{node.Resource.Name} removed: {reply.Report.EntriesMoved} entries re-replicated in {reply.Report.Took.ToTimeSpan().TotalMilliseconds:0} ms");
             });
         }, new CommandOptions
         {
@@ -59,7 +59,7 @@ internal static partial class DashboardCommands
             {
                 var reply = await cluster.AddNodeAsync(new AddNodeRequest { Name = node.Resource.Name, Address = address });
                 var share = reply.Report.Topology.Nodes.Single(n => n.Name == node.Resource.Name).Ownership;
-                return Invariant($"{node.Resource.Name} joined: owns {share:P1} of the ring; {reply.Report.EntriesMoved} entries copied in {reply.Report.Took.ToTimeSpan().TotalMilliseconds:0} ms");
+                return string.Create(CultureInfo.InvariantCulture, $"{node.Resource.Name} joined: owns {share:P1} of the ring; {reply.Report.EntriesMoved} entries copied in {reply.Report.Took.ToTimeSpan().TotalMilliseconds:0} ms");
             });
         }, new CommandOptions
         {
@@ -73,10 +73,10 @@ internal static partial class DashboardCommands
         gateway.WithCommand("show-topology", "Show topology", context => CallAsync(gateway, adminKey, context, async cluster =>
         {
             var topology = (await cluster.GetTopologyAsync(new GetTopologyRequest())).Topology;
-            var text = new StringBuilder(Invariant($"Ring: {topology.Nodes.Count} nodes, N = {topology.ReplicationFactor}"));
+            var text = new StringBuilder(string.Create(CultureInfo.InvariantCulture, $"Ring: {topology.Nodes.Count} nodes, N = {topology.ReplicationFactor}"));
             foreach (var node in topology.Nodes)
             {
-                text.Append(Invariant($"; {node.Name} {node.State} owns {node.Ownership:P1} ({node.Vnodes} vnodes, {node.Entries} entries) at {node.Address}"));
+                text.Append(string.Create(CultureInfo.InvariantCulture, $"; {node.Name} {node.State} owns {node.Ownership:P1} ({node.Vnodes} vnodes, {node.Entries} entries) at {node.Address}"));
             }
 
             var summary = text.ToString();
@@ -112,6 +112,4 @@ internal static partial class DashboardCommands
 
     [LoggerMessage(LogLevel.Information, "{Topology}")]
     private static partial void LogTopology(ILogger logger, string topology);
-
-    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

@@ -5,23 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v chromium > /dev/null || { echo "needs chromium (apt-get install chromium)" >&2; exit 1; }
-npm ci --prefix tools --silent > /dev/null
-dotnet build AppHost -v q -nologo > /dev/null
+source tools/apphost.sh
 
-log=$(mktemp)
-dotnet run --project AppHost --no-build > "$log" 2>&1 &
-apphost=$!
-stop() { kill "$apphost" 2>/dev/null || true; wait "$apphost" 2>/dev/null || true; pkill -f 'services/.*/bin/' 2>/dev/null || true; }
-trap stop EXIT
-
-curl_grpc() { tools/node_modules/.bin/buf curl --protocol grpc --http2-prior-knowledge "$@"; }
-for i in $(seq 1 120); do
-  curl_grpc -d '{}' http://localhost:5100/grpc.health.v1.Health/Check > /dev/null 2>&1 && break
-  sleep 1
-done
-
-curl_grpc -H 'x-api-key: dev-key' -d '{"key":"user:1001","text":"Alice"}' http://localhost:5100/microservices.gateway.v1.Cache/Put > /dev/null
-curl_grpc -H 'x-api-key: dev-key' -d '{"key":"user:1001"}' http://localhost:5100/microservices.gateway.v1.Cache/Get > /dev/null
+grpcurl -plaintext -H 'x-api-key: dev-key' -d '{"key":"user:1001","text":"Alice"}' localhost:5100 microservices.gateway.v1.Cache/Put > /dev/null
+grpcurl -plaintext -H 'x-api-key: dev-key' -d '{"key":"user:1001"}' localhost:5100 microservices.gateway.v1.Cache/Get > /dev/null
 
 # The Get's trace id: the trace whose gateway span is cache.get.
 trace=""

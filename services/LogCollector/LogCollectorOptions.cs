@@ -41,12 +41,12 @@ public sealed class LogCollectorOptionsValidator : IValidateOptions<LogCollector
         if (options.Retention < TimeSpan.FromSeconds(1) || options.Retention > TimeSpan.FromHours(24)
             || options.Retention.Ticks % TimeSpan.TicksPerSecond != 0)
         {
-            errors.Add(Invariant($"LogCollector:Retention must be whole seconds from 1 s to 24 h, got {options.Retention}"));
+            errors.Add(string.Create(CultureInfo.InvariantCulture, $"LogCollector:Retention must be whole seconds from 1 s to 24 h, got {options.Retention}"));
         }
 
         if (options.WindowSize < TimeSpan.FromSeconds(1) || options.WindowSize > options.Retention)
         {
-            errors.Add(Invariant($"LogCollector:WindowSize must be from 1 s to Retention ({options.Retention}), got {options.WindowSize}"));
+            errors.Add(string.Create(CultureInfo.InvariantCulture, $"LogCollector:WindowSize must be from 1 s to Retention ({options.Retention}), got {options.WindowSize}"));
         }
 
         if (options.MaxFutureSkew < TimeSpan.Zero)
@@ -71,6 +71,4 @@ public sealed class LogCollectorOptionsValidator : IValidateOptions<LogCollector
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
-
-    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

@@ -44,27 +44,26 @@ public sealed class OriginTests : IDisposable
     private V1.Cache.CacheClient Alpha => _cluster.Cache(GatewayCluster.AlphaKey);
 
     // Writes a row straight into the file, as a user with sqlite3 would.
-    private void InsertRow(string tenant, string key, string value)
-    {
-        using var connection = new SqliteConnection($"Data Source={_path};Pooling=False");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "INSERT OR REPLACE INTO entries VALUES ($tenant, $key, 'text', $value, 0);";
-        command.Parameters.AddWithValue("$tenant", tenant);
-        command.Parameters.AddWithValue("$key", key);
-        command.Parameters.AddWithValue("$value", value);
-        command.ExecuteNonQuery();
-    }
+    private void InsertRow(string tenant, string key, string value) =>
+        Execute("INSERT OR REPLACE INTO entries VALUES ($tenant, $key, 'text', $value, 0);", tenant, key, value);
 
-    private string? ReadRow(string tenant, string key)
+    private string? ReadRow(string tenant, string key) =>
+        Execute("SELECT CAST(value AS TEXT) FROM entries WHERE tenant = $tenant AND key = $key;", tenant, key) as string;
+
+    private object? Execute(string sql, string tenant, string key, string? value = null)
     {
         using var connection = new SqliteConnection($"Data Source={_path};Pooling=False");
         connection.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT CAST(value AS TEXT) FROM entries WHERE tenant = $tenant AND key = $key;";
+        command.CommandText = sql;
         command.Parameters.AddWithValue("$tenant", tenant);
         command.Parameters.AddWithValue("$key", key);
-        return command.ExecuteScalar() as string;
+        if (value is not null)
+        {
+            command.Parameters.AddWithValue("$value", value);
+        }
+
+        return command.ExecuteScalar();
     }
 
     [Fact]

@@ -67,20 +67,6 @@ public sealed partial class ConnectionPool<T> : IAsyncDisposable
         }
     }
 
-    /// <summary>Opens connections until the minimum is open.</summary>
-    public async Task WarmUpAsync(CancellationToken cancellationToken = default)
-    {
-        int missing;
-        lock (_gate)
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            missing = Math.Max(0, _options.MinConnections - _total);
-            _total += missing;
-        }
-
-        await Task.WhenAll(Enumerable.Range(0, missing).Select(_ => OpenIdleAsync(cancellationToken)));
-    }
-
     /// <summary>
     /// Borrows a connection, waiting (FIFO) up to the acquire timeout when all are in use.
     /// </summary>
@@ -184,39 +170,6 @@ public sealed partial class ConnectionPool<T> : IAsyncDisposable
         }
     }
 
-    /// <summary>Closes every idle connection, fails waiting callers, and closes lent ones when they come back.</summary>
-    public async ValueTask DisposeAsync()
-    {
-        List<PooledSlot<T>> idle;
-        List<Waiter> waiters;
-        lock (_gate)
-        {
-            if (_disposed)
-            {
-                return;
-            }
-
-            _disposed = true;
-            idle = [.. _idle];
-            _idle.Clear();
-            _total -= idle.Count;
-            _destroyed += idle.Count;
-            waiters = [.. _waiters];
-            _waiters.Clear();
-        }
-
-        await _maintenance.DisposeAsync();
-        foreach (var waiter in waiters)
-        {
-            waiter.Completion.TrySetException(new ObjectDisposedException(nameof(ConnectionPool<>), "the pool was disposed"));
-        }
-
-        foreach (var slot in idle)
-        {
-            await DestroyAsync(slot.Connection);
-        }
-    }
-
     private ConnectionLease<T> Lend(PooledSlot<T> slot)
     {
         var id = ++_lastLeaseId;
@@ -226,17 +179,6 @@ public sealed partial class ConnectionPool<T> : IAsyncDisposable
     }
 
     private bool IsPastLifetime(PooledSlot<T> slot, long now) => _time.GetElapsedTime(slot.CreatedAt, now) >= _options.MaxLifetime;
-
-    private Waiter? TakeWaiter()
-    {
-        if (_waiters.First is not { } first)
-        {
-            return null;
-        }
-
-        _waiters.RemoveFirst();
-        return first.Value;
-    }
 
     // The caller holds a reserved place (counted in total and active): open a connection into it.
     private async ValueTask<ConnectionLease<T>> OpenForCallerAsync(PooledSlot<T>? discard, long waitStarted, CancellationToken cancellationToken)
@@ -269,54 +211,6 @@ public sealed partial class ConnectionPool<T> : IAsyncDisposable
         return lease;
     }
 
-    private async ValueTask<ConnectionLease<T>> WaitAsync(Waiter waiter, CancellationToken cancellationToken)
-    {
-        using var timeout = new CancellationTokenSource(_options.AcquireTimeout, _time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
-        await using (linked.Token.Register(() => Abandon(waiter, timedOut: timeout.IsCancellationRequested, cancellationToken)))
-        {
-            var slot = await waiter.Completion.Task;
-            if (slot is null)
-            {
-                // A place was freed for us: open a connection into it.
-                return await OpenForCallerAsync(null, waiter.Started, cancellationToken);
-            }
-
-            _onWait?.Invoke(_time.GetElapsedTime(waiter.Started));
-            return new ConnectionLease<T>(slot, Volatile.Read(ref slot.LeaseId));
-        }
-    }
-
-    private void Abandon(Waiter waiter, bool timedOut, CancellationToken cancellationToken)
-    {
-        PoolStats stats;
-        lock (_gate)
-        {
-            if (waiter.Node?.List is null)
-            {
-                return; // already served
-            }
-
-            _waiters.Remove(waiter.Node);
-            if (timedOut)
-            {
-                _timeouts++;
-            }
-
-            stats = new PoolStats(_total, _active, _idle.Count, _waiters.Count, _timeouts, _created, _destroyed);
-        }
-
-        if (timedOut)
-        {
-            waiter.Completion.TrySetException(new ConnectionPoolTimeoutException(string.Create(CultureInfo.InvariantCulture,
-                $"no connection became free within {_options.AcquireTimeout.TotalSeconds:0.###} s ({stats.Active} of {_options.MaxConnections} in use, {stats.Waiting} other callers waiting)")));
-        }
-        else
-        {
-            waiter.Completion.TrySetCanceled(cancellationToken);
-        }
-    }
-
     private void ReleaseReservedPlace()
     {
         lock (_gate)
@@ -330,118 +224,5 @@ public sealed partial class ConnectionPool<T> : IAsyncDisposable
                 waiter.Completion.TrySetResult(null);
             }
         }
-    }
-
-    // Closes idle connections past the idle time (above the minimum) or their lifetime, then restores the minimum.
-    private void Maintain()
-    {
-        List<PooledSlot<T>>? expired = null;
-        int missing;
-        lock (_gate)
-        {
-            if (_disposed)
-            {
-                return;
-            }
-
-            var now = _time.GetTimestamp();
-            for (var i = 0; i < _idle.Count;)
-            {
-                var slot = _idle[i];
-                var idleTooLong = _time.GetElapsedTime(slot.ReturnedAt, now) >= _options.MaxIdleTime && _total > _options.MinConnections;
-                if (idleTooLong || IsPastLifetime(slot, now) || !_factory.IsUsable(slot.Connection))
-                {
-                    _idle.RemoveAt(i);
-                    _total--;
-                    _destroyed++;
-                    (expired ??= []).Add(slot);
-                    continue;
-                }
-
-                i++;
-            }
-
-            missing = Math.Max(0, _options.MinConnections - _total);
-            _total += missing;
-        }
-
-        foreach (var slot in expired ?? [])
-        {
-            _ = DestroyAsync(slot.Connection);
-        }
-
-        for (var i = 0; i < missing; i++)
-        {
-            _ = OpenIdleAsync(CancellationToken.None);
-        }
-    }
-
-    // Opens a connection into a place already counted in total, and adds it as idle (or hands it to a waiter).
-    private async Task OpenIdleAsync(CancellationToken cancellationToken)
-    {
-        T connection;
-        try
-        {
-            connection = await _factory.CreateAsync(cancellationToken);
-        }
-        catch (Exception ex)
-        {
-            lock (_gate)
-            {
-                _total--;
-            }
-
-            _onBackgroundError?.Invoke(ex);
-            return;
-        }
-
-        var slot = new PooledSlot<T>(this, connection, _time.GetTimestamp());
-        var close = false;
-        lock (_gate)
-        {
-            _created++;
-            if (_disposed)
-            {
-                _total--;
-                _destroyed++;
-                close = true;
-            }
-            else if (TakeWaiter() is { } waiter)
-            {
-                _active++;
-                waiter.Completion.TrySetResult(Lend(slot).Slot);
-            }
-            else
-            {
-                _idle.Add(slot);
-            }
-        }
-
-        if (close)
-        {
-            await DestroyAsync(connection);
-        }
-    }
-
-    private async Task DestroyAsync(T connection)
-    {
-        try
-        {
-            await _factory.DestroyAsync(connection);
-        }
-        catch (Exception ex)
-        {
-            _onBackgroundError?.Invoke(ex);
-        }
-    }
-
-    private sealed class Waiter(long started)
-    {
-        /// <summary>Completes with a lent slot, or with null: a place was reserved, open a connection into it.</summary>
-        public TaskCompletionSource<PooledSlot<T>?> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public long Started { get; } = started;
-
-        public LinkedListNode<Waiter>? Node { get; set; }
     }
 }

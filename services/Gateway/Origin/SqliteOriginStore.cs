@@ -59,50 +59,32 @@ public sealed class SqliteOriginStore(ConnectionPool<SqliteConnection> pool, str
     }
 
     /// <inheritdoc />
-    public async Task<OriginRow?> GetAsync(string tenant, string key, CancellationToken cancellationToken)
-    {
-        using var activity = Start("origin.get", "SELECT");
-        await using var lease = await pool.AcquireAsync(cancellationToken);
-        try
+    public Task<OriginRow?> GetAsync(string tenant, string key, CancellationToken cancellationToken) =>
+        QueryAsync("origin.get", "SELECT", async (connection, activity) =>
         {
-            await using var command = lease.Connection.CreateCommand();
-            command.CommandText = "SELECT kind, value, updated_at FROM entries WHERE tenant = $tenant AND key = $key;";
-            command.Parameters.AddWithValue("$tenant", tenant);
-            command.Parameters.AddWithValue("$key", key);
+            await using var command = KeyCommand(connection, "SELECT kind, value, updated_at FROM entries WHERE tenant = $tenant AND key = $key;", tenant, key);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            if (!await reader.ReadAsync(cancellationToken))
+            var found = await reader.ReadAsync(cancellationToken);
+            activity?.SetTag("origin.found", found);
+            if (!found)
             {
-                activity?.SetTag("origin.found", false);
                 return null;
             }
-
-            activity?.SetTag("origin.found", true);
 
             // Rows typed in by hand (sqlite3) may hold the value as TEXT; it is the same UTF-8 bytes.
             var value = reader.GetValue(1) switch
             {
                 byte[] bytes => bytes,
-                string text => System.Text.Encoding.UTF8.GetBytes(text),
                 var other => System.Text.Encoding.UTF8.GetBytes(Convert.ToString(other, System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty),
             };
             return new OriginRow(tenant, key, reader.GetString(0) == "text", value, DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2)));
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            Fail(activity, lease, ex);
-            throw;
-        }
-    }
+        }, cancellationToken);
 
     /// <inheritdoc />
-    public async Task PutAsync(IReadOnlyList<OriginRow> rows, CancellationToken cancellationToken)
-    {
-        using var activity = Start("origin.put", "INSERT");
-        activity?.SetTag("origin.rows", rows.Count);
-        await using var lease = await pool.AcquireAsync(cancellationToken);
-        try
+    public Task PutAsync(IReadOnlyList<OriginRow> rows, CancellationToken cancellationToken) =>
+        QueryAsync("origin.put", "INSERT", async (connection, activity) =>
         {
-            var connection = lease.Connection;
+            activity?.SetTag("origin.rows", rows.Count);
             await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
             await using var command = connection.CreateCommand();
             command.Transaction = transaction;
@@ -126,48 +108,46 @@ public sealed class SqliteOriginStore(ConnectionPool<SqliteConnection> pool, str
             }
 
             await transaction.CommitAsync(cancellationToken);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            Fail(activity, lease, ex);
-            throw;
-        }
-    }
+            return true;
+        }, cancellationToken);
 
     /// <inheritdoc />
-    public async Task<bool> DeleteAsync(string tenant, string key, CancellationToken cancellationToken)
-    {
-        using var activity = Start("origin.delete", "DELETE");
-        await using var lease = await pool.AcquireAsync(cancellationToken);
-        try
+    public Task<bool> DeleteAsync(string tenant, string key, CancellationToken cancellationToken) =>
+        QueryAsync("origin.delete", "DELETE", async (connection, _) =>
         {
-            await using var command = lease.Connection.CreateCommand();
-            command.CommandText = "DELETE FROM entries WHERE tenant = $tenant AND key = $key;";
-            command.Parameters.AddWithValue("$tenant", tenant);
-            command.Parameters.AddWithValue("$key", key);
+            await using var command = KeyCommand(connection, "DELETE FROM entries WHERE tenant = $tenant AND key = $key;", tenant, key);
             return await command.ExecuteNonQueryAsync(cancellationToken) > 0;
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            Fail(activity, lease, ex);
-            throw;
-        }
-    }
+        }, cancellationToken);
 
-    private static Activity? Start(string name, string operation)
+    // One query on a pooled connection, in its span. A failed command leaves the connection in doubt: it is
+    // closed on return and a fresh one opened.
+    private async Task<T> QueryAsync<T>(
+        string name, string operation, Func<SqliteConnection, Activity?, Task<T>> query, CancellationToken cancellationToken)
     {
-        var activity = GatewayTelemetry.Source.StartActivity(name, ActivityKind.Client);
+        using var activity = GatewayTelemetry.Source.StartActivity(name, ActivityKind.Client);
         activity?.SetTag("db.system.name", "sqlite");
         activity?.SetTag("db.operation.name", operation);
         activity?.SetTag("db.collection.name", "entries");
-        return activity;
+        await using var lease = await pool.AcquireAsync(cancellationToken);
+        try
+        {
+            return await query(lease.Connection, activity);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            lease.MarkBroken();
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+            activity?.SetTag("error.type", ex.GetType().Name);
+            throw;
+        }
     }
 
-    // A failed command leaves the connection in doubt: close it on return and open a fresh one.
-    private static void Fail(Activity? activity, ConnectionLease<SqliteConnection> lease, Exception exception)
+    private static SqliteCommand KeyCommand(SqliteConnection connection, string sql, string tenant, string key)
     {
-        lease.MarkBroken();
-        activity?.SetStatus(ActivityStatusCode.Error, exception.Message);
-        activity?.SetTag("error.type", exception.GetType().Name);
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Parameters.AddWithValue("$tenant", tenant);
+        command.Parameters.AddWithValue("$key", key);
+        return command;
     }
 }

@@ -17,14 +17,14 @@ public sealed partial class HintReplayer : IHostedService
 
     private readonly FailureDetector _detector;
     private readonly HintStore _hints;
-    private readonly IServiceProvider _services;
+    private readonly ClusterAdmin _admin;
     private readonly ILogger<HintReplayer> _logger;
 
-    public HintReplayer(FailureDetector detector, HintStore hints, IServiceProvider services, ILogger<HintReplayer> logger)
+    public HintReplayer(FailureDetector detector, HintStore hints, ClusterAdmin admin, ILogger<HintReplayer> logger)
     {
         _detector = detector;
         _hints = hints;
-        _services = services;
+        _admin = admin;
         _logger = logger;
     }
 
@@ -83,7 +83,7 @@ public sealed partial class HintReplayer : IHostedService
         {
             try
             {
-                await _services.GetRequiredService<ClusterAdmin>().ResyncAsync(node.Name, CancellationToken.None);
+                await _admin.ResyncAsync(node.Name, CancellationToken.None);
             }
             catch (Exception ex)
             {

@@ -12,7 +12,7 @@ namespace Microservices.Gateway.Replication;
 /// </summary>
 public sealed class HintStore(IOptions<GatewayOptions> options, GatewayTelemetry telemetry)
 {
-    private readonly ConcurrentDictionary<string, ConcurrentQueue<Entry>> _byNode = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ConcurrentQueue<(Entry Entry, int Size)>> _byNode = new(StringComparer.Ordinal);
     private readonly GatewayOptions _options = options.Value;
     private long _count;
     private long _bytes;
@@ -46,7 +46,7 @@ public sealed class HintStore(IOptions<GatewayOptions> options, GatewayTelemetry
             return false;
         }
 
-        _byNode.GetOrAdd(node, _ => new ConcurrentQueue<Entry>()).Enqueue(entry);
+        _byNode.GetOrAdd(node, _ => new ConcurrentQueue<(Entry, int)>()).Enqueue((entry, size));
         telemetry.RecordHints("queued");
         return true;
     }
@@ -57,11 +57,11 @@ public sealed class HintStore(IOptions<GatewayOptions> options, GatewayTelemetry
         var taken = new List<Entry>();
         if (_byNode.TryGetValue(node, out var queue))
         {
-            while (taken.Count < max && queue.TryDequeue(out var entry))
+            while (taken.Count < max && queue.TryDequeue(out var hint))
             {
-                taken.Add(entry);
+                taken.Add(hint.Entry);
                 Interlocked.Decrement(ref _count);
-                Interlocked.Add(ref _bytes, -entry.CalculateSize());
+                Interlocked.Add(ref _bytes, -hint.Size);
             }
         }
 

@@ -1,4 +1,5 @@
 using Microservices.LogCollector.Windows;
+using Microsoft.Extensions.Options;
 
 namespace Microservices.LogCollector.Alerting;
 
@@ -7,7 +8,7 @@ namespace Microservices.LogCollector.Alerting;
 /// older than the retention. Errors are logged and the loop goes on.
 /// </summary>
 internal sealed partial class AlertEvaluator(
-    AlertManager alerts, WindowRegistry windows, TimeProvider time, Microsoft.Extensions.Options.IOptions<AlertingOptions> options,
+    AlertManager alerts, WindowRegistry windows, TimeProvider time, IOptions<AlertingOptions> options,
     ILogger<AlertEvaluator> logger) : BackgroundService
 {
     private static readonly TimeSpan CleanupInterval = TimeSpan.FromSeconds(10);

@@ -183,18 +183,18 @@ public sealed class AlertingOptionsValidator(IOptions<LogCollectorOptions> colle
             var window = rule.Window ?? collector.Value.WindowSize;
             if (window < TimeSpan.FromSeconds(1) || window > collector.Value.Retention)
             {
-                errors.Add(Invariant($"Alerting:Rules:{ruleName}:Window must be from 1 s to the retention, got {window}"));
+                errors.Add(string.Create(CultureInfo.InvariantCulture, $"Alerting:Rules:{ruleName}:Window must be from 1 s to the retention, got {window}"));
             }
 
             if (rule.For < TimeSpan.Zero || rule.MinSamples < 1 || !double.IsFinite(rule.Threshold))
             {
-                errors.Add(Invariant($"Alerting:Rules:{ruleName}: For must not be negative, MinSamples at least 1, Threshold finite"));
+                errors.Add(string.Create(CultureInfo.InvariantCulture, $"Alerting:Rules:{ruleName}: For must not be negative, MinSamples at least 1, Threshold finite"));
             }
         }
 
         if (options.Webhook.Url.Length > 0 && !Uri.TryCreate(options.Webhook.Url, UriKind.Absolute, out _))
         {
-            errors.Add(Invariant($"Alerting:Webhook:Url must be an absolute URL, got '{options.Webhook.Url}'"));
+            errors.Add(string.Create(CultureInfo.InvariantCulture, $"Alerting:Webhook:Url must be an absolute URL, got '{options.Webhook.Url}'"));
         }
 
         if (options.Email.Host.Length > 0 && options.Email.To.Count == 0)
@@ -209,6 +209,4 @@ public sealed class AlertingOptionsValidator(IOptions<LogCollectorOptions> colle
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
-
-    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

@@ -39,13 +39,13 @@ internal static class EntryValidator
         truncated = false;
         if (entry.Level is <= Level.Unspecified or > Level.Fatal)
         {
-            return new(EntryRejection.LevelReason, Invariant($"level must be LEVEL_DEBUG (1) to LEVEL_FATAL (5), got {(int)entry.Level}"));
+            return new(EntryRejection.LevelReason, string.Create(CultureInfo.InvariantCulture, $"level must be LEVEL_DEBUG (1) to LEVEL_FATAL (5), got {(int)entry.Level}"));
         }
 
         if (!double.IsFinite(entry.ResponseTimeMs) || entry.ResponseTimeMs < 0)
         {
             return new(EntryRejection.ResponseTimeReason,
-                Invariant($"response_time_ms must be finite and >= 0, got {entry.ResponseTimeMs}"));
+                string.Create(CultureInfo.InvariantCulture, $"response_time_ms must be finite and >= 0, got {entry.ResponseTimeMs}"));
         }
 
         var at = now;
@@ -60,13 +60,13 @@ internal static class EntryValidator
             at = entry.Timestamp.ToDateTimeOffset();
             if (at - now > maxFutureSkew)
             {
-                return new(EntryRejection.FutureReason, Invariant(
+                return new(EntryRejection.FutureReason, string.Create(CultureInfo.InvariantCulture,
                     $"timestamp is {(at - now).TotalSeconds:0.###} s in the future; at most {maxFutureSkew.TotalSeconds:0.###} s allowed"));
             }
 
             if (now.ToUnixTimeSeconds() - at.ToUnixTimeSeconds() >= (long)retention.TotalSeconds)
             {
-                return new(EntryRejection.TooOldReason, Invariant(
+                return new(EntryRejection.TooOldReason, string.Create(CultureInfo.InvariantCulture,
                     $"timestamp is {(now - at).TotalSeconds:0.###} s old; the retention is {retention.TotalSeconds:0} s"));
             }
         }
@@ -75,7 +75,7 @@ internal static class EntryValidator
         if (service.Length > MaxServiceLength)
         {
             return new(EntryRejection.ServiceReason,
-                Invariant($"service must be at most {MaxServiceLength} characters, got {service.Length}"));
+                string.Create(CultureInfo.InvariantCulture, $"service must be at most {MaxServiceLength} characters, got {service.Length}"));
         }
 
         if (entry.TraceId.Length != 0 && !IsTraceId(entry.TraceId))
@@ -117,8 +117,6 @@ internal static class EntryValidator
     }
 
     private static bool IsTraceId(string value) => value.Length == 32 && value.All(char.IsAsciiHexDigit);
-
-    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }
 
 /// <summary>Why an entry was rejected: a short reason code (a metric tag) and the message for the client.</summary>

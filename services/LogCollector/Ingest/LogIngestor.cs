@@ -15,6 +15,10 @@ internal sealed class LogIngestor(
 {
     private readonly LogCollectorOptions _options = options.Value;
 
+    // Rare (a batch whose second left the ring while it was being counted); one instance serves them all.
+    private readonly EntryRejection _tooOld = new(EntryRejection.TooOldReason, string.Create(CultureInfo.InvariantCulture,
+        $"timestamp is older than the retention ({options.Value.Retention.TotalSeconds:0} s)"));
+
     /// <summary>Returns why a whole batch is refused (too many entries or bytes), or null.</summary>
     public string? CheckBatch(RepeatedField<LogEntry> entries, int serializedBytes)
     {
@@ -68,7 +72,7 @@ internal sealed class LogIngestor(
             {
                 if (tooOld[k])
                 {
-                    rejections.Add((positions[k], TooOld));
+                    rejections.Add((positions[k], _tooOld));
                     late = true;
                 }
                 else if (truncatedAt[k])
@@ -93,7 +97,4 @@ internal sealed class LogIngestor(
             ArrayPool<bool>.Shared.Return(tooOld);
         }
     }
-
-    private EntryRejection TooOld => new(EntryRejection.TooOldReason, string.Create(CultureInfo.InvariantCulture,
-        $"timestamp is older than the retention ({_options.Retention.TotalSeconds:0} s)"));
 }

@@ -14,76 +14,34 @@ namespace Microservices.ServiceDefaults.LogShipping;
 public sealed class LogShippingInterceptor(LogOutbox queue, TimeProvider time) : Interceptor
 {
     /// <inheritdoc />
-    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
-        TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
-    {
-        var started = Stopwatch.GetTimestamp();
-        try
-        {
-            var response = await continuation(request, context);
-            Record(context, StatusCode.OK, null, started);
-            return response;
-        }
-        catch (Exception ex)
-        {
-            Record(context, ex, started);
-            throw;
-        }
-    }
+    public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
+        TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation) =>
+        TrackAsync(context, () => continuation(request, context));
 
     /// <inheritdoc />
-    public override async Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(
-        IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation)
-    {
-        var started = Stopwatch.GetTimestamp();
-        try
-        {
-            var response = await continuation(requestStream, context);
-            Record(context, StatusCode.OK, null, started);
-            return response;
-        }
-        catch (Exception ex)
-        {
-            Record(context, ex, started);
-            throw;
-        }
-    }
+    public override Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(
+        IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation) =>
+        TrackAsync(context, () => continuation(requestStream, context));
 
     /// <inheritdoc />
-    public override async Task ServerStreamingServerHandler<TRequest, TResponse>(
+    public override Task ServerStreamingServerHandler<TRequest, TResponse>(
         TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context,
-        ServerStreamingServerMethod<TRequest, TResponse> continuation)
-    {
-        var started = Stopwatch.GetTimestamp();
-        try
+        ServerStreamingServerMethod<TRequest, TResponse> continuation) =>
+        TrackAsync(context, async () =>
         {
             await continuation(request, responseStream, context);
-            Record(context, StatusCode.OK, null, started);
-        }
-        catch (Exception ex)
-        {
-            Record(context, ex, started);
-            throw;
-        }
-    }
+            return true;
+        });
 
     /// <inheritdoc />
-    public override async Task DuplexStreamingServerHandler<TRequest, TResponse>(
+    public override Task DuplexStreamingServerHandler<TRequest, TResponse>(
         IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context,
-        DuplexStreamingServerMethod<TRequest, TResponse> continuation)
-    {
-        var started = Stopwatch.GetTimestamp();
-        try
+        DuplexStreamingServerMethod<TRequest, TResponse> continuation) =>
+        TrackAsync(context, async () =>
         {
             await continuation(requestStream, responseStream, context);
-            Record(context, StatusCode.OK, null, started);
-        }
-        catch (Exception ex)
-        {
-            Record(context, ex, started);
-            throw;
-        }
-    }
+            return true;
+        });
 
     /// <summary>The entry level for a status: OK -> INFO, the caller's errors -> WARN, the rest -> ERROR.</summary>
     public static Level LevelOf(StatusCode status) => status switch
@@ -94,6 +52,23 @@ public sealed class LogShippingInterceptor(LogOutbox queue, TimeProvider time) :
             or StatusCode.FailedPrecondition or StatusCode.OutOfRange or StatusCode.Aborted => Level.Warn,
         _ => Level.Error,
     };
+
+    // Runs the handler and records its outcome and time, whatever the kind of call.
+    private async Task<T> TrackAsync<T>(ServerCallContext context, Func<Task<T>> handler)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            var result = await handler();
+            Record(context, StatusCode.OK, null, started);
+            return result;
+        }
+        catch (Exception ex)
+        {
+            Record(context, ex, started);
+            throw;
+        }
+    }
 
     private void Record(ServerCallContext context, Exception exception, long started)
     {

@@ -1,0 +1,31 @@
+# Sourced by the tool scripts: builds and starts the AppHost (stopped when the script exits), waits until the
+# gateway answers its health check, and defines `grpcurl` as `buf curl` with grpcurl's arguments.
+npm ci --prefix tools --silent > /dev/null
+dotnet build AppHost -v q -nologo > /dev/null
+
+apphost_log=$(mktemp)
+dotnet run --project AppHost --no-build > "$apphost_log" 2>&1 &
+apphost_pid=$!
+stop_apphost() { kill "$apphost_pid" 2>/dev/null || true; wait "$apphost_pid" 2>/dev/null || true; pkill -f 'services/.*/bin/' 2>/dev/null || true; }
+trap stop_apphost EXIT
+
+buf=tools/node_modules/.bin/buf
+# grpcurl -plaintext [-H header]... [-d json] host:port service/Method  ->  buf curl
+grpcurl() {
+  local headers=() data='{}' target='' method=''
+  while [[ $# -gt 0 ]]; do
+    case "$1" in
+      -plaintext) shift ;;
+      -H) headers+=(-H "$2"); shift 2 ;;
+      -d) data="$2"; shift 2 ;;
+      *) if [[ -z "$target" ]]; then target="$1"; else method="$1"; fi; shift ;;
+    esac
+  done
+  "$buf" curl --protocol grpc --http2-prior-knowledge "${headers[@]}" -d "$data" "http://$target/$method"
+}
+
+for i in $(seq 1 120); do
+  grpcurl -plaintext localhost:5100 grpc.health.v1.Health/Check > /dev/null 2>&1 && break
+  [[ $i == 120 ]] && { echo "the gateway did not answer within 120 s; AppHost log: $apphost_log" >&2; exit 1; }
+  sleep 1
+done
