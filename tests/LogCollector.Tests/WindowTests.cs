@@ -132,6 +132,7 @@ public sealed class WindowTests
 
         var totals = registry.Query("api", Now - 59, Now, WindowDetail.TopErrors);
         Assert.False(totals.Approximate);
+        Assert.Equal(0, registry.MessagesOverCap);
         Assert.Equal(
             [new("error 9", 10), new("error 8", 9), new KeyValuePair<string, long>("error 7", 8)],
             totals.TopErrors(3));
@@ -153,6 +154,7 @@ public sealed class WindowTests
 
         var totals = registry.Query("api", Now - 9, Now, WindowDetail.TopErrors);
         Assert.True(totals.Approximate);
+        Assert.True(registry.MessagesOverCap > 0);
         var top = totals.TopErrors(3);
         Assert.Equal(["hot 0", "hot 1", "hot 2"], top.Select(pair => pair.Key).Order());
         foreach (var (message, estimate) in top)

@@ -35,6 +35,9 @@ internal sealed class LogCollectorTelemetry
         _meter.CreateObservableGauge(
             "logcollector.error_messages.tracked", () => windows.TrackedMessages, "{message}", "Error-message counters held in all windows.");
         _meter.CreateObservableCounter(
+            "logcollector.error_messages.over_cap", () => windows.MessagesOverCap, "{message}",
+            "Error messages counted by Space-Saving replacement because a per-second or total cap was reached.");
+        _meter.CreateObservableCounter(
             "logcollector.entries.over_service_cap", () => windows.EntriesOverServiceCap, "{entry}",
             "Entries counted only overall because the service cap was reached.");
     }

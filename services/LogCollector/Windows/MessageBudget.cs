@@ -7,6 +7,13 @@ namespace Microservices.LogCollector.Windows;
 internal sealed class MessageBudget(int capacity)
 {
     private int _used;
+    private long _overCap;
+
+    /// <summary>Messages counted by Space-Saving replacement because a cap was reached, since start.</summary>
+    public long OverCap => Interlocked.Read(ref _overCap);
+
+    /// <summary>Counts a message that found no counter of its own (a cap was reached).</summary>
+    public void RecordOverCap() => Interlocked.Increment(ref _overCap);
 
     /// <summary>Counters in use.</summary>
     public int Used => Volatile.Read(ref _used);

@@ -122,5 +122,6 @@ internal sealed class SecondBucket
         Messages.Remove(minKey);
         Messages[key] = minCount + 1;
         Approximate = true;
+        budget.RecordOverCap();
     }
 }

@@ -47,6 +47,9 @@ internal sealed class WindowRegistry
     /// <summary>Error-message counters in use.</summary>
     public int TrackedMessages => _budget.Used;
 
+    /// <summary>Error messages counted by Space-Saving replacement because a cap was reached, since start.</summary>
+    public long MessagesOverCap => _budget.OverCap;
+
     /// <summary>The tracked services' names, sorted.</summary>
     public IReadOnlyList<string> ServiceNames => [.. _services.Keys.Order(StringComparer.Ordinal)];
 
