@@ -35,6 +35,7 @@ public static class GatewayServiceExtensions
         services.AddSingleton<HintReplayer>();
         services.AddHostedService(sp => sp.GetRequiredService<HintReplayer>());
         services.AddSingleton<HybridLogicalClock>();
+        services.AddSingleton<NodeCalls>();
         services.AddSingleton<ReplicaCoordinator>();
         services.AddSingleton<Rebalancer>();
         services.AddSingleton<ClusterAdmin>();

@@ -28,15 +28,16 @@ public sealed class GatewayCluster : IDisposable
 
     /// <summary>
     /// <paramref name="nodes"/> nodes on the ring from the start, and <paramref name="spares"/> more running but not
-    /// on it (named after them), for AddNode.
+    /// on it (named after them), for AddNode. <paramref name="nodeSettings"/> configure every node.
     /// </summary>
     public GatewayCluster(
-        int nodes = 3, Dictionary<string, string?>? settings = null, int spares = 0, Action<IServiceCollection>? services = null)
+        int nodes = 3, Dictionary<string, string?>? settings = null, int spares = 0, Action<IServiceCollection>? services = null,
+        Dictionary<string, string?>? nodeSettings = null)
     {
         for (var i = 1; i <= nodes + spares; i++)
         {
             var name = $"node-{i}";
-            _nodes[name] = new GrpcServiceApp<cachenode::Program>(new() { ["CacheNode:NodeName"] = name });
+            _nodes[name] = new GrpcServiceApp<cachenode::Program>(new(nodeSettings ?? []) { ["CacheNode:NodeName"] = name });
             Links[name] = new SwitchableHandler(_nodes[name].Server.CreateHandler());
         }
 
@@ -142,20 +143,20 @@ public sealed class GatewayCluster : IDisposable
             set => _down = value;
         }
 
-        /// <summary>Added to every call while set, as a slow or overloaded node would.</summary>
+        /// <summary>Added to every call while set, as a slow or overloaded node would (before failing, when down).</summary>
         public TimeSpan Delay { get; set; }
 
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             Interlocked.Increment(ref _calls);
-            if (_down)
-            {
-                throw new HttpRequestException("connection refused (test)");
-            }
-
             if (Delay > TimeSpan.Zero)
             {
                 await Task.Delay(Delay, cancellationToken);
+            }
+
+            if (_down)
+            {
+                throw new HttpRequestException("connection refused (test)");
             }
 
             return await base.SendAsync(request, cancellationToken);

@@ -122,8 +122,13 @@ public sealed class ResilienceTests
         await AdvanceUntilAsync(cluster, async () => await StateOfAsync(cluster, owner) == NodeState.Up, TimeSpan.FromSeconds(1));
         await AdvanceUntilAsync(cluster, () => Task.FromResult(hints.CountFor(owner) == 0), TimeSpan.FromMilliseconds(100));
 
-        var direct = await cluster.Node(owner).GetAsync(new Cache.V1.GetRequest { Key = "alpha/hinted" });
-        Assert.Equal("v4", direct.Entry.Value.ToStringUtf8());
+        // The hints leave the store when their page is sent; the page lands a moment later.
+        Cache.V1.GetResponse direct = new();
+        await AdvanceUntilAsync(cluster, async () =>
+        {
+            direct = await cluster.Node(owner).GetAsync(new Cache.V1.GetRequest { Key = "alpha/hinted" });
+            return direct.Entry.Value.ToStringUtf8() == "v4";
+        }, TimeSpan.FromMilliseconds(100));
         Assert.Equal(latest.Version, direct.Entry.Version);
     }
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Grpc.Core;
+using Microservices.Gateway.Batching;
 using Microservices.RateLimit.V1;
 using Microsoft.Extensions.Options;
 using RateLimiterClient = Microservices.RateLimit.V1.RateLimiter.RateLimiterClient;
@@ -18,85 +19,55 @@ public sealed partial class TenantRateLimiter(
     private static readonly TimeSpan WarningInterval = TimeSpan.FromSeconds(10);
     private const int MaxBatch = 1000;
 
-    private readonly ConcurrentDictionary<(string Tenant, string Policy), TenantQueue> _queues = new();
+    private readonly ConcurrentDictionary<(string Tenant, string Policy), Coalescer<bool, RateDecision>> _queues = new();
     private long _lastWarning = long.MinValue;
     private long _failuresSinceWarning;
 
     /// <summary>Decides one request of <paramref name="tenant"/> under its <paramref name="policy"/>.</summary>
     public Task<RateDecision> AcquireAsync(string tenant, string policy, CancellationToken cancellationToken)
     {
-        var queue = _queues.GetOrAdd((tenant, policy), static _ => new TenantQueue());
-        var decision = new TaskCompletionSource<RateDecision>(TaskCreationOptions.RunContinuationsAsynchronously);
-        bool send;
-        lock (queue.Gate)
-        {
-            queue.Pending.Add(decision);
-            send = !queue.Sending;
-            queue.Sending = true;
-        }
-
-        if (send)
-        {
-            _ = SendAsync(queue, tenant, policy);
-        }
+        var queue = _queues.GetOrAdd((tenant, policy), static (key, self) =>
+            new Coalescer<bool, RateDecision>(batch => self.DecideAsync(batch, key.Tenant, key.Policy), MaxBatch), this);
 
         // A caller that goes away leaves its token taken, as a completed request would.
-        return decision.Task.WaitAsync(cancellationToken);
+        return queue.EnqueueAsync(true, cancellationToken);
     }
 
-    // Sends what is pending, one call at a time, until nothing is left.
-    private async Task SendAsync(TenantQueue queue, string tenant, string policy)
-    {
-        while (true)
-        {
-            List<TaskCompletionSource<RateDecision>> batch;
-            lock (queue.Gate)
-            {
-                if (queue.Pending.Count == 0)
-                {
-                    queue.Sending = false;
-                    return;
-                }
-
-                batch = queue.Pending.Count <= MaxBatch ? queue.Pending : queue.Pending[..MaxBatch];
-                queue.Pending = queue.Pending.Count <= MaxBatch ? [] : queue.Pending[MaxBatch..];
-            }
-
-            var decisions = await DecideAsync(batch.Count, tenant, policy).ConfigureAwait(false);
-            for (var i = 0; i < batch.Count; i++)
-            {
-                batch[i].TrySetResult(decisions[i]);
-            }
-        }
-    }
-
-    private async Task<RateDecision[]> DecideAsync(int count, string tenant, string policy)
+    private async Task DecideAsync(CoalescedBatch<bool, RateDecision> batch, string tenant, string policy)
     {
         var settings = options.Value;
         var request = new AcquireRequest { Key = $"tenant:{tenant}", Tokens = 1, Policy = policy };
         var deadline = DateTime.UtcNow + settings.Timeout;
         try
         {
-            if (count == 1)
+            if (batch.Count == 1)
             {
-                return [Decision(await client.AcquireAsync(request, deadline: deadline).ConfigureAwait(false))];
+                batch.Complete(0, Decision(await client.AcquireAsync(request, deadline: deadline).ConfigureAwait(false)));
+                return;
             }
 
-            var batch = new AcquireBatchRequest();
-            for (var i = 0; i < count; i++)
+            var many = new AcquireBatchRequest();
+            for (var i = 0; i < batch.Count; i++)
             {
-                batch.Requests.Add(request);
+                many.Requests.Add(request);
             }
 
-            var reply = await client.AcquireBatchAsync(batch, deadline: deadline).ConfigureAwait(false);
-            return [.. reply.Results.Select(result => result.OutcomeCase == AcquireBatchResult.OutcomeOneofCase.Response
-                ? Decision(result.Response)
-                : Failed(tenant, (StatusCode)result.Error.Code))];
+            var reply = await client.AcquireBatchAsync(many, deadline: deadline).ConfigureAwait(false);
+            for (var i = 0; i < batch.Count; i++)
+            {
+                var result = reply.Results[i];
+                batch.Complete(i, result.OutcomeCase == AcquireBatchResult.OutcomeOneofCase.Response
+                    ? Decision(result.Response)
+                    : Failed(tenant, (StatusCode)result.Error.Code));
+            }
         }
         catch (RpcException ex)
         {
             var failed = Failed(tenant, ex.StatusCode);
-            return [.. Enumerable.Repeat(failed, count)];
+            for (var i = 0; i < batch.Count; i++)
+            {
+                batch.Complete(i, failed);
+            }
         }
     }
 
@@ -126,13 +97,4 @@ public sealed partial class TenantRateLimiter(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Rate limiter did not answer for tenant {Tenant} ({Status}); failing {Mode}; {Failures} failures since the last warning")]
     private partial void LogLimiterFailed(string tenant, StatusCode status, string mode, long failures);
-
-    private sealed class TenantQueue
-    {
-        public Lock Gate { get; } = new();
-
-        public List<TaskCompletionSource<RateDecision>> Pending { get; set; } = [];
-
-        public bool Sending { get; set; }
-    }
 }

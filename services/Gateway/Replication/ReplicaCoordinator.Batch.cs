@@ -47,8 +47,8 @@ public sealed partial class ReplicaCoordinator
                 request.Keys.AddRange(indexes.Select(i => keys[i]));
                 try
                 {
-                    var reply = await node.Client.MultiGetAsync(request, deadline: Deadline(), cancellationToken: cancellationToken).ResponseAsync.ConfigureAwait(false);
-                    Observe(node, null);
+                    var reply = await node.Client.MultiGetAsync(request, deadline: calls.Deadline(), cancellationToken: cancellationToken).ResponseAsync.ConfigureAwait(false);
+                    calls.Observe(node, null);
                     for (var j = 0; j < indexes.Count; j++)
                     {
                         var i = indexes[j];
@@ -61,7 +61,7 @@ public sealed partial class ReplicaCoordinator
                 }
                 catch (Exception ex) when (ex is RpcException or HttpRequestException && !cancellationToken.IsCancellationRequested)
                 {
-                    Observe(node, ex);
+                    calls.Observe(node, ex);
                     foreach (var i in indexes)
                     {
                         lock (failures[i])
@@ -110,8 +110,8 @@ public sealed partial class ReplicaCoordinator
             request.Entries.AddRange(indexes.Select(i => entries[i]));
             try
             {
-                var reply = await node.Client.MultiPutAsync(request, deadline: Deadline()).ResponseAsync.ConfigureAwait(false);
-                Observe(node, null);
+                var reply = await node.Client.MultiPutAsync(request, deadline: calls.Deadline()).ResponseAsync.ConfigureAwait(false);
+                calls.Observe(node, null);
                 for (var j = 0; j < indexes.Count; j++)
                 {
                     var i = indexes[j];
@@ -123,7 +123,7 @@ public sealed partial class ReplicaCoordinator
             }
             catch (Exception ex) when (ex is RpcException or HttpRequestException)
             {
-                Observe(node, ex);
+                calls.Observe(node, ex);
                 foreach (var i in indexes)
                 {
                     lock (acknowledged[i])

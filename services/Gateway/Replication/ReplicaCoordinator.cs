@@ -13,11 +13,10 @@ namespace Microservices.Gateway.Replication;
 /// of one counter per gateway.
 /// </summary>
 public sealed partial class ReplicaCoordinator(
-    ClusterMembership membership, HybridLogicalClock clock, IOptions<GatewayOptions> options, FailureDetector detector,
+    ClusterMembership membership, HybridLogicalClock clock, IOptions<GatewayOptions> options, NodeCalls calls,
     HintStore hints, GatewayTelemetry telemetry)
 {
     private readonly string _writer = options.Value.GatewayId;
-    private readonly TimeSpan _timeout = options.Value.ReplicaTimeout;
     private long _writes;
     private long _readRepairs;
 
@@ -43,10 +42,8 @@ public sealed partial class ReplicaCoordinator(
         var preferred = view.Replicas(hash, N);
         var required = Consistency.Required(level, N, preferred.Length);
         var failures = new List<string>();
-        var request = new GetRequest { Key = key, IncludeTombstone = true };
         var answers = await ReplicaCalls.GatherAsync(view.Reachable(hash), required, required,
-            node => node.Client.GetAsync(request, deadline: Deadline(), cancellationToken: cancellationToken).ResponseAsync,
-            failures, Observe, cancellationToken).ConfigureAwait(false);
+            node => calls.GetAsync(node, key, cancellationToken), failures, static (_, _) => { }, cancellationToken).ConfigureAwait(false);
 
         Entry? newest = null;
         foreach (var (_, reply) in answers)
@@ -74,15 +71,13 @@ public sealed partial class ReplicaCoordinator(
         var (preferred, owners, targets, initial) = PlanWrite(membership.View, entry);
         var required = Consistency.Required(level, N, preferred.Length);
         var failures = new List<string>();
-        var request = new PutRequest { Entry = entry };
 
         // Stragglers are not cancelled with the caller: a write keeps going to every replica it can reach.
         var answers = await ReplicaCalls.GatherAsync(targets, initial, required,
-            node => node.Client.PutAsync(request, deadline: Deadline()).ResponseAsync,
+            node => calls.PutAsync(node, entry),
             failures,
             (node, error) =>
             {
-                Observe(node, error);
                 if (error is not null && owners.Contains(node))
                 {
                     hints.Add(node.Name, entry);
@@ -133,19 +128,6 @@ public sealed partial class ReplicaCoordinator(
         return (preferred, owners, targets, initial);
     }
 
-    // Calls tell the failure detector how each node is doing.
-    private void Observe(ClusterNode node, Exception? error)
-    {
-        if (error is null)
-        {
-            detector.Succeeded(node);
-        }
-        else if (FailureDetector.IsNodeFailure(error))
-        {
-            detector.Failed(node, ReplicaCalls.Describe(node, error), FailureDetector.IsTimeout(error));
-        }
-    }
-
     // Read repair: replicas of the key that answered an older version, or none, get the newest in the background.
     private void RepairStale(Entry newest, List<(ClusterNode Node, GetResponse Reply)> answers, ClusterNode[] preferred)
     {
@@ -158,7 +140,7 @@ public sealed partial class ReplicaCoordinator(
 
             telemetry.RecordReadRepair();
             Interlocked.Increment(ref _readRepairs);
-            _ = node.Client.PutAsync(new PutRequest { Entry = newest }, deadline: Deadline()).ResponseAsync
+            _ = calls.PutAsync(node, newest)
                 .ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         }
     }
@@ -166,5 +148,4 @@ public sealed partial class ReplicaCoordinator(
     /// <summary>Read repairs started, since start.</summary>
     public long ReadRepairs => Interlocked.Read(ref _readRepairs);
 
-    private DateTime Deadline() => DateTime.UtcNow + _timeout;
 }

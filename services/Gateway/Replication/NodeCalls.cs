@@ -1,0 +1,125 @@
+using System.Runtime.CompilerServices;
+using Grpc.Core;
+using Microservices.Cache.V1;
+using Microservices.Gateway.Batching;
+using Microservices.Gateway.Membership;
+using Microsoft.Extensions.Options;
+
+namespace Microservices.Gateway.Replication;
+
+/// <summary>
+/// Single-key reads and writes to cache nodes, coalesced per node: while a call to a node is in flight, the Gets
+/// (and Puts) that arrive for it wait and go together in one MultiGet (MultiPut). Under load this turns many calls
+/// into a few; a lone request still goes at once as a plain Get or Put. Every call tells the failure detector how
+/// the node is doing, once per call, however many requests it carried.
+/// </summary>
+public sealed class NodeCalls(FailureDetector detector, IOptions<GatewayOptions> options)
+{
+    private const int MaxKeysPerBatch = 128;
+
+    // Values in one MultiPut, far under the 16 MiB message limit; a larger lone value goes alone.
+    private const long MaxPutBytesPerBatch = 4L * 1024 * 1024;
+
+    private readonly TimeSpan _timeout = options.Value.ReplicaTimeout;
+    private readonly ConditionalWeakTable<ClusterNode, Queues> _queues = [];
+
+    /// <summary>Reads <paramref name="key"/> (namespaced) from <paramref name="node"/>, tombstones included.</summary>
+    public Task<GetResponse> GetAsync(ClusterNode node, string key, CancellationToken cancellationToken) =>
+        QueuesOf(node).Gets.EnqueueAsync(key, cancellationToken);
+
+    /// <summary>Writes <paramref name="entry"/> to <paramref name="node"/>. A write is not cancelled with its caller.</summary>
+    public Task<PutResponse> PutAsync(ClusterNode node, Entry entry) =>
+        QueuesOf(node).Puts.EnqueueAsync(entry, CancellationToken.None);
+
+    /// <summary>Tells the failure detector how a call to <paramref name="node"/> went (null = it succeeded).</summary>
+    public void Observe(ClusterNode node, Exception? error)
+    {
+        if (error is null)
+        {
+            detector.Succeeded(node);
+        }
+        else if (FailureDetector.IsNodeFailure(error))
+        {
+            detector.Failed(node, ReplicaCalls.Describe(node, error), FailureDetector.IsTimeout(error));
+        }
+    }
+
+    /// <summary>The deadline of a call to a node started now.</summary>
+    public DateTime Deadline() => DateTime.UtcNow + _timeout;
+
+    private Queues QueuesOf(ClusterNode node) => _queues.GetValue(node, n => new Queues(
+        new Coalescer<string, GetResponse>(batch => SendGetsAsync(n, batch), MaxKeysPerBatch),
+        new Coalescer<Entry, PutResponse>(batch => SendPutsAsync(n, batch), MaxKeysPerBatch,
+            static entry => entry.Value.Length, MaxPutBytesPerBatch)));
+
+    private Task SendGetsAsync(ClusterNode node, CoalescedBatch<string, GetResponse> batch) => SendAsync(
+        node, batch,
+        key => node.Client.GetAsync(new GetRequest { Key = key, IncludeTombstone = true }, deadline: Deadline()).ResponseAsync,
+        async items =>
+        {
+            var request = new MultiGetRequest { IncludeTombstone = true };
+            request.Keys.AddRange(items);
+            var reply = await node.Client.MultiGetAsync(request, deadline: Deadline()).ResponseAsync.ConfigureAwait(false);
+            return reply.Results;
+        });
+
+    private Task SendPutsAsync(ClusterNode node, CoalescedBatch<Entry, PutResponse> batch) => SendAsync(
+        node, batch,
+        entry => node.Client.PutAsync(new PutRequest { Entry = entry }, deadline: Deadline()).ResponseAsync,
+        async items =>
+        {
+            var request = new MultiPutRequest();
+            request.Entries.AddRange(items);
+            var reply = await node.Client.MultiPutAsync(request, deadline: Deadline()).ResponseAsync.ConfigureAwait(false);
+            return reply.Results;
+        });
+
+    // One item goes as a single call; more as one batch call. A batch the node refuses as a whole (an item it finds
+    // invalid, or a reply over the message limit) is sent again item by item, so one item cannot fail the others.
+    private async Task SendAsync<TItem, TResult>(
+        ClusterNode node, CoalescedBatch<TItem, TResult> batch, Func<TItem, Task<TResult>> single,
+        Func<IEnumerable<TItem>, Task<IReadOnlyList<TResult>>> many)
+    {
+        if (batch.Count > 1)
+        {
+            var items = Enumerable.Range(0, batch.Count).Select(i => batch[i]);
+            try
+            {
+                var results = await many(items).ConfigureAwait(false);
+                Observe(node, null);
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    batch.Complete(i, results[i]);
+                }
+
+                return;
+            }
+            catch (RpcException ex) when (ex.StatusCode is StatusCode.InvalidArgument or StatusCode.ResourceExhausted)
+            {
+                Observe(node, null);
+            }
+            catch (Exception ex)
+            {
+                Observe(node, ex);
+                throw;
+            }
+        }
+
+        await Task.WhenAll(Enumerable.Range(0, batch.Count).Select(async i =>
+        {
+            try
+            {
+                var result = await single(batch[i]).ConfigureAwait(false);
+                Observe(node, null);
+                batch.Complete(i, result);
+            }
+            catch (Exception ex)
+            {
+                Observe(node, ex);
+                batch.Fail(i, ex);
+            }
+        })).ConfigureAwait(false);
+    }
+
+    private sealed record Queues(Coalescer<string, GetResponse> Gets, Coalescer<Entry, PutResponse> Puts);
+}

@@ -1,0 +1,80 @@
+using Grpc.Core;
+using Microservices.Gateway.V1;
+
+namespace Microservices.Gateway.Tests;
+
+/// <summary>Single-key calls to a node are coalesced under load, and stay correct.</summary>
+public sealed class NodeCoalescingTests
+{
+    private static int NodeCalls(GatewayCluster cluster) => cluster.Links.Values.Sum(link => link.Calls);
+
+    private static void SlowNodes(GatewayCluster cluster, TimeSpan delay)
+    {
+        foreach (var link in cluster.Links.Values)
+        {
+            link.Delay = delay;
+        }
+    }
+
+    [Fact]
+    public async Task ConcurrentGetsAndPutsShareNodeCallsAndEachGetsItsOwnAnswer()
+    {
+        using var cluster = new GatewayCluster();
+        var cache = cluster.Cache(GatewayCluster.BulkKey);
+        SlowNodes(cluster, TimeSpan.FromMilliseconds(20)); // calls in flight long enough for others to queue
+
+        var before = NodeCalls(cluster);
+        await Task.WhenAll(Enumerable.Range(0, 100).Select(i =>
+            cache.PutAsync(new PutRequest { Key = $"k{i}", Text = $"v{i}", Consistency = V1.Consistency.All }).ResponseAsync));
+        var putCalls = NodeCalls(cluster) - before;
+
+        before = NodeCalls(cluster);
+        var replies = await Task.WhenAll(Enumerable.Range(0, 100).Select(i =>
+            cache.GetAsync(new GetRequest { Key = $"k{i}", Consistency = V1.Consistency.All }).ResponseAsync));
+        var getCalls = NodeCalls(cluster) - before;
+
+        Assert.Equal(Enumerable.Range(0, 100).Select(i => $"v{i}"), replies.Select(reply => reply.Text));
+        Assert.All(replies, reply => Assert.Equal(ValueSource.Cache, reply.Source));
+
+        // 100 requests at ALL are 300 replica calls each way, one at a time per node they would be 300.
+        Assert.True(putCalls < 100, $"{putCalls} node calls for 300 replica writes");
+        Assert.True(getCalls < 100, $"{getCalls} node calls for 300 replica reads");
+    }
+
+    [Fact]
+    public async Task AnItemANodeRefusesDoesNotFailTheOthersInItsBatch()
+    {
+        // The nodes take values up to 100 bytes; the gateway lets 4096 through, so the nodes refuse the big one.
+        using var cluster = new GatewayCluster(nodeSettings: new() { ["CacheNode:MaxValueBytes"] = "100" });
+        var cache = cluster.Cache(GatewayCluster.BulkKey);
+        SlowNodes(cluster, TimeSpan.FromMilliseconds(50));
+
+        var opener = cache.PutAsync(new PutRequest { Key = "opener", Text = "v" }).ResponseAsync;
+        var small = Enumerable.Range(0, 30).Select(i => cache.PutAsync(new PutRequest { Key = $"small{i}", Text = "v" }).ResponseAsync).ToArray();
+        var big = cache.PutAsync(new PutRequest { Key = "big", Text = new string('x', 200) }).ResponseAsync;
+
+        await opener;
+        await Task.WhenAll(small);
+        var error = await Assert.ThrowsAsync<RpcException>(() => big);
+        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        Assert.Contains("InvalidArgument", error.Status.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ANodeThatFailsABatchCountsOneFailureNotOnePerRequest()
+    {
+        using var cluster = new GatewayCluster();
+        var cache = cluster.Cache(GatewayCluster.BulkKey);
+        SlowNodes(cluster, TimeSpan.FromMilliseconds(50));
+        cluster.Links["node-1"].Down = true;
+
+        // Every QUORUM read still succeeds from the other replicas; node-1 had at most two calls (the lone
+        // opener and one batch), so it is SUSPECT, not DOWN (that takes three failed calls).
+        var replies = await Task.WhenAll(Enumerable.Range(0, 40).Select(i =>
+            cache.GetAsync(new GetRequest { Key = $"k{i}" }).ResponseAsync));
+        Assert.All(replies, reply => Assert.False(reply.Found));
+
+        var topology = await cluster.Cluster().GetTopologyAsync(new GetTopologyRequest());
+        Assert.Equal(NodeState.Suspect, topology.Topology.Nodes.Single(n => n.Name == "node-1").State);
+    }
+}
