@@ -23,24 +23,30 @@ public sealed record ClusterView(HashRing Ring, FrozenDictionary<string, Cluster
         return nodes;
     }
 
+    /// <summary>How many replicas a key has: the replication factor, or fewer when the ring has fewer nodes.</summary>
+    public int ReplicaCount(int replicationFactor) => Math.Min(replicationFactor, Ring.Nodes.Count);
+
     /// <summary>
     /// Every node of the ring in order from <paramref name="hash"/> that is not DOWN: the reachable replicas first,
     /// then the stand-ins a sloppy quorum uses in place of the others.
     /// </summary>
-    public List<ClusterNode> Reachable(ulong hash)
+    public ClusterNode[] Reachable(ulong hash)
     {
-        var names = Ring.PreferenceNames(hash, Nodes.Count);
-        var nodes = new List<ClusterNode>(names.Length);
-        foreach (var name in names)
+        var ringNodes = Ring.Nodes;
+        var order = ringNodes.Count <= 256 ? stackalloc int[ringNodes.Count] : new int[ringNodes.Count];
+        var count = Ring.PreferenceList(hash, order);
+        var nodes = new ClusterNode[count];
+        var reachable = 0;
+        for (var i = 0; i < count; i++)
         {
-            var node = Nodes[name];
+            var node = Nodes[ringNodes[order[i]]];
             if (node.IsReachable)
             {
-                nodes.Add(node);
+                nodes[reachable++] = node;
             }
         }
 
-        return nodes;
+        return reachable == count ? nodes : nodes[..reachable];
     }
 
     /// <summary>During a change, the key's owners under the new ring that are not owners under the current one.</summary>

@@ -15,22 +15,25 @@ public sealed partial class ReplicaCoordinator
     public async Task<ReplicaRead[]> ReadManyAsync(IReadOnlyList<string> keys, ConsistencyLevel level, CancellationToken cancellationToken)
     {
         var view = membership.View;
-        var replicas = keys.Select(k => view.Reachable(KeyHash.Of(k)).ToArray()).ToArray();
-        var required = keys.Select(k => Consistency.Required(level, N, view.Replicas(KeyHash.Of(k), N).Length)).ToArray();
+        var required = Consistency.Required(level, N, view.ReplicaCount(N));
+        var candidates = new ClusterNode[keys.Count][];
+        for (var i = 0; i < keys.Count; i++)
+        {
+            candidates[i] = view.Reachable(KeyHash.Of(keys[i]));
+        }
+
         var asked = new int[keys.Count];
         var answered = new int[keys.Count];
         var newest = new Entry?[keys.Count];
-        var failures = keys.Select(_ => new List<string>()).ToArray();
-
+        var failures = new List<string>?[keys.Count];
         while (true)
         {
             var round = new Dictionary<ClusterNode, List<int>>();
             for (var i = 0; i < keys.Count; i++)
             {
-                var missing = required[i] - answered[i];
-                for (; missing > 0 && asked[i] < replicas[i].Length; missing--, asked[i]++)
+                for (var missing = required - answered[i]; missing > 0 && asked[i] < candidates[i].Length; missing--, asked[i]++)
                 {
-                    var node = replicas[i][asked[i]];
+                    var node = candidates[i][asked[i]];
                     (round.TryGetValue(node, out var list) ? list : round[node] = []).Add(i);
                 }
             }
@@ -40,40 +43,53 @@ public sealed partial class ReplicaCoordinator
                 break;
             }
 
-            await Task.WhenAll(round.Select(async pair =>
+            // The calls run in parallel; their answers are merged here, once all are in.
+            foreach (var (node, indexes, reply, error) in await Task.WhenAll(round.Select(pair => AskAsync(pair.Key, pair.Value))).ConfigureAwait(false))
             {
-                var (node, indexes) = pair;
-                var request = new MultiGetRequest { IncludeTombstone = true };
-                request.Keys.AddRange(indexes.Select(i => keys[i]));
-                try
+                for (var j = 0; j < indexes.Count; j++)
                 {
-                    var reply = await node.Client.MultiGetAsync(request, deadline: calls.Deadline(), cancellationToken: cancellationToken).ResponseAsync.ConfigureAwait(false);
-                    calls.Observe(node, null);
-                    for (var j = 0; j < indexes.Count; j++)
+                    var i = indexes[j];
+                    if (reply is not null)
                     {
-                        var i = indexes[j];
-                        lock (failures[i])
-                        {
-                            answered[i]++;
-                            newest[i] = Versions.Newer(newest[i], reply.Results[j].Entry);
-                        }
+                        answered[i]++;
+                        newest[i] = Versions.Newer(newest[i], reply.Results[j].Entry);
+                    }
+                    else
+                    {
+                        (failures[i] ??= []).Add(ReplicaCalls.Describe(node, error!));
                     }
                 }
-                catch (Exception ex) when (ex is RpcException or HttpRequestException && !cancellationToken.IsCancellationRequested)
-                {
-                    calls.Observe(node, ex);
-                    foreach (var i in indexes)
-                    {
-                        lock (failures[i])
-                        {
-                            failures[i].Add(ReplicaCalls.Describe(node, ex));
-                        }
-                    }
-                }
-            })).ConfigureAwait(false);
+            }
         }
 
-        return keys.Select((_, i) => new ReplicaRead(newest[i], answered[i], required[i], failures[i])).ToArray();
+        var reads = new ReplicaRead[keys.Count];
+        for (var i = 0; i < reads.Length; i++)
+        {
+            reads[i] = new ReplicaRead(newest[i], answered[i], required, (IReadOnlyList<string>?)failures[i] ?? []);
+        }
+
+        return reads;
+
+        async Task<(ClusterNode Node, List<int> Indexes, MultiGetResponse? Reply, Exception? Error)> AskAsync(ClusterNode node, List<int> indexes)
+        {
+            var request = new MultiGetRequest { IncludeTombstone = true };
+            foreach (var i in indexes)
+            {
+                request.Keys.Add(keys[i]);
+            }
+
+            try
+            {
+                var reply = await node.Client.MultiGetAsync(request, deadline: calls.Deadline(), cancellationToken: cancellationToken).ResponseAsync.ConfigureAwait(false);
+                calls.Observe(node, null);
+                return (node, indexes, reply, null);
+            }
+            catch (Exception ex) when (ex is RpcException or HttpRequestException && !cancellationToken.IsCancellationRequested)
+            {
+                calls.Observe(node, ex);
+                return (node, indexes, null, ex);
+            }
+        }
     }
 
     /// <summary>

@@ -39,8 +39,7 @@ public sealed partial class ReplicaCoordinator(
     {
         var view = membership.View;
         var hash = KeyHash.Of(key);
-        var preferred = view.Replicas(hash, N);
-        var required = Consistency.Required(level, N, preferred.Length);
+        var required = Consistency.Required(level, N, view.ReplicaCount(N));
         var failures = new List<string>();
         var answers = await ReplicaCalls.GatherAsync(view.Reachable(hash), required, required,
             node => calls.GetAsync(node, key, cancellationToken), failures, static (_, _) => { }, cancellationToken).ConfigureAwait(false);
@@ -54,7 +53,7 @@ public sealed partial class ReplicaCoordinator(
         if (newest is not null)
         {
             clock.Observe(newest.Version.Timestamp);
-            RepairStale(newest, answers, preferred);
+            RepairStale(newest, answers, view, hash);
         }
 
         return new ReplicaRead(newest, answers.Count, required, failures);
@@ -129,11 +128,18 @@ public sealed partial class ReplicaCoordinator(
     }
 
     // Read repair: replicas of the key that answered an older version, or none, get the newest in the background.
-    private void RepairStale(Entry newest, List<(ClusterNode Node, GetResponse Reply)> answers, ClusterNode[] preferred)
+    private void RepairStale(Entry newest, List<(ClusterNode Node, GetResponse Reply)> answers, ClusterView view, ulong hash)
     {
+        ClusterNode[]? preferred = null;
         foreach (var (node, reply) in answers)
         {
-            if (!preferred.Contains(node) || (reply.Entry is { } held && Versions.Compare(held.Version, newest.Version) >= 0))
+            if (reply.Entry is { } held && Versions.Compare(held.Version, newest.Version) >= 0)
+            {
+                continue;
+            }
+
+            preferred ??= view.Replicas(hash, N);
+            if (!preferred.Contains(node))
             {
                 continue;
             }
