@@ -183,6 +183,37 @@ public sealed class ResilienceTests
     }
 
     [Fact]
+    public async Task ReadRepairFixesStaleReplicasFoundByAMultiGet()
+    {
+        using var cluster = new GatewayCluster(settings: new() { ["Gateway:MaxHints"] = "0" });
+        var cache = cluster.Cache(GatewayCluster.AlphaKey);
+        var preference = (await cluster.Cluster().LocateAsync(new LocateRequest { Key = "many", Tenant = "alpha" })).Nodes;
+        await cache.PutAsync(new PutRequest { Key = "many", Text = "old", Consistency = V1.Consistency.All });
+        await cache.PutAsync(new PutRequest { Key = "other", Text = "same", Consistency = V1.Consistency.All });
+        var stale = preference[2];
+        cluster.Links[stale].Down = true;
+        var latest = await cache.PutAsync(new PutRequest { Key = "many", Text = "new" });
+        cluster.Links[stale].Down = false;
+        var coordinator = cluster.GatewayServices.GetRequiredService<ReplicaCoordinator>();
+        var repairsBefore = coordinator.ReadRepairs;
+
+        var read = await cache.MultiGetAsync(new MultiGetRequest { Keys = { "other", "many" }, Consistency = V1.Consistency.All });
+        Assert.Equal(["same", "new"], read.Items.Select(item => item.Text));
+
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        Cache.V1.GetResponse direct;
+        do
+        {
+            await Task.Delay(20);
+            direct = await cluster.Node(stale).GetAsync(new Cache.V1.GetRequest { Key = "alpha/many" });
+        }
+        while (direct.Entry.Value.ToStringUtf8() != "new" && DateTime.UtcNow < deadline);
+
+        Assert.Equal(latest.Version, direct.Entry.Version);
+        Assert.Equal(1, coordinator.ReadRepairs - repairsBefore); // "other" agreed everywhere: nothing to repair
+    }
+
+    [Fact]
     public async Task NothingAcknowledgedIsLostWhileANodeJoins()
     {
         using var cluster = new GatewayCluster(nodes: 3, spares: 1);

@@ -10,7 +10,8 @@ public sealed partial class ReplicaCoordinator
 {
     /// <summary>
     /// Reads <paramref name="keys"/> (namespaced). Each key is asked of its first R replicas, grouped into one
-    /// MultiGet per node; keys whose replicas failed are asked of their next replicas in another round.
+    /// MultiGet per node; keys whose replicas failed are asked of their next replicas in another round. Replicas
+    /// that answered an older version, or none, are repaired in the background, as for one read.
     /// </summary>
     public async Task<ReplicaRead[]> ReadManyAsync(IReadOnlyList<string> keys, ConsistencyLevel level, CancellationToken cancellationToken)
     {
@@ -26,6 +27,7 @@ public sealed partial class ReplicaCoordinator
         var answered = new int[keys.Count];
         var newest = new Entry?[keys.Count];
         var failures = new List<string>?[keys.Count];
+        var answers = new List<(ClusterNode Node, List<int> Indexes, MultiGetResponse Reply)>();
         while (true)
         {
             var round = new Dictionary<ClusterNode, List<int>>();
@@ -46,6 +48,11 @@ public sealed partial class ReplicaCoordinator
             // The calls run in parallel; their answers are merged here, once all are in.
             foreach (var (node, indexes, reply, error) in await Task.WhenAll(round.Select(pair => AskAsync(pair.Key, pair.Value))).ConfigureAwait(false))
             {
+                if (reply is not null)
+                {
+                    answers.Add((node, indexes, reply));
+                }
+
                 for (var j = 0; j < indexes.Count; j++)
                 {
                     var i = indexes[j];
@@ -58,6 +65,28 @@ public sealed partial class ReplicaCoordinator
                     {
                         (failures[i] ??= []).Add(ReplicaCalls.Describe(node, error!));
                     }
+                }
+            }
+        }
+
+        foreach (var entry in newest)
+        {
+            if (entry is not null)
+            {
+                clock.Observe(entry.Version.Timestamp);
+            }
+        }
+
+        var preferred = new ClusterNode[]?[keys.Count];
+        foreach (var (node, indexes, reply) in answers)
+        {
+            for (var j = 0; j < indexes.Count; j++)
+            {
+                var i = indexes[j];
+                if (newest[i] is { } latest && IsStale(reply.Results[j].Entry, latest)
+                    && (preferred[i] ??= view.Replicas(KeyHash.Of(keys[i]), N)).Contains(node))
+                {
+                    Repair(node, latest);
                 }
             }
         }

@@ -133,22 +133,22 @@ public sealed partial class ReplicaCoordinator(
         ClusterNode[]? preferred = null;
         foreach (var (node, reply) in answers)
         {
-            if (reply.Entry is { } held && Versions.Compare(held.Version, newest.Version) >= 0)
+            if (IsStale(reply.Entry, newest) && (preferred ??= view.Replicas(hash, N)).Contains(node))
             {
-                continue;
+                Repair(node, newest);
             }
-
-            preferred ??= view.Replicas(hash, N);
-            if (!preferred.Contains(node))
-            {
-                continue;
-            }
-
-            telemetry.RecordReadRepair();
-            Interlocked.Increment(ref _readRepairs);
-            _ = calls.PutAsync(node, newest)
-                .ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         }
+    }
+
+    // A replica's answer is stale when it has no entry or an older version than the newest seen.
+    private static bool IsStale(Entry? held, Entry newest) => held is null || Versions.Compare(held.Version, newest.Version) < 0;
+
+    private void Repair(ClusterNode node, Entry newest)
+    {
+        telemetry.RecordReadRepair();
+        Interlocked.Increment(ref _readRepairs);
+        _ = calls.PutAsync(node, newest)
+            .ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
     }
 
     /// <summary>Read repairs started, since start.</summary>
