@@ -54,8 +54,9 @@ public sealed class GatewayOptions
     public long MaxHintBytes { get; set; } = 64L * 1024 * 1024;
 
     /// <summary>
-    /// Folder for the gateway's own state: the topology after each membership change, so a restarted gateway
-    /// keeps it. Empty = not kept (the ring starts from <see cref="Nodes"/> every time).
+    /// Folder for the gateway's own state: the topology after each membership change, and the hints not yet
+    /// delivered, so a restarted gateway keeps them. Empty = not kept (the ring starts from <see cref="Nodes"/>
+    /// every time, and hints live in memory only).
     /// </summary>
     public string DataPath { get; set; } = string.Empty;
 

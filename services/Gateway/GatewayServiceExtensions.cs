@@ -31,6 +31,7 @@ public static class GatewayServiceExtensions
         services.AddSingleton<FailureDetector>();
         services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster");
         services.AddHostedService<NodeProber>();
+        services.AddSingleton<HintLog>();
         services.AddSingleton<HintStore>();
         services.AddSingleton<HintReplayer>();
         services.AddHostedService(sp => sp.GetRequiredService<HintReplayer>());

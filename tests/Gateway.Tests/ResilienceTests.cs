@@ -272,6 +272,43 @@ public sealed class ResilienceTests
     }
 
     [Fact]
+    public async Task HintsOutliveAGatewayRestartOfTheSameEpoch()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), $"gateway-{Guid.NewGuid():N}");
+        var settings = new Dictionary<string, string?> { ["Gateway:DataPath"] = folder, ["Gateway:ClusterEpoch"] = "run-1" };
+        try
+        {
+            string owner;
+            PutResponse written;
+            using (var first = new GatewayCluster(settings: settings))
+            {
+                owner = await OwnerOfAsync(first, "kept");
+                first.Links[owner].Down = true;
+                written = await first.Cache(GatewayCluster.AlphaKey).PutAsync(new PutRequest { Key = "kept", Text = "v1" });
+                var hints = first.GatewayServices.GetRequiredService<HintStore>();
+                await AdvanceUntilAsync(first, () => Task.FromResult(hints.CountFor(owner) == 1), TimeSpan.Zero);
+            }
+
+            // The restarted gateway's nodes start empty: only the kept hint can bring the write to the owner.
+            using var restarted = new GatewayCluster(settings: settings);
+            _ = restarted.GatewayServices;
+            Cache.V1.GetResponse direct = new();
+            await AdvanceUntilAsync(restarted, async () =>
+            {
+                direct = await restarted.Node(owner).GetAsync(new Cache.V1.GetRequest { Key = "alpha/kept" });
+                return direct.Found;
+            }, TimeSpan.Zero);
+            Assert.Equal("v1", direct.Entry.Value.ToStringUtf8());
+            Assert.Equal(written.Version, direct.Entry.Version);
+            Assert.Equal(0, restarted.GatewayServices.GetRequiredService<HintStore>().CountFor(owner));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task MembershipChangesSurviveAGatewayRestartOfTheSameEpoch()
     {
         var folder = Path.Combine(Path.GetTempPath(), $"gateway-{Guid.NewGuid():N}");

@@ -8,7 +8,9 @@ namespace Microservices.Gateway.Replication;
 /// When a node is UP again, sends it the writes it missed (MultiPut pages of 100). Versions make replays safe: a
 /// node keeps whichever version is newer. A page that fails goes back to the store for the next recovery. A node
 /// that was DOWN may have restarted with nothing (nodes keep data in memory), so it is then also resynchronised:
-/// every arc it holds is copied to it from the other replicas (CacheNode.Scan), as when a node joins.
+/// every arc it holds is copied to it from the other replicas (CacheNode.Scan), as when a node joins. Hints a
+/// restarted gateway loaded from disk are replayed at start to the nodes that answer; a node that does not gets
+/// them at its next recovery, and hints of nodes no longer on the ring are dropped.
 /// </summary>
 public sealed partial class HintReplayer : IHostedService
 {
@@ -18,13 +20,16 @@ public sealed partial class HintReplayer : IHostedService
     private readonly FailureDetector _detector;
     private readonly HintStore _hints;
     private readonly ClusterAdmin _admin;
+    private readonly ClusterMembership _membership;
     private readonly ILogger<HintReplayer> _logger;
 
-    public HintReplayer(FailureDetector detector, HintStore hints, ClusterAdmin admin, ILogger<HintReplayer> logger)
+    public HintReplayer(
+        FailureDetector detector, HintStore hints, ClusterAdmin admin, ClusterMembership membership, ILogger<HintReplayer> logger)
     {
         _detector = detector;
         _hints = hints;
         _admin = admin;
+        _membership = membership;
         _logger = logger;
     }
 
@@ -32,6 +37,18 @@ public sealed partial class HintReplayer : IHostedService
     public Task StartAsync(CancellationToken cancellationToken)
     {
         _detector.NodeRecovered += OnRecovered;
+        foreach (var name in _hints.Nodes.ToList())
+        {
+            if (_membership.View.Nodes.TryGetValue(name, out var node))
+            {
+                _ = Task.Run(() => ReplayAsync(node), CancellationToken.None);
+            }
+            else
+            {
+                _hints.Forget(name);
+            }
+        }
+
         return Task.CompletedTask;
     }
 
@@ -68,6 +85,7 @@ public sealed partial class HintReplayer : IHostedService
             }
         }
 
+        _hints.Persist(node.Name);
         if (delivered > 0)
         {
             LogReplayed(_logger, node.Name, delivered);

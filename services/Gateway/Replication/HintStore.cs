@@ -7,17 +7,41 @@ namespace Microservices.Gateway.Replication;
 /// <summary>
 /// Writes kept for replicas that missed them (down, or their call failed), replayed when the node is UP again.
 /// Bounded by count and bytes (<see cref="GatewayOptions.MaxHints"/>, <see cref="GatewayOptions.MaxHintBytes"/>);
-/// beyond that hints are dropped and counted. Kept in memory: a gateway restart loses them, and the replicas then
-/// converge through read repair and rebalancing only.
+/// beyond that hints are dropped and counted. Held in memory, and with a <see cref="HintLog"/> also on disk, so a
+/// restarted gateway loads them again.
 /// </summary>
-public sealed class HintStore(IOptions<GatewayOptions> options, GatewayTelemetry telemetry)
+public sealed class HintStore
 {
     private readonly ConcurrentDictionary<string, ConcurrentQueue<(Entry Entry, int Size)>> _byNode = new(StringComparer.Ordinal);
-    private readonly GatewayOptions _options = options.Value;
+    private readonly GatewayOptions _options;
+    private readonly GatewayTelemetry _telemetry;
+    private readonly HintLog? _log;
+    private readonly Lock _logGate = new();
     private long _count;
     private long _bytes;
     private long _dropped;
     private long _replayed;
+
+    /// <param name="options">The caps (<see cref="GatewayOptions.MaxHints"/>, <see cref="GatewayOptions.MaxHintBytes"/>).</param>
+    /// <param name="telemetry">Counts hints queued, dropped and replayed.</param>
+    /// <param name="log">Where hints are kept on disk; null = memory only. Its hints are loaded now.</param>
+    public HintStore(IOptions<GatewayOptions> options, GatewayTelemetry telemetry, HintLog? log = null)
+    {
+        _options = options.Value;
+        _telemetry = telemetry;
+        foreach (var (node, entries) in log?.Load() ?? [])
+        {
+            foreach (var entry in entries)
+            {
+                Add(node, entry);
+            }
+
+            // What did not fit is dropped from the file too.
+            log!.Rewrite(node, Snapshot(node));
+        }
+
+        _log = log;
+    }
 
     /// <summary>Hints held now.</summary>
     public long Count => Interlocked.Read(ref _count);
@@ -42,14 +66,46 @@ public sealed class HintStore(IOptions<GatewayOptions> options, GatewayTelemetry
             Interlocked.Decrement(ref _count);
             Interlocked.Add(ref _bytes, -size);
             Interlocked.Increment(ref _dropped);
-            telemetry.RecordHints("dropped");
+            _telemetry.RecordHints("dropped");
             return false;
         }
 
-        _byNode.GetOrAdd(node, _ => new ConcurrentQueue<(Entry, int)>()).Enqueue((entry, size));
-        telemetry.RecordHints("queued");
+        var queue = _byNode.GetOrAdd(node, _ => new ConcurrentQueue<(Entry, int)>());
+        if (_log is null)
+        {
+            queue.Enqueue((entry, size));
+        }
+        else
+        {
+            // Queue and file change together, so a rewrite never misses a hint that is only in the queue.
+            lock (_logGate)
+            {
+                queue.Enqueue((entry, size));
+                _log.Append(node, entry);
+            }
+        }
+
+        _telemetry.RecordHints("queued");
         return true;
     }
+
+    /// <summary>
+    /// Brings <paramref name="node"/>'s file in line with its queue after a replay: the hints still held, or no
+    /// file. Hints taken and not yet delivered stay in the file until then.
+    /// </summary>
+    public void Persist(string node)
+    {
+        if (_log is not null)
+        {
+            lock (_logGate)
+            {
+                _log.Rewrite(node, Snapshot(node));
+            }
+        }
+    }
+
+    /// <summary>Nodes that have hints held.</summary>
+    public IEnumerable<string> Nodes => _byNode.Where(pair => !pair.Value.IsEmpty).Select(pair => pair.Key);
 
     /// <summary>Takes up to <paramref name="max"/> hints for <paramref name="node"/>, oldest first.</summary>
     public List<Entry> Take(string node, int max)
@@ -69,12 +125,19 @@ public sealed class HintStore(IOptions<GatewayOptions> options, GatewayTelemetry
     }
 
     /// <summary>Drops every hint for a node that left the ring.</summary>
-    public void Forget(string node) => Take(node, int.MaxValue);
+    public void Forget(string node)
+    {
+        Take(node, int.MaxValue);
+        Persist(node);
+    }
 
     /// <summary>Counts hints delivered.</summary>
     public void Delivered(int count)
     {
         Interlocked.Add(ref _replayed, count);
-        telemetry.RecordHints("replayed", count);
+        _telemetry.RecordHints("replayed", count);
     }
+
+    private List<Entry> Snapshot(string node) =>
+        _byNode.TryGetValue(node, out var queue) ? [.. queue.Select(hint => hint.Entry)] : [];
 }
