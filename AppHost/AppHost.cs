@@ -1,6 +1,7 @@
 using Microservices.AppHost;
 
 var builder = DistributedApplication.CreateBuilder(args);
+var dataFolder = DataFolder.Root(builder);
 
 // Development keys; override with Parameters:gateway-api-key / Parameters:gateway-admin-key (user secrets, env).
 var apiKey = builder.AddParameter("gateway-api-key", "dev-key", secret: true);
@@ -12,11 +13,7 @@ var logcollector = builder.AddGrpcService<Projects.LogCollector>("logcollector",
 
 // Token buckets for the gateway's per-tenant limits, and for any client that calls it directly.
 var ratelimiter = builder.AddGrpcService<Projects.RateLimiter>("ratelimiter", DevPorts.RateLimiter)
-    .WithReference(logcollector)
-    .WithEnvironment("Origin__Path", DataFolder.OriginDatabase(builder.AppHostDirectory))
-    // Membership changes survive a gateway restart within this run; a new run starts from the configured nodes.
-    .WithEnvironment("Gateway__DataPath", DataFolder.Gateway(builder.AppHostDirectory))
-    .WithEnvironment("Gateway__ClusterEpoch", DateTime.UtcNow.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+    .WithReference(logcollector);
 
 // Three cache nodes form the ring; each knows its name (the resource name) for stats and telemetry.
 var nodes = Enumerable.Range(1, 3)
@@ -31,9 +28,9 @@ var gateway = builder.AddGrpcService<Projects.Gateway>("gateway", DevPorts.Gatew
     .WithExternalHttpEndpoints()
     .WithReference(ratelimiter).WaitFor(ratelimiter)
     .WithReference(logcollector)
-    .WithEnvironment("Origin__Path", DataFolder.OriginDatabase(builder.AppHostDirectory))
-    // Membership changes survive a gateway restart within this run; a new run starts from the configured nodes.
-    .WithEnvironment("Gateway__DataPath", DataFolder.Gateway(builder.AppHostDirectory))
+    .WithEnvironment("Origin__Path", DataFolder.OriginDatabase(dataFolder))
+    // Membership changes and hints survive a gateway restart within this run; a new run starts from the configured nodes.
+    .WithEnvironment("Gateway__DataPath", DataFolder.Gateway(dataFolder))
     .WithEnvironment("Gateway__ClusterEpoch", DateTime.UtcNow.ToString("O", System.Globalization.CultureInfo.InvariantCulture))
     .WithEnvironment("Security__ApiKeys__0__Key", apiKey)
     .WithEnvironment("Security__ApiKeys__0__Tenant", "dev")

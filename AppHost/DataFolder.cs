@@ -1,14 +1,19 @@
 namespace Microservices.AppHost;
 
-/// <summary>The services' files in development: under <c>.data/</c> at the repository root (git-ignored).</summary>
+/// <summary>
+/// The services' files in development: under <c>.data/</c> at the repository root (git-ignored), or under the
+/// folder given as <c>DataFolder</c> in the AppHost's configuration (the system tests give each AppHost its own).
+/// </summary>
 public static class DataFolder
 {
-    /// <summary>The gateway's origin database, given the AppHost's project folder (one level below the root).</summary>
-    public static string OriginDatabase(string appHostDirectory) => Under(appHostDirectory, "origin.db");
+    /// <summary>The folder for this run.</summary>
+    public static string Root(IDistributedApplicationBuilder builder) => builder.Configuration["DataFolder"] is { Length: > 0 } configured
+        ? Path.GetFullPath(configured)
+        : Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..", ".data"));
 
-    /// <summary>The gateway's own state (its kept topology).</summary>
-    public static string Gateway(string appHostDirectory) => Under(appHostDirectory, "gateway");
+    /// <summary>The gateway's origin database.</summary>
+    public static string OriginDatabase(string root) => Path.Combine(root, "origin.db");
 
-    private static string Under(string appHostDirectory, string name) =>
-        Path.GetFullPath(Path.Combine(appHostDirectory, "..", ".data", name));
+    /// <summary>The gateway's own state (its kept topology and hints).</summary>
+    public static string Gateway(string root) => Path.Combine(root, "gateway");
 }

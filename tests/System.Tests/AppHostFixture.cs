@@ -20,13 +20,16 @@ public class AppHostFixture : IAsyncLifetime
 
     public DistributedApplication App => _app ?? throw new InvalidOperationException("The AppHost has not started");
 
+    /// <summary>This AppHost's own data folder (origin database, gateway state), not the developer's <c>.data/</c>.</summary>
+    public string DataFolder { get; } = Path.Combine(Path.GetTempPath(), $"apphost-{Guid.NewGuid():N}");
+
     /// <summary>True to start the Aspire dashboard too (off in tests unless a test reads telemetry from it).</summary>
     protected virtual bool WithDashboard => false;
 
     public async Task InitializeAsync()
     {
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
-            [], (options, _) => options.DisableDashboard = !WithDashboard).WaitAsync(StartTimeout);
+            [$"DataFolder={DataFolder}"], (options, _) => options.DisableDashboard = !WithDashboard).WaitAsync(StartTimeout);
         _app = await builder.BuildAsync().WaitAsync(StartTimeout);
         await _app.StartAsync().WaitAsync(StartTimeout);
         foreach (var resource in StartedResources)
@@ -96,6 +99,11 @@ public class AppHostFixture : IAsyncLifetime
         if (_app is not null)
         {
             await _app.DisposeAsync();
+        }
+
+        if (Directory.Exists(DataFolder))
+        {
+            Directory.Delete(DataFolder, recursive: true);
         }
     }
 }

@@ -13,12 +13,12 @@ public sealed class OriginSystemTests(AppHostFixture fixture)
 
     private Gateway.V1.Cache.CacheClient Cache => fixture.Gateway(i => new Gateway.V1.Cache.CacheClient(i));
 
-    // What a user does with `sqlite3 .data/origin.db "INSERT INTO entries ..."`, through the same file.
+    // What a user does with `sqlite3 .data/origin.db "INSERT INTO entries ..."`, through this AppHost's file.
     private async Task InsertRowAsync(string key, string value)
     {
         var stats = await Admin.GetOriginStatsAsync(new GetOriginStatsRequest()).ResponseAsync.WaitAsync(Timeout);
         Assert.True(stats.Configured);
-        Assert.EndsWith(Path.Combine(".data", "origin.db"), stats.Path);
+        Assert.Equal(Path.Combine(fixture.DataFolder, "origin.db"), stats.Path);
         await using var connection = new SqliteConnection($"Data Source={stats.Path};Pooling=False");
         await connection.OpenAsync();
         await using var command = connection.CreateCommand();
