@@ -31,6 +31,21 @@ public sealed class ResilienceTests
         Assert.True(await condition());
     }
 
+    // Reads a stored key straight from a node until it holds `text` (work in the background lands a moment later).
+    private static async Task<Cache.V1.GetResponse> ReadDirectlyAsync(GatewayCluster cluster, string node, string storedKey, string text)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        Cache.V1.GetResponse direct;
+        do
+        {
+            await Task.Delay(20);
+            direct = await cluster.Node(node).GetAsync(new Cache.V1.GetRequest { Key = storedKey });
+        }
+        while (direct.Entry?.Value.ToStringUtf8() != text && DateTime.UtcNow < deadline);
+
+        return direct;
+    }
+
     [Fact]
     public async Task ANodeThatStopsAnsweringGoesSuspectThenDownAndIsSkipped()
     {
@@ -169,14 +184,7 @@ public sealed class ResilienceTests
         var read = await cache.GetAsync(new GetRequest { Key = "repair", Consistency = V1.Consistency.All });
         Assert.Equal("new", read.Text);
 
-        var deadline = DateTime.UtcNow.AddSeconds(5);
-        Cache.V1.GetResponse direct;
-        do
-        {
-            await Task.Delay(20);
-            direct = await cluster.Node(stale).GetAsync(new Cache.V1.GetRequest { Key = "alpha/repair" });
-        }
-        while (direct.Entry.Value.ToStringUtf8() != "new" && DateTime.UtcNow < deadline);
+        var direct = await ReadDirectlyAsync(cluster, stale, "alpha/repair", "new");
 
         Assert.Equal(latest.Version, direct.Entry.Version);
         Assert.True(cluster.GatewayServices.GetRequiredService<ReplicaCoordinator>().ReadRepairs >= 1);
@@ -200,14 +208,7 @@ public sealed class ResilienceTests
         var read = await cache.MultiGetAsync(new MultiGetRequest { Keys = { "other", "many" }, Consistency = V1.Consistency.All });
         Assert.Equal(["same", "new"], read.Items.Select(item => item.Text));
 
-        var deadline = DateTime.UtcNow.AddSeconds(5);
-        Cache.V1.GetResponse direct;
-        do
-        {
-            await Task.Delay(20);
-            direct = await cluster.Node(stale).GetAsync(new Cache.V1.GetRequest { Key = "alpha/many" });
-        }
-        while (direct.Entry.Value.ToStringUtf8() != "new" && DateTime.UtcNow < deadline);
+        var direct = await ReadDirectlyAsync(cluster, stale, "alpha/many", "new");
 
         Assert.Equal(latest.Version, direct.Entry.Version);
         Assert.Equal(1, coordinator.ReadRepairs - repairsBefore); // "other" agreed everywhere: nothing to repair
@@ -286,7 +287,7 @@ public sealed class ResilienceTests
                 first.Links[owner].Down = true;
                 written = await first.Cache(GatewayCluster.AlphaKey).PutAsync(new PutRequest { Key = "kept", Text = "v1" });
                 var hints = first.GatewayServices.GetRequiredService<HintStore>();
-                await AdvanceUntilAsync(first, () => Task.FromResult(hints.CountFor(owner) == 1), TimeSpan.Zero);
+                await AdvanceUntilAsync(first, () => Task.FromResult(hints.CountFor(owner) == 1), TimeSpan.Zero, maxSteps: 500);
             }
 
             // The restarted gateway's nodes start empty: only the kept hint can bring the write to the owner.
@@ -297,7 +298,7 @@ public sealed class ResilienceTests
             {
                 direct = await restarted.Node(owner).GetAsync(new Cache.V1.GetRequest { Key = "alpha/kept" });
                 return direct.Found;
-            }, TimeSpan.Zero);
+            }, TimeSpan.Zero, maxSteps: 500);
             Assert.Equal("v1", direct.Entry.Value.ToStringUtf8());
             Assert.Equal(written.Version, direct.Entry.Version);
             Assert.Equal(0, restarted.GatewayServices.GetRequiredService<HintStore>().CountFor(owner));
