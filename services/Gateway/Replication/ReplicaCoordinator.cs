@@ -153,5 +153,4 @@ public sealed partial class ReplicaCoordinator(
 
     /// <summary>Read repairs started, since start.</summary>
     public long ReadRepairs => Interlocked.Read(ref _readRepairs);
-
 }
