@@ -77,4 +77,24 @@ public sealed class NodeCoalescingTests
         var topology = await cluster.Cluster().GetTopologyAsync(new GetTopologyRequest());
         Assert.Equal(NodeState.Suspect, topology.Topology.Nodes.Single(n => n.Name == "node-1").State);
     }
+
+    [Fact]
+    public async Task ASlowNodeHoldsNoRequestLongerThanItsTimeoutAndTheyFailOver()
+    {
+        using var cluster = new GatewayCluster(settings: new() { ["Gateway:ReplicaTimeout"] = "00:00:01" });
+        var cache = cluster.Cache(GatewayCluster.BulkKey);
+        var ring = Routing.HashRing.Create(["node-1", "node-2", "node-3"], 160);
+        var keys = Enumerable.Range(0, 5000).Select(i => $"slow{i}")
+            .Where(key => ring.Owner(ServiceDefaults.KeyHash.Of($"bulk/{key}")) == "node-1").Take(1000).ToArray();
+        cluster.Links["node-1"].Delay = TimeSpan.FromSeconds(30); // every call to it times out after 1 s
+        var before = cluster.Links["node-1"].Calls;
+
+        // ONE asks the owner first. Queued one batch (128 keys) after another, the last would wait 8 s; instead a
+        // request that has waited 1 s for node-1 fails over to the next replica.
+        var replies = await Task.WhenAll(keys.Select(key => cache.GetAsync(new GetRequest { Key = key, Consistency = V1.Consistency.One }).ResponseAsync));
+
+        Assert.All(replies, reply => Assert.False(reply.Found));
+        var calls = cluster.Links["node-1"].Calls - before;
+        Assert.True(calls < 6, $"{calls} calls to the slow node for {keys.Length} requests");
+    }
 }

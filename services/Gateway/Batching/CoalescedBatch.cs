@@ -7,6 +7,9 @@ public sealed class CoalescedBatch<TItem, TResult>
 
     internal List<Coalescer<TItem, TResult>.Waiter> Waiters { get; }
 
+    /// <summary>How long its first (oldest) item has waited.</summary>
+    public TimeSpan Waited => System.Diagnostics.Stopwatch.GetElapsedTime(Waiters[0].Enqueued);
+
     /// <summary>Items in the batch.</summary>
     public int Count => Waiters.Count;
 

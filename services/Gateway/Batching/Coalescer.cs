@@ -111,5 +111,8 @@ public sealed class Coalescer<TItem, TResult>
         public TItem Item { get; } = item;
 
         public Activity? Activity { get; } = activity;
+
+        /// <summary>When it was queued (Stopwatch timestamp).</summary>
+        public long Enqueued { get; } = Stopwatch.GetTimestamp();
     }
 }

@@ -52,27 +52,39 @@ public sealed class NodeCalls(FailureDetector detector, IOptions<GatewayOptions>
         new Coalescer<Entry, PutResponse>(batch => SendPutsAsync(n, batch), MaxKeysPerBatch,
             static entry => entry.Value.Length, MaxPutBytesPerBatch)));
 
-    private Task SendGetsAsync(ClusterNode node, CoalescedBatch<string, GetResponse> batch) => SendAsync(
-        node, batch,
-        key => node.Client.GetAsync(new GetRequest { Key = key, IncludeTombstone = true }, deadline: Deadline()).ResponseAsync,
-        async items =>
-        {
-            var request = new MultiGetRequest { IncludeTombstone = true };
-            request.Keys.AddRange(items);
-            var reply = await node.Client.MultiGetAsync(request, deadline: Deadline()).ResponseAsync.ConfigureAwait(false);
-            return reply.Results;
-        });
+    private Task SendGetsAsync(ClusterNode node, CoalescedBatch<string, GetResponse> batch)
+    {
+        var deadline = BatchDeadline(batch.Waited);
+        return SendAsync(
+            node, batch,
+            key => node.Client.GetAsync(new GetRequest { Key = key, IncludeTombstone = true }, deadline: deadline).ResponseAsync,
+            async items =>
+            {
+                var request = new MultiGetRequest { IncludeTombstone = true };
+                request.Keys.AddRange(items);
+                var reply = await node.Client.MultiGetAsync(request, deadline: deadline).ResponseAsync.ConfigureAwait(false);
+                return reply.Results;
+            });
+    }
 
-    private Task SendPutsAsync(ClusterNode node, CoalescedBatch<Entry, PutResponse> batch) => SendAsync(
-        node, batch,
-        entry => node.Client.PutAsync(new PutRequest { Entry = entry }, deadline: Deadline()).ResponseAsync,
-        async items =>
-        {
-            var request = new MultiPutRequest();
-            request.Entries.AddRange(items);
-            var reply = await node.Client.MultiPutAsync(request, deadline: Deadline()).ResponseAsync.ConfigureAwait(false);
-            return reply.Results;
-        });
+    private Task SendPutsAsync(ClusterNode node, CoalescedBatch<Entry, PutResponse> batch)
+    {
+        var deadline = BatchDeadline(batch.Waited);
+        return SendAsync(
+            node, batch,
+            entry => node.Client.PutAsync(new PutRequest { Entry = entry }, deadline: deadline).ResponseAsync,
+            async items =>
+            {
+                var request = new MultiPutRequest();
+                request.Entries.AddRange(items);
+                var reply = await node.Client.MultiPutAsync(request, deadline: deadline).ResponseAsync.ConfigureAwait(false);
+                return reply.Results;
+            });
+    }
+
+    // What is left of the oldest request's replica timeout: a request waits no longer in all (queued behind a slow
+    // node's call, then in its own) than one call of its own could, and then fails over to the next replica.
+    private DateTime BatchDeadline(TimeSpan waited) => DateTime.UtcNow + (_timeout - waited);
 
     // One item goes as a single call; more as one batch call. A batch the node refuses as a whole (an item it finds
     // invalid, or a reply over the message limit) is sent again item by item, so one item cannot fail the others.
