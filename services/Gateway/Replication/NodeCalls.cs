@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.CompilerServices;
 using Grpc.Core;
 using Microservices.Cache.V1;
@@ -56,7 +57,7 @@ public sealed class NodeCalls(FailureDetector detector, IOptions<GatewayOptions>
     {
         var deadline = BatchDeadline(batch.Waited);
         return SendAsync(
-            node, batch,
+            node, batch, deadline,
             key => node.Client.GetAsync(new GetRequest { Key = key, IncludeTombstone = true }, deadline: deadline).ResponseAsync,
             async items =>
             {
@@ -71,7 +72,7 @@ public sealed class NodeCalls(FailureDetector detector, IOptions<GatewayOptions>
     {
         var deadline = BatchDeadline(batch.Waited);
         return SendAsync(
-            node, batch,
+            node, batch, deadline,
             entry => node.Client.PutAsync(new PutRequest { Entry = entry }, deadline: deadline).ResponseAsync,
             async items =>
             {
@@ -89,9 +90,23 @@ public sealed class NodeCalls(FailureDetector detector, IOptions<GatewayOptions>
     // One item goes as a single call; more as one batch call. A batch the node refuses as a whole (an item it finds
     // invalid, or a reply over the message limit) is sent again item by item, so one item cannot fail the others.
     private async Task SendAsync<TItem, TResult>(
-        ClusterNode node, CoalescedBatch<TItem, TResult> batch, Func<TItem, Task<TResult>> single,
+        ClusterNode node, CoalescedBatch<TItem, TResult> batch, DateTime deadline, Func<TItem, Task<TResult>> single,
         Func<IEnumerable<TItem>, Task<IReadOnlyList<TResult>>> many)
     {
+        // Requests that spent their whole timeout queued behind the node's previous call fail over without a call:
+        // the node was not asked, so the failure detector hears nothing.
+        if (deadline <= DateTime.UtcNow)
+        {
+            var waited = new RpcException(new Status(StatusCode.DeadlineExceeded, string.Create(CultureInfo.InvariantCulture,
+                $"waited {batch.Waited.TotalMilliseconds:F0} ms behind the node's previous call")));
+            for (var i = 0; i < batch.Count; i++)
+            {
+                batch.Fail(i, waited);
+            }
+
+            return;
+        }
+
         if (batch.Count > 1)
         {
             var items = Enumerable.Range(0, batch.Count).Select(i => batch[i]);
