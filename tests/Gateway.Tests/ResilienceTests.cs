@@ -290,15 +290,19 @@ public sealed class ResilienceTests
                 await AdvanceUntilAsync(first, () => Task.FromResult(hints.CountFor(owner) == 1), TimeSpan.Zero, maxSteps: 500);
             }
 
-            // The restarted gateway's nodes start empty: only the kept hint can bring the write to the owner.
+            // The restarted gateway's nodes start empty: only the kept hint can bring the write to the owner. The
+            // owner does not answer at first, so the replay at start fails; the hint waits and goes once it answers.
             using var restarted = new GatewayCluster(settings: settings);
+            restarted.Links[owner].Down = true;
             _ = restarted.GatewayServices;
+            await Task.Delay(200);
+            restarted.Links[owner].Down = false;
             Cache.V1.GetResponse direct = new();
             await AdvanceUntilAsync(restarted, async () =>
             {
                 direct = await restarted.Node(owner).GetAsync(new Cache.V1.GetRequest { Key = "alpha/kept" });
                 return direct.Found;
-            }, TimeSpan.Zero, maxSteps: 500);
+            }, TimeSpan.FromSeconds(1), maxSteps: 500);
             Assert.Equal("v1", direct.Entry.Value.ToStringUtf8());
             Assert.Equal(written.Version, direct.Entry.Version);
             Assert.Equal(0, restarted.GatewayServices.GetRequiredService<HintStore>().CountFor(owner));

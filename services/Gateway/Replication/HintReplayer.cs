@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Grpc.Core;
 using Microservices.Cache.V1;
 using Microservices.Gateway.Membership;
@@ -8,28 +9,36 @@ namespace Microservices.Gateway.Replication;
 /// When a node is UP again, sends it the writes it missed (MultiPut pages of 100). Versions make replays safe: a
 /// node keeps whichever version is newer. A page that fails goes back to the store for the next recovery. A node
 /// that was DOWN may have restarted with nothing (nodes keep data in memory), so it is then also resynchronised:
-/// every arc it holds is copied to it from the other replicas (CacheNode.Scan), as when a node joins. Hints a
-/// restarted gateway loaded from disk are replayed at start to the nodes that answer; a node that does not gets
-/// them at its next recovery, and hints of nodes no longer on the ring are dropped.
+/// every arc it holds is copied to it from the other replicas (CacheNode.Scan), as when a node joins. Hints that
+/// are still held for an UP node (loaded from disk by a restarted gateway, or left by a replay that failed) are
+/// replayed at start and then every 10 s; hints of nodes no longer on the ring are dropped.
 /// </summary>
 public sealed partial class HintReplayer : IHostedService
 {
     private const int PageSize = 100;
     private static readonly TimeSpan PageTimeout = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(10);
 
     private readonly FailureDetector _detector;
     private readonly HintStore _hints;
     private readonly ClusterAdmin _admin;
     private readonly ClusterMembership _membership;
+    private readonly TimeProvider _time;
+    private readonly NodeCalls _calls;
     private readonly ILogger<HintReplayer> _logger;
+    private readonly ConcurrentDictionary<string, bool> _replaying = new(StringComparer.Ordinal);
+    private ITimer? _sweep;
 
     public HintReplayer(
-        FailureDetector detector, HintStore hints, ClusterAdmin admin, ClusterMembership membership, ILogger<HintReplayer> logger)
+        FailureDetector detector, HintStore hints, ClusterAdmin admin, ClusterMembership membership, TimeProvider time,
+        NodeCalls calls, ILogger<HintReplayer> logger)
     {
         _detector = detector;
         _hints = hints;
         _admin = admin;
         _membership = membership;
+        _time = time;
+        _calls = calls;
         _logger = logger;
     }
 
@@ -37,18 +46,8 @@ public sealed partial class HintReplayer : IHostedService
     public Task StartAsync(CancellationToken cancellationToken)
     {
         _detector.NodeRecovered += OnRecovered;
-        foreach (var name in _hints.Nodes.ToList())
-        {
-            if (_membership.View.Nodes.TryGetValue(name, out var node))
-            {
-                _ = Task.Run(() => ReplayAsync(node), CancellationToken.None);
-            }
-            else
-            {
-                _hints.Forget(name);
-            }
-        }
-
+        Sweep();
+        _sweep = _time.CreateTimer(_ => Sweep(), null, SweepInterval, SweepInterval);
         return Task.CompletedTask;
     }
 
@@ -56,6 +55,7 @@ public sealed partial class HintReplayer : IHostedService
     public Task StopAsync(CancellationToken cancellationToken)
     {
         _detector.NodeRecovered -= OnRecovered;
+        _sweep?.Dispose();
         return Task.CompletedTask;
     }
 
@@ -70,11 +70,14 @@ public sealed partial class HintReplayer : IHostedService
             try
             {
                 await node.Client.MultiPutAsync(request, deadline: DateTime.UtcNow + PageTimeout);
+                _calls.Observe(node, null);
                 delivered += page.Count;
                 _hints.Delivered(page.Count);
             }
             catch (Exception ex) when (ex is RpcException or HttpRequestException)
             {
+                // A node that fails its replay is SUSPECT; its recovery replays the hints again.
+                _calls.Observe(node, ex);
                 foreach (var entry in page)
                 {
                     _hints.Add(node.Name, entry);
@@ -94,9 +97,44 @@ public sealed partial class HintReplayer : IHostedService
         return delivered;
     }
 
+    // Replays what is held for UP nodes; drops what is held for nodes that left the ring.
+    private void Sweep()
+    {
+        var view = _membership.View;
+        foreach (var name in _hints.Nodes.ToList())
+        {
+            if (!view.Nodes.TryGetValue(name, out var node))
+            {
+                _hints.Forget(name);
+            }
+            else if (node.State == MemberState.Up)
+            {
+                _ = Task.Run(() => ReplayOnceAsync(node), CancellationToken.None);
+            }
+        }
+    }
+
+    // One replay per node at a time; a replay already running delivers what this one would.
+    private async Task ReplayOnceAsync(ClusterNode node)
+    {
+        if (!_replaying.TryAdd(node.Name, true))
+        {
+            return;
+        }
+
+        try
+        {
+            await ReplayAsync(node);
+        }
+        finally
+        {
+            _replaying.TryRemove(node.Name, out _);
+        }
+    }
+
     private void OnRecovered(ClusterNode node, MemberState before) => _ = Task.Run(async () =>
     {
-        await ReplayAsync(node);
+        await ReplayOnceAsync(node);
         if (before == MemberState.Down)
         {
             try
