@@ -45,8 +45,12 @@ public sealed class NodeCalls(FailureDetector detector, IOptions<GatewayOptions>
         }
     }
 
-    /// <summary>The deadline of a call to a node started now.</summary>
-    public DateTime Deadline() => DateTime.UtcNow + _timeout;
+    /// <summary>
+    /// The deadline of a call to a node started now for requests that have already waited
+    /// <paramref name="waited"/>: no request waits longer in all (queued behind a slow node's call, then in its own)
+    /// than one call of its own could, and then it fails over to the next replica.
+    /// </summary>
+    public DateTime Deadline(TimeSpan waited = default) => DateTime.UtcNow + (_timeout - waited);
 
     private Queues QueuesOf(ClusterNode node) => _queues.GetValue(node, n => new Queues(
         new Coalescer<string, GetResponse>(batch => SendGetsAsync(n, batch), MaxKeysPerBatch),
@@ -55,7 +59,7 @@ public sealed class NodeCalls(FailureDetector detector, IOptions<GatewayOptions>
 
     private Task SendGetsAsync(ClusterNode node, CoalescedBatch<string, GetResponse> batch)
     {
-        var deadline = BatchDeadline(batch.Waited);
+        var deadline = Deadline(batch.Waited);
         return SendAsync(
             node, batch, deadline,
             key => node.Client.GetAsync(new GetRequest { Key = key, IncludeTombstone = true }, deadline: deadline).ResponseAsync,
@@ -70,7 +74,7 @@ public sealed class NodeCalls(FailureDetector detector, IOptions<GatewayOptions>
 
     private Task SendPutsAsync(ClusterNode node, CoalescedBatch<Entry, PutResponse> batch)
     {
-        var deadline = BatchDeadline(batch.Waited);
+        var deadline = Deadline(batch.Waited);
         return SendAsync(
             node, batch, deadline,
             entry => node.Client.PutAsync(new PutRequest { Entry = entry }, deadline: deadline).ResponseAsync,
@@ -82,10 +86,6 @@ public sealed class NodeCalls(FailureDetector detector, IOptions<GatewayOptions>
                 return reply.Results;
             });
     }
-
-    // What is left of the oldest request's replica timeout: a request waits no longer in all (queued behind a slow
-    // node's call, then in its own) than one call of its own could, and then fails over to the next replica.
-    private DateTime BatchDeadline(TimeSpan waited) => DateTime.UtcNow + (_timeout - waited);
 
     // One item goes as a single call; more as one batch call. A batch the node refuses as a whole (an item it finds
     // invalid, or a reply over the message limit) is sent again item by item, so one item cannot fail the others.
