@@ -3,6 +3,7 @@
 # fills 10,000 keys, then runs the load generator against the gateway and redis-server. Needs redis-server
 # (Debian package) for the Redis rows. Prints the load generator's output; stops everything at the end.
 # With --node-down: Get (QUORUM) and Put with all nodes up, then cache-node-3 killed (SIGKILL), same run.
+# With --cpu: for the floor and each gateway RPC, the CPU each process spent per call over an 8 s run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dotnet build -c Release Microservices.sln -v q -nologo > /dev/null
@@ -43,5 +44,25 @@ if [[ "${1:-}" == "--node-down" ]]; then
 fi
 # Fill every key first, in the gateway and in Redis, so reads hit.
 load --rpc gw-put,redis-set --concurrency 32 --duration 8 --warmup 0 > /dev/null
+if [[ "${1:-}" == "--cpu" ]]; then
+  # CPU ticks (user + system, from /proc/<pid>/stat) of every server process, and the load generator's own time.
+  ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+  hz=$(getconf CLK_TCK)
+  for rpc in health gw-get-one gw-get-quorum gw-put; do
+    load --rpc "$rpc" --concurrency 64 --connections 4 --duration 2 --warmup 0 > /dev/null
+    declare -A before=()
+    for pid in "${pids[@]}"; do before[$pid]=$(ticks "$pid"); done
+    out=$( { TIMEFORMAT="loadgen %R %U %S"; time load --rpc "$rpc" --concurrency 64 --connections 4 --duration 8 --warmup 0; } 2>&1)
+    rate=$(echo "$out" | awk '/^run 1/ { print $5 }')
+    echo "== $rpc: $rate calls/s; CPU per call:"
+    for pid in "${pids[@]}"; do
+      name=$(tr '\0' ' ' < "/proc/$pid/cmdline" | grep -o '[A-Za-z]*\.dll' | head -1)
+      awk -v n="$name" -v t=$(( $(ticks "$pid") - before[$pid] )) -v hz="$hz" -v c=$((rate * 8)) \
+        'BEGIN { printf "  %-16s %6.1f us\n", n, t / hz / c * 1e6 }'
+    done
+    echo "$out" | awk -v c=$((rate * 8)) '/^loadgen/ { printf "  %-16s %6.1f us (whole process, start-up included)\n", "LoadGen", ($3 + $4) / c * 1e6 }'
+  done
+  exit 0
+fi
 load --rpc health,gw-get-one,gw-get-quorum,gw-put --concurrency 64 --connections 4 --duration 8 --warmup 2 --runs 3
 load --rpc gw-multiget,redis-get-pipelined --batch 100 --concurrency 16 --connections 4 --duration 8 --warmup 2 --runs 3
