@@ -49,7 +49,15 @@ public sealed class NodeCoalescingTests
         var cache = cluster.Cache(GatewayCluster.BulkKey);
         SlowNodes(cluster, TimeSpan.FromMilliseconds(50));
 
+        // The opener's three replica calls are in flight (each held 50 ms); the rest queue behind them, together.
+        var before = NodeCalls(cluster);
         var opener = cache.PutAsync(new PutRequest { Key = "opener", Text = "v" }).ResponseAsync;
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (NodeCalls(cluster) < before + 3 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(1);
+        }
+
         var small = Enumerable.Range(0, 30).Select(i => cache.PutAsync(new PutRequest { Key = $"small{i}", Text = "v" }).ResponseAsync).ToArray();
         var big = cache.PutAsync(new PutRequest { Key = "big", Text = new string('x', 200) }).ResponseAsync;
 
