@@ -10,6 +10,12 @@ public sealed class CoalescedBatch<TItem, TResult>
     /// <summary>How long its first (oldest) item has waited.</summary>
     public TimeSpan Waited => System.Diagnostics.Stopwatch.GetElapsedTime(Waiters[0].Enqueued);
 
+    /// <summary>
+    /// The deadline of a call for this batch when each item may take <paramref name="timeout"/> in all: counted from
+    /// when the oldest item queued, so no item waits longer, queued and then sent, than a call of its own could.
+    /// </summary>
+    public DateTime DeadlineWithin(TimeSpan timeout) => DateTime.UtcNow + (timeout - Waited);
+
     /// <summary>Items in the batch.</summary>
     public int Count => Waiters.Count;
 

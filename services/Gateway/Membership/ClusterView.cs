@@ -11,17 +11,7 @@ namespace Microservices.Gateway.Membership;
 public sealed record ClusterView(HashRing Ring, FrozenDictionary<string, ClusterNode> Nodes, HashRing? PendingRing = null)
 {
     /// <summary>The nodes of the preference list of <paramref name="hash"/>, owner first.</summary>
-    public ClusterNode[] Replicas(ulong hash, int replicationFactor)
-    {
-        var names = Ring.PreferenceNames(hash, replicationFactor);
-        var nodes = new ClusterNode[names.Length];
-        for (var i = 0; i < names.Length; i++)
-        {
-            nodes[i] = Nodes[names[i]];
-        }
-
-        return nodes;
-    }
+    public ClusterNode[] Replicas(ulong hash, int replicationFactor) => InRingOrder(hash, replicationFactor, reachableOnly: false);
 
     /// <summary>How many replicas a key has: the replication factor, or fewer when the ring has fewer nodes.</summary>
     public int ReplicaCount(int replicationFactor) => Math.Min(replicationFactor, Ring.Nodes.Count);
@@ -30,23 +20,27 @@ public sealed record ClusterView(HashRing Ring, FrozenDictionary<string, Cluster
     /// Every node of the ring in order from <paramref name="hash"/> that is not DOWN: the reachable replicas first,
     /// then the stand-ins a sloppy quorum uses in place of the others.
     /// </summary>
-    public ClusterNode[] Reachable(ulong hash)
+    public ClusterNode[] Reachable(ulong hash) => InRingOrder(hash, Ring.Nodes.Count, reachableOnly: true);
+
+    // The first `count` distinct nodes clockwise from the hash (the unreachable ones left out when asked).
+    private ClusterNode[] InRingOrder(ulong hash, int count, bool reachableOnly)
     {
         var ringNodes = Ring.Nodes;
-        var order = ringNodes.Count <= 256 ? stackalloc int[ringNodes.Count] : new int[ringNodes.Count];
-        var count = Ring.PreferenceList(hash, order);
-        var nodes = new ClusterNode[count];
-        var reachable = 0;
-        for (var i = 0; i < count; i++)
+        var wanted = Math.Min(count, ringNodes.Count);
+        var order = wanted <= 256 ? stackalloc int[wanted] : new int[wanted];
+        var found = Ring.PreferenceList(hash, order);
+        var nodes = new ClusterNode[found];
+        var kept = 0;
+        for (var i = 0; i < found; i++)
         {
             var node = Nodes[ringNodes[order[i]]];
-            if (node.IsReachable)
+            if (!reachableOnly || node.IsReachable)
             {
-                nodes[reachable++] = node;
+                nodes[kept++] = node;
             }
         }
 
-        return reachable == count ? nodes : nodes[..reachable];
+        return kept == found ? nodes : nodes[..kept];
     }
 
     /// <summary>During a change, the key's owners under the new ring that are not owners under the current one.</summary>

@@ -37,8 +37,7 @@ public sealed partial class TenantRateLimiter(
     {
         var settings = options.Value;
         var request = new AcquireRequest { Key = $"tenant:{tenant}", Tokens = 1, Policy = policy };
-        // The deadline counts from when the oldest request queued, so none waits longer in all than the timeout.
-        var deadline = DateTime.UtcNow + (settings.Timeout - batch.Waited);
+        var deadline = batch.DeadlineWithin(settings.Timeout);
         try
         {
             if (batch.Count == 1)

@@ -45,21 +45,17 @@ public sealed class NodeCalls(FailureDetector detector, IOptions<GatewayOptions>
         }
     }
 
-    /// <summary>
-    /// The deadline of a call to a node started now for requests that have already waited
-    /// <paramref name="waited"/>: no request waits longer in all (queued behind a slow node's call, then in its own)
-    /// than one call of its own could, and then it fails over to the next replica.
-    /// </summary>
-    public DateTime Deadline(TimeSpan waited = default) => DateTime.UtcNow + (_timeout - waited);
+    /// <summary>The deadline of a call to a node started now.</summary>
+    public DateTime Deadline() => DateTime.UtcNow + _timeout;
 
-    private Queues QueuesOf(ClusterNode node) => _queues.GetValue(node, n => new Queues(
+    private Queues QueuesOf(ClusterNode node) => _queues.TryGetValue(node, out var queues) ? queues : _queues.GetValue(node, n => new Queues(
         new Coalescer<string, GetResponse>(batch => SendGetsAsync(n, batch), MaxKeysPerBatch),
         new Coalescer<Entry, PutResponse>(batch => SendPutsAsync(n, batch), MaxKeysPerBatch,
             static entry => entry.Value.Length, MaxPutBytesPerBatch)));
 
     private Task SendGetsAsync(ClusterNode node, CoalescedBatch<string, GetResponse> batch)
     {
-        var deadline = Deadline(batch.Waited);
+        var deadline = batch.DeadlineWithin(_timeout);
         return SendAsync(
             node, batch, deadline,
             key => node.Client.GetAsync(new GetRequest { Key = key, IncludeTombstone = true }, deadline: deadline).ResponseAsync,
@@ -74,7 +70,7 @@ public sealed class NodeCalls(FailureDetector detector, IOptions<GatewayOptions>
 
     private Task SendPutsAsync(ClusterNode node, CoalescedBatch<Entry, PutResponse> batch)
     {
-        var deadline = Deadline(batch.Waited);
+        var deadline = batch.DeadlineWithin(_timeout);
         return SendAsync(
             node, batch, deadline,
             entry => node.Client.PutAsync(new PutRequest { Entry = entry }, deadline: deadline).ResponseAsync,

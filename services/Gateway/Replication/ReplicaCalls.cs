@@ -10,11 +10,12 @@ internal static class ReplicaCalls
     /// Calls the first <paramref name="initial"/> of <paramref name="candidates"/>, and the next one each time a call
     /// fails, until <paramref name="required"/> have succeeded or none are left. Calls still running when enough
     /// have succeeded go on in the background (a write still lands on every replica it reaches).
-    /// <paramref name="observe"/> hears every call's outcome (null exception = success), late ones included.
+    /// <paramref name="observe"/>, when given, hears every call's outcome (null exception = success), late ones
+    /// included.
     /// </summary>
     public static async Task<List<(ClusterNode Node, T Reply)>> GatherAsync<T>(
         IReadOnlyList<ClusterNode> candidates, int initial, int required, Func<ClusterNode, Task<T>> call,
-        List<string> failures, Action<ClusterNode, Exception?> observe, CancellationToken cancellationToken)
+        List<string> failures, Action<ClusterNode, Exception?>? observe, CancellationToken cancellationToken)
     {
         var answers = new List<(ClusterNode, T)>(required);
         var pending = new List<(Task<T> Task, ClusterNode Node)>(candidates.Count);
@@ -33,11 +34,11 @@ internal static class ReplicaCalls
             try
             {
                 answers.Add((node, await finished.ConfigureAwait(false)));
-                observe(node, null);
+                observe?.Invoke(node, null);
             }
             catch (Exception ex) when (ex is RpcException or HttpRequestException && !cancellationToken.IsCancellationRequested)
             {
-                observe(node, ex);
+                observe?.Invoke(node, ex);
                 failures.Add(Describe(node, ex));
                 if (next < candidates.Count)
                 {
@@ -49,8 +50,14 @@ internal static class ReplicaCalls
 
         foreach (var (task, node) in pending)
         {
+            // Reading the exception also marks a late failure as observed.
             _ = task.ContinueWith(
-                t => observe(node, t.Exception?.InnerException), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+                t =>
+                {
+                    var error = t.Exception?.InnerException;
+                    observe?.Invoke(node, error);
+                },
+                CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
         }
 
         return answers;

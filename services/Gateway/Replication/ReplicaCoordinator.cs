@@ -42,7 +42,7 @@ public sealed partial class ReplicaCoordinator(
         var required = Consistency.Required(level, N, view.ReplicaCount(N));
         var failures = new List<string>();
         var answers = await ReplicaCalls.GatherAsync(view.Reachable(hash), required, required,
-            node => calls.GetAsync(node, key, cancellationToken), failures, static (_, _) => { }, cancellationToken).ConfigureAwait(false);
+            node => calls.GetAsync(node, key, cancellationToken), failures, observe: null, cancellationToken).ConfigureAwait(false);
 
         Entry? newest = null;
         foreach (var (_, reply) in answers)
