@@ -31,13 +31,17 @@ public sealed class HintStore
         _telemetry = telemetry;
         foreach (var (node, entries) in log?.Load() ?? [])
         {
+            var allKept = true;
             foreach (var entry in entries)
             {
-                Add(node, entry);
+                allKept &= Add(node, entry);
             }
 
             // What did not fit is dropped from the file too.
-            log!.Rewrite(node, Snapshot(node));
+            if (!allKept)
+            {
+                log!.Rewrite(node, Snapshot(node));
+            }
         }
 
         _log = log;
