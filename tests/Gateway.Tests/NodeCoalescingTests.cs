@@ -42,6 +42,79 @@ public sealed class NodeCoalescingTests
     }
 
     [Fact]
+    public async Task AMultiGetAsksAsFewNodesAsHoldItsKeysAndTakesTurns()
+    {
+        using var cluster = new GatewayCluster();
+        var cache = cluster.Cache(GatewayCluster.AlphaKey);
+        var put = new MultiPutRequest { Consistency = V1.Consistency.All };
+        put.Items.AddRange(Enumerable.Range(0, 60).Select(i => new PutRequest { Key = $"k{i}", Text = $"v{i}" }));
+        await cache.MultiPutAsync(put);
+        var keys = Enumerable.Range(0, 60).Select(i => $"k{i}").ToArray();
+
+        // N = 3 on three nodes: every node holds every key, so ONE needs one node and QUORUM two.
+        var perNode = cluster.Links.ToDictionary(link => link.Key, link => link.Value.Calls);
+        for (var turn = 0; turn < 3; turn++)
+        {
+            var before = NodeCalls(cluster);
+            var read = await cache.MultiGetAsync(new MultiGetRequest { Keys = { keys }, Consistency = V1.Consistency.One });
+            Assert.Equal(keys.Select((_, i) => $"v{i}"), read.Items.Select(item => item.Text));
+            Assert.Equal(1, NodeCalls(cluster) - before);
+        }
+
+        // Three batches, one per node: the node asked first takes turns.
+        Assert.All(cluster.Links, link => Assert.Equal(perNode[link.Key] + 1, link.Value.Calls));
+
+        var quorumBefore = NodeCalls(cluster);
+        var quorum = await cache.MultiGetAsync(new MultiGetRequest { Keys = { keys }, Consistency = V1.Consistency.Quorum });
+        Assert.Equal(keys.Select((_, i) => $"v{i}"), quorum.Items.Select(item => item.Text));
+        Assert.Equal(2, NodeCalls(cluster) - quorumBefore);
+    }
+
+    [Fact]
+    public async Task AMultiGetOverMoreNodesThanReplicasStillReadsEveryKeyWithFewerCalls()
+    {
+        using var cluster = new GatewayCluster(nodes: 6);
+        var cache = cluster.Cache(GatewayCluster.AlphaKey);
+        var put = new MultiPutRequest { Consistency = V1.Consistency.All };
+        put.Items.AddRange(Enumerable.Range(0, 100).Select(i => new PutRequest { Key = $"k{i}", Text = $"v{i}" }));
+        await cache.MultiPutAsync(put);
+
+        var before = NodeCalls(cluster);
+        var read = await cache.MultiGetAsync(new MultiGetRequest
+        {
+            Keys = { Enumerable.Range(0, 100).Select(i => $"k{i}") },
+            Consistency = V1.Consistency.One,
+        });
+
+        Assert.Equal(Enumerable.Range(0, 100).Select(i => $"v{i}"), read.Items.Select(item => item.Text));
+
+        // Each key's owner alone would be all six nodes; each node holds about half the keys.
+        var calls = NodeCalls(cluster) - before;
+        Assert.True(calls <= 4, $"{calls} node calls");
+    }
+
+    [Fact]
+    public async Task AMultiGetWhoseChosenNodeIsDownAsksTheOtherReplicas()
+    {
+        using var cluster = new GatewayCluster();
+        var cache = cluster.Cache(GatewayCluster.AlphaKey);
+        var put = new MultiPutRequest { Consistency = V1.Consistency.All };
+        put.Items.AddRange(Enumerable.Range(0, 30).Select(i => new PutRequest { Key = $"k{i}", Text = $"v{i}" }));
+        await cache.MultiPutAsync(put);
+
+        cluster.Links["node-2"].Down = true;
+        for (var turn = 0; turn < 3; turn++)
+        {
+            var read = await cache.MultiGetAsync(new MultiGetRequest
+            {
+                Keys = { Enumerable.Range(0, 30).Select(i => $"k{i}") },
+                Consistency = V1.Consistency.Quorum,
+            });
+            Assert.Equal(Enumerable.Range(0, 30).Select(i => $"v{i}"), read.Items.Select(item => item.Text));
+        }
+    }
+
+    [Fact]
     public async Task AnItemANodeRefusesDoesNotFailTheOthersInItsBatch()
     {
         // The nodes take values up to 100 bytes; the gateway lets 4096 through, so the nodes refuse the big one.

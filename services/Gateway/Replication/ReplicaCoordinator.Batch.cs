@@ -9,9 +9,10 @@ namespace Microservices.Gateway.Replication;
 public sealed partial class ReplicaCoordinator
 {
     /// <summary>
-    /// Reads <paramref name="keys"/> (namespaced). Each key is asked of its first R replicas, grouped into one
-    /// MultiGet per node; keys whose replicas failed are asked of their next replicas in another round. Replicas
-    /// that answered an older version, or none, are repaired in the background, as for one read.
+    /// Reads <paramref name="keys"/> (namespaced). Each key is asked of R of its N replicas, chosen so the batch
+    /// reaches as few nodes as it can, grouped into one MultiGet per node; keys whose replicas failed are asked of
+    /// their other replicas, then the stand-ins, in another round. Replicas that answered an older version, or none,
+    /// are repaired in the background, as for one read.
     /// </summary>
     public async Task<ReplicaRead[]> ReadManyAsync(IReadOnlyList<string> keys, ConsistencyLevel level, CancellationToken cancellationToken)
     {
@@ -22,6 +23,8 @@ public sealed partial class ReplicaCoordinator
         {
             candidates[i] = view.Reachable(KeyHash.Of(keys[i]));
         }
+
+        AskFewestNodesFirst(candidates, required, Interlocked.Increment(ref _batchReads));
 
         var asked = new int[keys.Count];
         var answered = new int[keys.Count];
@@ -118,6 +121,63 @@ public sealed partial class ReplicaCoordinator
                 calls.Observe(node, ex);
                 return (node, indexes, null, ex);
             }
+        }
+    }
+
+    /// <summary>
+    /// Puts first in each key's <paramref name="candidates"/> the <paramref name="required"/> of its replicas (the
+    /// first N reachable) that a greedy set cover picks: the node that holds the most keys still short of replicas,
+    /// again and again, so a batch at ONE over three nodes holding every key makes one call instead of three. Ties
+    /// go to the node after the previous batch's (<paramref name="turn"/> rotates the start), so the load spreads.
+    /// The other candidates keep their ring order behind, for retries.
+    /// </summary>
+    internal void AskFewestNodesFirst(ClusterNode[][] candidates, int required, long turn)
+    {
+        var chosen = new int[candidates.Length];
+        var counts = new Dictionary<ClusterNode, int>();
+        while (true)
+        {
+            counts.Clear();
+            for (var i = 0; i < candidates.Length; i++)
+            {
+                for (var j = chosen[i]; chosen[i] < required && j < Math.Min(N, candidates[i].Length); j++)
+                {
+                    counts[candidates[i][j]] = counts.GetValueOrDefault(candidates[i][j]) + 1;
+                }
+            }
+
+            if (counts.Count == 0)
+            {
+                return;
+            }
+
+            var best = Best(counts, turn);
+            for (var i = 0; i < candidates.Length; i++)
+            {
+                var at = chosen[i] < required ? Array.IndexOf(candidates[i], best, chosen[i], Math.Min(N, candidates[i].Length) - chosen[i]) : -1;
+                if (at >= 0)
+                {
+                    // Shift the ones before it back by one: the rest stay in ring order.
+                    Array.Copy(candidates[i], chosen[i], candidates[i], chosen[i] + 1, at - chosen[i]);
+                    candidates[i][chosen[i]++] = best;
+                }
+            }
+        }
+
+        static ClusterNode Best(Dictionary<ClusterNode, int> counts, long turn)
+        {
+            var nodes = counts.Keys.OrderBy(node => node.Name, StringComparer.Ordinal).ToArray();
+            var best = nodes[turn % nodes.Length];
+            for (var k = 1; k < nodes.Length; k++)
+            {
+                var node = nodes[(turn + k) % nodes.Length];
+                if (counts[node] > counts[best])
+                {
+                    best = node;
+                }
+            }
+
+            return best;
         }
     }
 

@@ -19,6 +19,7 @@ public sealed partial class ReplicaCoordinator(
     private readonly string _writer = options.Value.GatewayId;
     private long _writes;
     private long _readRepairs;
+    private long _batchReads;
 
     private int N => membership.ReplicationFactor;
 
