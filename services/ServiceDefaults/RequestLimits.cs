@@ -21,6 +21,18 @@ public static class RequestLimits
     /// <summary>Most items in one batch call.</summary>
     public const int MaxBatchItems = 1000;
 
+    /// <summary>True when <paramref name="key"/> is 1 to <paramref name="maxBytes"/> UTF-8 bytes.</summary>
+    public static bool IsValidKey(string key, int maxBytes = MaxKeyBytes) =>
+        key.Length != 0 && (key.Length <= maxBytes / 3 || Encoding.UTF8.GetByteCount(key) <= maxBytes);
+
+    /// <summary>
+    /// <see cref="CheckKey(string, string, int)"/> for item <paramref name="index"/> of the list
+    /// <paramref name="field"/>; the item's name is formatted only when it is invalid.
+    /// </summary>
+    public static string? CheckKeyAt(string key, string field, int index, int maxBytes = MaxKeyBytes) => IsValidKey(key, maxBytes)
+        ? null
+        : CheckKey(key, string.Create(CultureInfo.InvariantCulture, $"{field}[{index}]"), maxBytes);
+
     /// <summary>Returns why <paramref name="key"/> is not a valid key, naming <paramref name="field"/>, or null.</summary>
     public static string? CheckKey(string key, string field = "key", int maxBytes = MaxKeyBytes)
     {

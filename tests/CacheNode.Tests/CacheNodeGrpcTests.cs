@@ -219,6 +219,18 @@ public sealed class CacheNodeGrpcTests : IDisposable
     }
 
     [Fact]
+    public async Task AnInvalidKeyInAMultiGetIsNamedByItsPosition()
+    {
+        var empty = await Assert.ThrowsAsync<RpcException>(() => _client.MultiGetAsync(new MultiGetRequest { Keys = { "a", "" } }).ResponseAsync);
+        Assert.Equal("keys[1] must not be empty", empty.Status.Detail);
+
+        var tooLong = await Assert.ThrowsAsync<RpcException>(() =>
+            _client.MultiGetAsync(new MultiGetRequest { Keys = { "a", "b", new string('é', 158) } }).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, tooLong.StatusCode);
+        Assert.Equal("keys[2] must be at most 314 UTF-8 bytes, got 316", tooLong.Status.Detail);
+    }
+
+    [Fact]
     public async Task BatchesAreLimitedToOneThousandItems()
     {
         var get = new MultiGetRequest();

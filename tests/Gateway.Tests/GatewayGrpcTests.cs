@@ -122,6 +122,11 @@ public sealed class GatewayGrpcTests : IDisposable
         tooMany.Keys.AddRange(Enumerable.Range(0, 1001).Select(i => $"k{i}"));
         var batchError = await Assert.ThrowsAsync<RpcException>(() => _alpha.MultiGetAsync(tooMany).ResponseAsync);
         Assert.Equal("keys must hold 1 to 1000 items, got 1001", batchError.Status.Detail);
+
+        var longKey = await Assert.ThrowsAsync<RpcException>(() =>
+            _alpha.MultiGetAsync(new MultiGetRequest { Keys = { "ok", new string('x', 251) } }).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, longKey.StatusCode);
+        Assert.Equal("keys[1] must be at most 250 UTF-8 bytes, got 251", longKey.Status.Detail);
     }
 
     [Fact]

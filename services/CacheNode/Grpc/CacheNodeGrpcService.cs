@@ -19,7 +19,7 @@ internal sealed partial class CacheNodeGrpcService(CacheStore store, IOptions<Ca
     {
         using var activity = CacheNodeTelemetry.StartOperation("cache.get", request.Key);
         RpcErrors.ThrowIfInvalid(RequestLimits.CheckKey(request.Key, maxBytes: RequestLimits.MaxStoredKeyBytes));
-        var reply = Read(request.Key, request.IncludeTombstone);
+        var reply = Read(request.Key, request.IncludeTombstone, store.NowMs);
         activity?.SetTag("cache.hit", reply.Found);
         return Task.FromResult(reply);
     }
@@ -53,13 +53,14 @@ internal sealed partial class CacheNodeGrpcService(CacheStore store, IOptions<Ca
         RpcErrors.ThrowIfInvalid(RequestLimits.CheckBatch(request.Keys.Count, "keys"));
         for (var i = 0; i < request.Keys.Count; i++)
         {
-            RpcErrors.ThrowIfInvalid(RequestLimits.CheckKey(request.Keys[i], $"keys[{i}]", RequestLimits.MaxStoredKeyBytes));
+            RpcErrors.ThrowIfInvalid(RequestLimits.CheckKeyAt(request.Keys[i], "keys", i, RequestLimits.MaxStoredKeyBytes));
         }
 
         var reply = new MultiGetResponse();
+        var now = store.NowMs;
         foreach (var key in request.Keys)
         {
-            reply.Results.Add(Read(key, request.IncludeTombstone));
+            reply.Results.Add(Read(key, request.IncludeTombstone, now));
         }
 
         return Task.FromResult(reply);
@@ -75,8 +76,13 @@ internal sealed partial class CacheNodeGrpcService(CacheStore store, IOptions<Ca
         var writes = new EntryWrite[request.Entries.Count];
         for (var i = 0; i < writes.Length; i++)
         {
-            RpcErrors.ThrowIfInvalid(_mapping.TryToWrite(request.Entries[i], $"entries[{i}]", now, out var write));
-            ThrowIfLargerThanMemory(write!, $"entries[{i}]");
+            // The item is named only when it is refused: checked again under its name for the message.
+            if (_mapping.TryToWrite(request.Entries[i], "entry", now, out var write) is not null)
+            {
+                RpcErrors.ThrowIfInvalid(_mapping.TryToWrite(request.Entries[i], $"entries[{i}]", now, out _));
+            }
+
+            ThrowIfLargerThanMemory(write!, "entries", i);
             writes[i] = write!;
         }
 
@@ -106,7 +112,7 @@ internal sealed partial class CacheNodeGrpcService(CacheStore store, IOptions<Ca
         });
     }
 
-    private GetResponse Read(string key, bool includeTombstone) => store.Get(key, includeTombstone) is { } entry
+    private GetResponse Read(string key, bool includeTombstone, long nowMs) => store.Get(key, includeTombstone, nowMs) is { } entry
         ? new GetResponse { Found = !entry.Tombstone, Entry = EntryMapping.ToProto(entry) }
         : new GetResponse { Found = false };
 
@@ -117,13 +123,15 @@ internal sealed partial class CacheNodeGrpcService(CacheStore store, IOptions<Ca
         NoRoom = result.Outcome == WriteOutcome.NoRoom,
     };
 
-    private void ThrowIfLargerThanMemory(EntryWrite write, string field)
+    // Names item `index` of the list `field` when given.
+    private void ThrowIfLargerThanMemory(EntryWrite write, string field, int index = -1)
     {
         var size = CacheStore.SizeOf(write);
         if (size > options.Value.MaxBytes)
         {
+            var name = index < 0 ? field : string.Create(CultureInfo.InvariantCulture, $"{field}[{index}]");
             RpcErrors.Throw(StatusCode.ResourceExhausted, string.Create(CultureInfo.InvariantCulture,
-                $"{field} needs {size} bytes, more than the node's memory limit of {options.Value.MaxBytes} bytes (CacheNode:MaxBytes)"));
+                $"{name} needs {size} bytes, more than the node's memory limit of {options.Value.MaxBytes} bytes (CacheNode:MaxBytes)"));
         }
     }
 

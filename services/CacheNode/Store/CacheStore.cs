@@ -48,12 +48,17 @@ public sealed partial class CacheStore
     /// The live entry of <paramref name="key"/>, or null when absent, deleted or expired. With
     /// <paramref name="includeTombstone"/>, a deleted key returns its tombstone (still counted as a miss).
     /// </summary>
-    public CacheEntry? Get(string key, bool includeTombstone = false)
+    public CacheEntry? Get(string key, bool includeTombstone = false) => Get(key, includeTombstone, NowMs);
+
+    /// <summary>
+    /// <see cref="Get(string, bool)"/> as of <paramref name="nowMs"/> (<see cref="NowMs"/> read once for a batch).
+    /// </summary>
+    public CacheEntry? Get(string key, bool includeTombstone, long nowMs)
     {
         var shard = CounterShard();
         if (_map.TryGetValue(key, out var entry))
         {
-            if (entry.IsLive(NowMs))
+            if (entry.IsLive(nowMs))
             {
                 if (entry.Node is { Visited: false } node)
                 {

@@ -24,9 +24,12 @@ public sealed class CacheStoreOptions
     [Range(typeof(TimeSpan), "00:00:00", "365.00:00:00")]
     public TimeSpan TombstoneGracePeriod { get; set; } = TimeSpan.FromMinutes(10);
 
-    /// <summary>How often the sweeper reclaims expired values and old tombstones. Default 100 ms.</summary>
+    /// <summary>
+    /// How often the sweeper reclaims expired values and old tombstones. Default 1 s: expired values are never
+    /// returned, and eviction takes expired ones first, so the sweep only gives memory back sooner.
+    /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "01:00:00")]
-    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Entries each shard's expiry sweep examines per interval. Default 256.</summary>
     [Range(1, 1_000_000)]

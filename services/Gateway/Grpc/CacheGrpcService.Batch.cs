@@ -15,7 +15,7 @@ internal sealed partial class CacheGrpcService
         RpcErrors.ThrowIfInvalid(RequestLimits.CheckBatch(request.Keys.Count, "keys"));
         for (var i = 0; i < request.Keys.Count; i++)
         {
-            RpcErrors.ThrowIfInvalid(RequestLimits.CheckKey(request.Keys[i], $"keys[{i}]"));
+            RpcErrors.ThrowIfInvalid(RequestLimits.CheckKeyAt(request.Keys[i], "keys", i));
         }
 
         var level = RequestMapping.Level(request.Consistency);
