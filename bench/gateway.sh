@@ -3,7 +3,8 @@
 # fills 10,000 keys, then runs the load generator against the gateway and redis-server. Needs redis-server
 # (Debian package) for the Redis rows. Prints the load generator's output; stops everything at the end.
 # With --node-down: Get (QUORUM) and Put with all nodes up, then cache-node-3 killed (SIGKILL), same run.
-# With --cpu: for the floor and each gateway RPC, the CPU each process spent per call over an 8 s run.
+# With --cpu: for the floor and each gateway RPC, the CPU each process spent, and its context switches, per call
+# over an 8 s run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dotnet build -c Release Microservices.sln -v q -nologo > /dev/null
@@ -45,20 +46,24 @@ fi
 # Fill every key first, in the gateway and in Redis, so reads hit.
 load --rpc gw-put,redis-set --concurrency 32 --duration 8 --warmup 0 > /dev/null
 if [[ "${1:-}" == "--cpu" ]]; then
-  # CPU ticks (user + system, from /proc/<pid>/stat) of every server process, and the load generator's own time.
+  # CPU ticks (user + system, from /proc/<pid>/stat) and context switches (all threads) of every server process,
+  # and the load generator's own time.
   ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+  switches() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/ctxt_switches/ { s += $2 } END { print s }'; }
   hz=$(getconf CLK_TCK)
-  for rpc in health gw-get-one gw-get-quorum gw-put; do
-    load --rpc "$rpc" --concurrency 64 --connections 4 --duration 2 --warmup 0 > /dev/null
-    declare -A before=()
-    for pid in "${pids[@]}"; do before[$pid]=$(ticks "$pid"); done
-    out=$( { TIMEFORMAT="loadgen %R %U %S"; time load --rpc "$rpc" --concurrency 64 --connections 4 --duration 8 --warmup 0; } 2>&1)
+  for rpc in health gw-get-one gw-get-quorum gw-put gw-multiget; do
+    shape=(--concurrency 64 --connections 4)
+    [[ "$rpc" == gw-multiget ]] && shape=(--batch 100 --concurrency 16 --connections 4)
+    load --rpc "$rpc" "${shape[@]}" --duration 2 --warmup 0 > /dev/null
+    declare -A before=() before_switches=()
+    for pid in "${pids[@]}"; do before[$pid]=$(ticks "$pid"); before_switches[$pid]=$(switches "$pid"); done
+    out=$( { TIMEFORMAT="loadgen %R %U %S"; time load --rpc "$rpc" "${shape[@]}" --duration 8 --warmup 0; } 2>&1)
     rate=$(echo "$out" | awk '/^run 1/ { print $5 }')
-    echo "== $rpc: $rate calls/s; CPU per call:"
+    echo "== $rpc: $rate calls/s; CPU and context switches per call:"
     for pid in "${pids[@]}"; do
       name=$(tr '\0' ' ' < "/proc/$pid/cmdline" | grep -o '[A-Za-z]*\.dll' | head -1)
-      awk -v n="$name" -v t=$(( $(ticks "$pid") - before[$pid] )) -v hz="$hz" -v c=$((rate * 8)) \
-        'BEGIN { printf "  %-16s %6.1f us\n", n, t / hz / c * 1e6 }'
+      awk -v n="$name" -v t=$(( $(ticks "$pid") - before[$pid] )) -v s=$(( $(switches "$pid") - before_switches[$pid] )) \
+        -v hz="$hz" -v c=$((rate * 8)) 'BEGIN { printf "  %-16s %6.1f us %5.2f switches\n", n, t / hz / c * 1e6, s / c }'
     done
     echo "$out" | awk -v c=$((rate * 8)) '/^loadgen/ { printf "  %-16s %6.1f us (whole process, start-up included)\n", "LoadGen", ($3 + $4) / c * 1e6 }'
   done
