@@ -8,6 +8,14 @@ public sealed class NodeCoalescingTests
 {
     private static int NodeCalls(GatewayCluster cluster) => cluster.Links.Values.Sum(link => link.Calls);
 
+    // Writes k0..k{count-1} = v0.. at ALL, so every replica holds them.
+    private static async Task PutEveryReplicaAsync(V1.Cache.CacheClient cache, int count)
+    {
+        var put = new MultiPutRequest { Consistency = V1.Consistency.All };
+        put.Items.AddRange(Enumerable.Range(0, count).Select(i => new PutRequest { Key = $"k{i}", Text = $"v{i}" }));
+        await cache.MultiPutAsync(put);
+    }
+
     private static void SlowNodes(GatewayCluster cluster, TimeSpan delay)
     {
         foreach (var link in cluster.Links.Values)
@@ -46,9 +54,7 @@ public sealed class NodeCoalescingTests
     {
         using var cluster = new GatewayCluster();
         var cache = cluster.Cache(GatewayCluster.AlphaKey);
-        var put = new MultiPutRequest { Consistency = V1.Consistency.All };
-        put.Items.AddRange(Enumerable.Range(0, 60).Select(i => new PutRequest { Key = $"k{i}", Text = $"v{i}" }));
-        await cache.MultiPutAsync(put);
+        await PutEveryReplicaAsync(cache, 60);
         var keys = Enumerable.Range(0, 60).Select(i => $"k{i}").ToArray();
 
         // N = 3 on three nodes: every node holds every key, so ONE needs one node and QUORUM two.
@@ -75,9 +81,7 @@ public sealed class NodeCoalescingTests
     {
         using var cluster = new GatewayCluster(nodes: 6);
         var cache = cluster.Cache(GatewayCluster.AlphaKey);
-        var put = new MultiPutRequest { Consistency = V1.Consistency.All };
-        put.Items.AddRange(Enumerable.Range(0, 100).Select(i => new PutRequest { Key = $"k{i}", Text = $"v{i}" }));
-        await cache.MultiPutAsync(put);
+        await PutEveryReplicaAsync(cache, 100);
 
         var before = NodeCalls(cluster);
         var read = await cache.MultiGetAsync(new MultiGetRequest
@@ -98,9 +102,7 @@ public sealed class NodeCoalescingTests
     {
         using var cluster = new GatewayCluster();
         var cache = cluster.Cache(GatewayCluster.AlphaKey);
-        var put = new MultiPutRequest { Consistency = V1.Consistency.All };
-        put.Items.AddRange(Enumerable.Range(0, 30).Select(i => new PutRequest { Key = $"k{i}", Text = $"v{i}" }));
-        await cache.MultiPutAsync(put);
+        await PutEveryReplicaAsync(cache, 30);
 
         cluster.Links["node-2"].Down = true;
         for (var turn = 0; turn < 3; turn++)
