@@ -76,13 +76,8 @@ internal sealed partial class CacheNodeGrpcService(CacheStore store, IOptions<Ca
         var writes = new EntryWrite[request.Entries.Count];
         for (var i = 0; i < writes.Length; i++)
         {
-            // The item is named only when it is refused: checked again under its name for the message.
-            if (_mapping.TryToWrite(request.Entries[i], "entry", now, out var write) is not null)
-            {
-                RpcErrors.ThrowIfInvalid(_mapping.TryToWrite(request.Entries[i], $"entries[{i}]", now, out _));
-            }
-
-            ThrowIfLargerThanMemory(write!, "entries", i);
+            RpcErrors.ThrowIfInvalid(_mapping.TryToWrite(request.Entries[i], $"entries[{i}]", now, out var write));
+            ThrowIfLargerThanMemory(write!, $"entries[{i}]");
             writes[i] = write!;
         }
 
@@ -123,15 +118,13 @@ internal sealed partial class CacheNodeGrpcService(CacheStore store, IOptions<Ca
         NoRoom = result.Outcome == WriteOutcome.NoRoom,
     };
 
-    // Names item `index` of the list `field` when given.
-    private void ThrowIfLargerThanMemory(EntryWrite write, string field, int index = -1)
+    private void ThrowIfLargerThanMemory(EntryWrite write, string field)
     {
         var size = CacheStore.SizeOf(write);
         if (size > options.Value.MaxBytes)
         {
-            var name = index < 0 ? field : string.Create(CultureInfo.InvariantCulture, $"{field}[{index}]");
             RpcErrors.Throw(StatusCode.ResourceExhausted, string.Create(CultureInfo.InvariantCulture,
-                $"{name} needs {size} bytes, more than the node's memory limit of {options.Value.MaxBytes} bytes (CacheNode:MaxBytes)"));
+                $"{field} needs {size} bytes, more than the node's memory limit of {options.Value.MaxBytes} bytes (CacheNode:MaxBytes)"));
         }
     }
 

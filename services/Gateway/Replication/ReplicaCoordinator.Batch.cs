@@ -131,7 +131,7 @@ public sealed partial class ReplicaCoordinator
     /// go to the node after the previous batch's (<paramref name="turn"/> rotates the start), so the load spreads.
     /// The other candidates keep their ring order behind, for retries.
     /// </summary>
-    internal void AskFewestNodesFirst(ClusterNode[][] candidates, int required, long turn)
+    private void AskFewestNodesFirst(ClusterNode[][] candidates, int required, long turn)
     {
         var chosen = new int[candidates.Length];
         var counts = new Dictionary<ClusterNode, int>();
