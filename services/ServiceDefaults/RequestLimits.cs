@@ -21,9 +21,13 @@ public static class RequestLimits
     /// <summary>Most items in one batch call.</summary>
     public const int MaxBatchItems = 1000;
 
-    /// <summary>True when <paramref name="key"/> is 1 to <paramref name="maxBytes"/> UTF-8 bytes.</summary>
-    public static bool IsValidKey(string key, int maxBytes = MaxKeyBytes) =>
-        key.Length != 0 && (key.Length <= maxBytes / 3 || Encoding.UTF8.GetByteCount(key) <= maxBytes);
+    /// <summary>Returns why <paramref name="key"/> is not a valid key, naming <paramref name="field"/>, or null.</summary>
+    public static string? CheckKey(string key, string field = "key", int maxBytes = MaxKeyBytes) => IsValidKey(key, maxBytes)
+        ? null
+        : key.Length == 0
+            ? $"{field} must not be empty"
+            : string.Create(CultureInfo.InvariantCulture,
+                $"{field} must be at most {maxBytes} UTF-8 bytes, got {Encoding.UTF8.GetByteCount(key)}");
 
     /// <summary>
     /// <see cref="CheckKey(string, string, int)"/> for item <paramref name="index"/> of the list
@@ -33,27 +37,9 @@ public static class RequestLimits
         ? null
         : CheckKey(key, string.Create(CultureInfo.InvariantCulture, $"{field}[{index}]"), maxBytes);
 
-    /// <summary>Returns why <paramref name="key"/> is not a valid key, naming <paramref name="field"/>, or null.</summary>
-    public static string? CheckKey(string key, string field = "key", int maxBytes = MaxKeyBytes)
-    {
-        if (key.Length == 0)
-        {
-            return $"{field} must not be empty";
-        }
-
-        // A string of at most maxBytes / 3 chars cannot exceed the limit in UTF-8; count only longer ones.
-        if (key.Length > maxBytes / 3)
-        {
-            var bytes = Encoding.UTF8.GetByteCount(key);
-            if (bytes > maxBytes)
-            {
-                return string.Create(CultureInfo.InvariantCulture,
-                    $"{field} must be at most {maxBytes} UTF-8 bytes, got {bytes}");
-            }
-        }
-
-        return null;
-    }
+    // 1 to maxBytes UTF-8 bytes. A string of at most maxBytes / 3 chars cannot exceed the limit; only longer ones are counted.
+    private static bool IsValidKey(string key, int maxBytes) =>
+        key.Length != 0 && (key.Length <= maxBytes / 3 || Encoding.UTF8.GetByteCount(key) <= maxBytes);
 
     /// <summary>Returns why a batch of <paramref name="count"/> items is refused, naming <paramref name="field"/>, or null.</summary>
     public static string? CheckBatch(int count, string field) => count is 0 or > MaxBatchItems

@@ -137,10 +137,11 @@ public sealed partial class ReplicaCoordinator
         var counts = new Dictionary<ClusterNode, int>();
         while (true)
         {
+            // Among the replicas not yet chosen of the keys still short, how many keys each node would serve.
             counts.Clear();
             for (var i = 0; i < candidates.Length; i++)
             {
-                for (var j = chosen[i]; chosen[i] < required && j < Math.Min(N, candidates[i].Length); j++)
+                for (var j = chosen[i]; chosen[i] < required && j < Replicas(i); j++)
                 {
                     counts[candidates[i][j]] = counts.GetValueOrDefault(candidates[i][j]) + 1;
                 }
@@ -154,7 +155,7 @@ public sealed partial class ReplicaCoordinator
             var best = Best(counts, turn);
             for (var i = 0; i < candidates.Length; i++)
             {
-                var at = chosen[i] < required ? Array.IndexOf(candidates[i], best, chosen[i], Math.Min(N, candidates[i].Length) - chosen[i]) : -1;
+                var at = chosen[i] < required ? Array.IndexOf(candidates[i], best, chosen[i], Replicas(i) - chosen[i]) : -1;
                 if (at >= 0)
                 {
                     // Shift the ones before it back by one: the rest stay in ring order.
@@ -163,6 +164,9 @@ public sealed partial class ReplicaCoordinator
                 }
             }
         }
+
+        // A key's replicas: its first N reachable nodes.
+        int Replicas(int key) => Math.Min(N, candidates[key].Length);
 
         static ClusterNode Best(Dictionary<ClusterNode, int> counts, long turn)
         {
