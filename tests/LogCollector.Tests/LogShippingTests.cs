@@ -1,12 +1,15 @@
 using System.Diagnostics.Metrics;
+using System.Text;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Microservices.Logs.V1;
 using Microservices.ServiceDefaults.LogShipping;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Microservices.LogCollector.Tests;
 
@@ -42,6 +45,40 @@ public sealed class LogShippingTests : IDisposable
     [InlineData(StatusCode.Unknown, Level.Error)]
     public void CallStatusesMapToLevels(StatusCode status, Level level) =>
         Assert.Equal(level, LogShippingInterceptor.LevelOf(status));
+
+    [Fact]
+    public async Task AShippedCallIsCutBetweenCharactersToTheCollectorsLimitsOfTextAndTime()
+    {
+        var outbox = Outbox();
+        var time = new FakeTimeProvider();
+        var interceptor = new LogShippingInterceptor(outbox, time);
+        var detail = string.Concat(Enumerable.Repeat("😀", 3000));
+
+        await Assert.ThrowsAsync<RpcException>(() => interceptor.UnaryServerHandler<string, string>(
+            "request", new FakeCallContext("/orders.v1.Orders/Place"), (_, _) =>
+            {
+                time.Advance(TimeSpan.FromHours(25)); // a stream, say, left open for a day
+                throw new RpcException(new Status(StatusCode.InvalidArgument, detail));
+            }));
+
+        Assert.True(outbox.Reader.TryRead(out var entry));
+        Assert.StartsWith("/orders.v1.Orders/Place InvalidArgument: 😀", entry.Message);
+        Assert.EndsWith("😀", entry.Message);
+        Assert.InRange(Encoding.UTF8.GetByteCount(entry.Message), LogEntryLimits.MaxMessageBytes - 3, LogEntryLimits.MaxMessageBytes);
+        Assert.Equal(LogEntryLimits.MaxResponseTimeMs, entry.ResponseTimeMs);
+    }
+
+    [Fact]
+    public void AShippedLogLineIsCutBetweenCharactersToTheCollectorsLimit()
+    {
+        var outbox = Outbox();
+        using var provider = new ShippingLoggerProvider(outbox, TimeProvider.System);
+
+        provider.CreateLogger("Orders").Log(LogLevel.Error, default, new string('é', 5000), null, (text, _) => text);
+
+        Assert.True(outbox.Reader.TryRead(out var entry));
+        Assert.Equal(new string('é', LogEntryLimits.MaxMessageBytes / 2), entry.Message);
+    }
 
     [Fact]
     public async Task QueuedEntriesReachTheCollectorInBatches()

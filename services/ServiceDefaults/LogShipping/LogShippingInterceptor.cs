@@ -56,7 +56,7 @@ public sealed class LogShippingInterceptor(LogOutbox queue, TimeProvider time) :
     // Runs the handler and records its outcome and time, whatever the kind of call.
     private async Task<T> TrackAsync<T>(ServerCallContext context, Func<Task<T>> handler)
     {
-        var started = Stopwatch.GetTimestamp();
+        var started = time.GetTimestamp();
         try
         {
             var result = await handler();
@@ -94,8 +94,12 @@ public sealed class LogShippingInterceptor(LogOutbox queue, TimeProvider time) :
             Timestamp = Timestamp.FromDateTimeOffset(time.GetUtcNow()),
             Level = LevelOf(status),
             Service = queue.Service,
-            Message = string.IsNullOrEmpty(detail) ? $"{method} {status}" : $"{method} {status}: {detail}",
-            ResponseTimeMs = Math.Max(Stopwatch.GetElapsedTime(started).TotalMilliseconds, 0.001),
+            // The detail may echo the caller's text at any length: cut it where the collector would, between characters.
+            Message = TextCut.ToUtf8Bytes(
+                string.IsNullOrEmpty(detail) ? $"{method} {status}" : $"{method} {status}: {detail}", LogEntryLimits.MaxMessageBytes),
+
+            // A stream can stay open longer than the collector's largest response time; it counts as that long.
+            ResponseTimeMs = Math.Clamp(time.GetElapsedTime(started).TotalMilliseconds, 0.001, LogEntryLimits.MaxResponseTimeMs),
             TraceId = Activity.Current?.TraceId.ToHexString() ?? string.Empty,
         };
         entry.Attributes.Add("grpc.method", method);

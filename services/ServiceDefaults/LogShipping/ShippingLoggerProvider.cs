@@ -55,7 +55,7 @@ public sealed class ShippingLoggerProvider(LogOutbox queue, TimeProvider time) :
                     _ => Level.Fatal,
                 },
                 Service = queue.Service,
-                Message = message,
+                Message = TextCut.ToUtf8Bytes(message, LogEntryLimits.MaxMessageBytes),
                 TraceId = Activity.Current?.TraceId.ToHexString() ?? string.Empty,
             };
             entry.Attributes.Add("category", category);
