@@ -28,7 +28,7 @@ public class WindowQueryBenchmarks
         {
             var error = random.NextDouble() < 0.1;
             var ms = Math.Exp(3 + (random.NextDouble() * 2) + (random.NextDouble() * 2));
-            _registry.Add(new AcceptedEntry("api", Now - (i % 60), error, ms, error ? $"error {random.Next(50)}" : null));
+            _registry.Add(new AcceptedEntry("api", Now - (i % 60), error, ms, error ? ErrorKey.Of($"error {random.Next(50)}") : null));
         }
     }
 

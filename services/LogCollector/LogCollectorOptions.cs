@@ -15,7 +15,7 @@ public sealed class LogCollectorOptions
     /// <summary>Window used by queries and rules that do not name one. At most <see cref="Retention"/>.</summary>
     public TimeSpan WindowSize { get; set; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>How far in the future an entry's timestamp may be (clock skew between machines).</summary>
+    /// <summary>How far in the future an entry's timestamp may be (clock skew between machines); 0 to 1 h.</summary>
     public TimeSpan MaxFutureSkew { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>Services tracked one by one; entries of further services count only in the overall figures.</summary>
@@ -49,9 +49,10 @@ public sealed class LogCollectorOptionsValidator : IValidateOptions<LogCollector
             errors.Add(string.Create(CultureInfo.InvariantCulture, $"LogCollector:WindowSize must be from 1 s to Retention ({options.Retention}), got {options.WindowSize}"));
         }
 
-        if (options.MaxFutureSkew < TimeSpan.Zero)
+        // Each window holds a slot per second of the retention and the skew: a long skew would cost memory per service.
+        if (options.MaxFutureSkew < TimeSpan.Zero || options.MaxFutureSkew > TimeSpan.FromHours(1))
         {
-            errors.Add("LogCollector:MaxFutureSkew must not be negative");
+            errors.Add(string.Create(CultureInfo.InvariantCulture, $"LogCollector:MaxFutureSkew must be from 0 to 1 h, got {options.MaxFutureSkew}"));
         }
 
         if (options.MaxServices < 1)

@@ -173,6 +173,39 @@ public sealed class AlertTests : IDisposable
         Assert.Equal(AlertState.Resolved, Assert.Single(all.Alerts).State);
     }
 
+    public static TheoryData<string, string, string> BadNumbers => new()
+    {
+        { "Alerting:Rules:bad:Threshold", "NaN", "Alerting:Rules:bad:Threshold must be from 0 to less than 1 (an error rate), got NaN" },
+        { "Alerting:Rules:bad:Threshold", "Infinity", "got Infinity" },
+        { "Alerting:Rules:bad:Threshold", "1.5", "got 1.5" },
+        { "Alerting:Rules:bad:Threshold", "-0.1", "got -0.1" },
+        { "Alerting:Rules:bad/x:Threshold", "0.1", "Alerting:Rules:bad/x: a rule name must not contain '/'" },
+        { "Alerting:EvaluationInterval", "60.00:00:00", "Alerting:EvaluationInterval must be from 100 ms to 24 h" },
+        { "Alerting:Webhook:Timeout", "00:00:00", "Alerting:Webhook:Timeout must be from 10 ms to 24 h" },
+        { "Alerting:Email:InitialBackoff", "-00:00:01", "Alerting:Email:InitialBackoff must be from 0 to 24 h" },
+        { "Alerting:Email:Port", "70000", "Alerting:Email:Port must be from 1 to 65535" },
+        { "LogCollector:MaxFutureSkew", "10.00:00:00", "LogCollector:MaxFutureSkew must be from 0 to 1 h" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadNumbers))]
+    public void ANumberNoTimerOrRuleCanUseStopsTheServiceAtStart(string setting, string value, string message)
+    {
+        var error = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => new CollectorApp(new() { [setting] = value }).Dispose());
+        Assert.Contains(message, error.Message);
+    }
+
+    [Fact]
+    public void ASlowRulesThresholdIsInMillisecondsUpToADay()
+    {
+        var error = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => new CollectorApp(new()
+        {
+            ["Alerting:Rules:slow:Metric"] = "P99ResponseTime",
+            ["Alerting:Rules:slow:Threshold"] = "1e9",
+        }).Dispose());
+        Assert.Contains("Alerting:Rules:slow:Threshold must be from 0 to less than 86400000 (ms), got 1000000000", error.Message);
+    }
+
     [Fact]
     public void InvalidRulesStopTheServiceAtStart()
     {

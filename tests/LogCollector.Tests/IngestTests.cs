@@ -35,7 +35,7 @@ public sealed class IngestTests : IDisposable
         Assert.Equal(1UL, summary.Truncated);
         Assert.Equal([1u, 2u, 3u, 4u, 5u, 6u], summary.Rejections.Select(r => r.Index));
         Assert.Contains("level must be LEVEL_DEBUG (1) to LEVEL_FATAL (5), got 0", summary.Rejections[0].Reason);
-        Assert.Contains("response_time_ms must be finite and >= 0, got -1", summary.Rejections[1].Reason);
+        Assert.Contains("response_time_ms must be from 0 to 86400000 ms (24 h), got -1", summary.Rejections[1].Reason);
         Assert.Contains("response_time_ms", summary.Rejections[2].Reason);
         Assert.Contains("61 s in the future; at most 60 s allowed", summary.Rejections[3].Reason);
         Assert.Contains("the retention is 3600 s", summary.Rejections[4].Reason);
@@ -133,7 +133,7 @@ public sealed class IngestTests : IDisposable
         { Duration.FromTimeSpan(TimeSpan.FromHours(2)), "window must be from 1 s to the retention (3600 s), got 7200 s" },
         { Duration.FromTimeSpan(TimeSpan.FromMilliseconds(500)), "got 0.5 s" },
         { new Duration { Seconds = -5 }, "got -5 s" },
-        { new Duration { Seconds = 5, Nanos = -1 }, "window must be from 1 s" },
+        { new Duration { Seconds = 5, Nanos = -1 }, "window is not a valid duration (seconds 5, nanos -1)" },
     };
 
     [Theory]

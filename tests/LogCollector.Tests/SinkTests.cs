@@ -67,6 +67,42 @@ public sealed class SinkTests
     }
 
     [Fact]
+    public async Task EveryFigureTheWebhookGetsIsFiniteWhateverTheResponseTimesSent()
+    {
+        var port = FreePort();
+        using var listener = new HttpListener();
+        listener.Prefixes.Add($"http://127.0.0.1:{port}/hook/");
+        listener.Start();
+        var body = Task.Run(async () =>
+        {
+            var context = await listener.GetContextAsync();
+            using var reader = new StreamReader(context.Request.InputStream);
+            var text = await reader.ReadToEndAsync();
+            context.Response.Close();
+            return text;
+        });
+
+        using var app = new CollectorApp(new()
+        {
+            ["Alerting:Rules:slow:Metric"] = "AverageResponseTime",
+            ["Alerting:Rules:slow:Threshold"] = "1000",
+            ["Alerting:Rules:slow:Scope"] = "Services",
+            ["Alerting:Webhook:Url"] = $"http://127.0.0.1:{port}/hook/",
+        });
+        var request = new WriteRequest();
+        request.Entries.AddRange(Enumerable.Range(0, 20).Select(_ => Entry(Level.Info, ms: 1e308)));
+        request.Entries.AddRange(Enumerable.Range(0, 20).Select(_ => Entry(Level.Info, ms: 86_400_000)));
+        await app.Client.WriteAsync(request);
+        app.Alerts.Evaluate();
+
+        using var json = JsonDocument.Parse(await body.WaitAsync(TimeSpan.FromSeconds(10)));
+        var root = json.RootElement;
+        Assert.Equal(("slow/api", "SERVICE", 86_400_000.0, 1000.0),
+            (root.GetProperty("id").GetString(), root.GetProperty("scope").GetString(), root.GetProperty("value").GetDouble(),
+                root.GetProperty("threshold").GetDouble()));
+    }
+
+    [Fact]
     public async Task ASinkThatHangsNeitherBlocksEvaluationNorTheOtherSinks()
     {
         var port = FreePort();

@@ -1,3 +1,4 @@
+using Microservices.LogCollector.Ingest;
 using Microservices.LogCollector.Windows;
 using Microsoft.Extensions.Options;
 
@@ -17,13 +18,14 @@ public sealed class WindowTests
         }));
 
     private static AcceptedEntry Entry(long second, bool error = false, double ms = 0, string service = "api", string? message = null) =>
-        new(service, second, error, ms, error ? message ?? "boom" : null);
+        new(service, second, error, ms, error ? ErrorKey.Of(message ?? "boom") : null);
 
     [Fact]
     public void LatencyCellsAreOrderedAndWithinOnePercent()
     {
         var previous = -1;
-        for (var ms = 0.2; ms < 3_600_000; ms *= 1.013)
+        foreach (var ms in Enumerable.Range(0, 1500).Select(i => 0.2 * Math.Pow(1.013, i)).TakeWhile(ms => ms < EntryValidator.MaxResponseTimeMs)
+            .Append(EntryValidator.MaxResponseTimeMs))
         {
             var cell = LatencyScale.CellOf(ms);
             Assert.True(cell >= previous, $"cell of {ms} went backwards");
@@ -31,6 +33,34 @@ public sealed class WindowTests
             var error = Math.Abs(LatencyScale.ValueOf(cell) - ms) / ms;
             Assert.True(error <= 0.01, $"{ms} ms is reported as {LatencyScale.ValueOf(cell)} ms ({error:P2})");
         }
+    }
+
+    [Fact]
+    public void TheLargestAcceptedResponseTimeHasACellOfItsOwnScale()
+    {
+        // Cells past the histogram's range would all share the last one, which then stands for no value in particular.
+        var cell = LatencyScale.CellOf(EntryValidator.MaxResponseTimeMs);
+        Assert.True(cell < LatencyScale.CellCount - 1, $"cell {cell} of {LatencyScale.CellCount}");
+        Assert.InRange(LatencyScale.ValueOf(cell), EntryValidator.MaxResponseTimeMs * (1 - (1 / 128.0)), EntryValidator.MaxResponseTimeMs * (1 + (1 / 128.0)));
+    }
+
+    [Fact]
+    public void ErrorKeysCutBetweenCharactersAndStayApartWhenTheyDifferAfterTheCut()
+    {
+        var start = new string('a', 255);
+        var smile = ErrorKey.Of(start + "😀 one");
+        var grin = ErrorKey.Of(start + "😁 two");
+        Assert.Equal((start + "😀", true), (smile.Text, smile.Truncated));
+        Assert.Equal(start + "😁", grin.Text);
+
+        var long1 = ErrorKey.Of(new string('x', 300) + "A");
+        var long2 = ErrorKey.Of(new string('x', 300) + "B");
+        Assert.Equal(long1.Text, long2.Text);
+        Assert.NotEqual(long1, long2);
+        Assert.Equal(16, long1.DigestText.Length);
+
+        var whole = ErrorKey.Of(string.Concat(Enumerable.Repeat("😀", 256)));
+        Assert.Equal((false, string.Empty), (whole.Truncated, whole.DigestText));
     }
 
     [Fact]
@@ -135,7 +165,7 @@ public sealed class WindowTests
         Assert.Equal(0, registry.MessagesOverCap);
         Assert.Equal(
             [new("error 9", 10), new("error 8", 9), new KeyValuePair<string, long>("error 7", 8)],
-            totals.TopErrors(3));
+            totals.TopErrors(3).Select(pair => new KeyValuePair<string, long>(pair.Key.Text, pair.Value)));
     }
 
     [Fact]
@@ -156,10 +186,10 @@ public sealed class WindowTests
         Assert.True(totals.Approximate);
         Assert.True(registry.MessagesOverCap > 0);
         var top = totals.TopErrors(3);
-        Assert.Equal(["hot 0", "hot 1", "hot 2"], top.Select(pair => pair.Key).Order());
+        Assert.Equal(["hot 0", "hot 1", "hot 2"], top.Select(pair => pair.Key.Text).Order());
         foreach (var (message, estimate) in top)
         {
-            Assert.InRange(estimate, truth[message] - totals.MaxError, truth[message] + totals.MaxError);
+            Assert.InRange(estimate, truth[message.Text] - totals.MaxError, truth[message.Text] + totals.MaxError);
         }
     }
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Threading.Channels;
 using Google.Protobuf.WellKnownTypes;
 using Microservices.LogCollector.Telemetry;
@@ -9,17 +8,18 @@ using Microsoft.Extensions.Options;
 namespace Microservices.LogCollector.Alerting;
 
 /// <summary>
-/// Evaluates every rule for every service and overall, and moves each alert (keyed by rule and service) through
-/// inactive -> pending (while the condition has held for less than the rule's <c>for</c>) -> firing -> resolved.
-/// One notification per transition to firing or resolved, and a repeat while firing; pending alerts are only shown
-/// (ListAlerts, WatchAlerts). Thread-safe: one lock guards the alerts and the watchers.
+/// Evaluates every rule for every service and overall, and moves each alert (identified by rule, scope and service,
+/// <see cref="AlertKey"/>) through inactive -> pending (while the condition has held for less than the rule's
+/// <c>for</c>) -> firing -> resolved. One notification per transition to firing or resolved, and a repeat while
+/// firing; pending alerts are only shown (ListAlerts, WatchAlerts). Thread-safe: one lock guards the alerts and the
+/// watchers. How a rule is measured: <c>AlertManager.Rules.cs</c>.
 /// </summary>
-internal sealed class AlertManager
+internal sealed partial class AlertManager
 {
     private const int WatcherQueueCapacity = 1024;
 
     private readonly Lock _gate = new();
-    private readonly Dictionary<string, ActiveAlert> _active = new(StringComparer.Ordinal);
+    private readonly Dictionary<AlertKey, ActiveAlert> _active = [];
     private readonly LinkedList<Alert> _resolved = new();
     private readonly List<Channel<WatchAlertsResponse>> _watchers = [];
     private readonly WindowRegistry _windows;
@@ -59,32 +59,13 @@ internal sealed class AlertManager
     public void Evaluate()
     {
         var now = _time.GetUtcNow();
-        var nowSecond = now.ToUnixTimeSeconds();
         var services = _windows.ServiceNames;
+        var tracked = new HashSet<string>(services, StringComparer.Ordinal);
         lock (_gate)
         {
             foreach (var (name, rule, windowSeconds) in _rules)
             {
-                var targets = new SortedSet<string>(StringComparer.Ordinal);
-                if (rule.Scope != AlertScope.Services)
-                {
-                    targets.Add(string.Empty);
-                }
-
-                if (rule.Scope != AlertScope.Overall)
-                {
-                    targets.UnionWith(services);
-                }
-
-                // Alerts of services that left the registry are evaluated too, so they resolve.
-                targets.UnionWith(_active.Values.Where(active => active.Alert.Rule == name).Select(active => active.Alert.Service));
-                foreach (var service in targets)
-                {
-                    var detail = rule.Metric is AlertMetric.P95ResponseTime or AlertMetric.P99ResponseTime
-                        ? WindowDetail.Percentiles : WindowDetail.None;
-                    var totals = _windows.Query(service, nowSecond - windowSeconds + 1, nowSecond, detail);
-                    Step(name, rule, windowSeconds, service, totals, now);
-                }
+                EvaluateRule(name, rule, windowSeconds, services, tracked, now);
             }
 
             PruneResolved(now);
@@ -137,34 +118,28 @@ internal sealed class AlertManager
         });
     }
 
-    private void Step(string name, AlertRuleOptions rule, long windowSeconds, string service, WindowTotals totals, DateTimeOffset now)
+    // Moves one alert on: the condition holds (with enough samples) or it does not.
+    private void Step(AlertKey key, AlertRuleOptions rule, bool holds, Reading reading, long windowSeconds, DateTimeOffset now)
     {
-        var (value, samples) = rule.Metric switch
-        {
-            AlertMetric.ErrorRate => (totals.ErrorRate, totals.Count),
-            AlertMetric.AverageResponseTime => (totals.AverageMs, totals.Timed),
-            AlertMetric.P95ResponseTime => (totals.Percentile(0.95), totals.Timed),
-            _ => (totals.Percentile(0.99), totals.Timed),
-        };
-        var holds = samples >= rule.MinSamples && value > rule.Threshold;
-        var id = name + "/" + (service.Length == 0 ? "overall" : service);
-        _active.TryGetValue(id, out var active);
+        _active.TryGetValue(key, out var active);
+        var value = reading.Value;
         if (holds)
         {
-            var message = Describe(rule, service, value, samples, totals.Count, windowSeconds);
+            var message = Describe(rule, key, reading, windowSeconds);
             if (active is null)
             {
                 active = new ActiveAlert(new Alert
                 {
-                    Id = id,
-                    Rule = name,
-                    Service = service,
+                    Id = key.Id,
+                    Rule = key.Rule,
+                    Scope = key.Scope,
+                    Service = key.Service,
                     Severity = ToProto(rule.Severity),
                     State = AlertState.Pending,
                     Threshold = rule.Threshold,
                     StartedAt = Timestamp.FromDateTimeOffset(now),
                 });
-                _active[id] = active;
+                _active[key] = active;
                 active.Update(value, message);
                 if (rule.For > TimeSpan.Zero)
                 {
@@ -195,7 +170,7 @@ internal sealed class AlertManager
             return;
         }
 
-        _active.Remove(id);
+        _active.Remove(key);
         var wasFiring = active.Alert.State == AlertState.Firing;
         active.Alert.State = AlertState.Resolved;
         active.Alert.ResolvedAt = Timestamp.FromDateTimeOffset(now);
@@ -231,26 +206,26 @@ internal sealed class AlertManager
         }
     }
 
-    private static string Describe(AlertRuleOptions rule, string service, double value, long samples, long total, long windowSeconds)
-    {
-        var subject = service.Length == 0 ? "all services" : service;
-        return rule.Metric switch
-        {
-            AlertMetric.ErrorRate => string.Create(CultureInfo.InvariantCulture,
-                $"High error rate for {subject}: {value:P1} > {rule.Threshold:P1} over {windowSeconds} s ({Math.Round(value * total)} of {total} entries)"),
-            AlertMetric.AverageResponseTime => string.Create(CultureInfo.InvariantCulture,
-                $"Slow responses for {subject}: average {value:0.#} ms > {rule.Threshold:0.#} ms over {windowSeconds} s ({samples} requests)"),
-            _ => string.Create(CultureInfo.InvariantCulture,
-                $"Slow responses for {subject}: {(rule.Metric == AlertMetric.P95ResponseTime ? "p95" : "p99")} {value:0.#} ms > {rule.Threshold:0.#} ms over {windowSeconds} s ({samples} requests)"),
-        };
-    }
-
     private static Severity ToProto(AlertSeverity severity) => severity switch
     {
         AlertSeverity.Critical => Severity.Critical,
         AlertSeverity.Warning => Severity.Warning,
         _ => Severity.Info,
     };
+
+    /// <summary>
+    /// An alert's identity: rule, scope and, for a service's alert, the service. Scope is a field of its own, so no
+    /// service name (<c>overall</c> included) can stand for the overall alert or any other.
+    /// </summary>
+    private readonly record struct AlertKey(string Rule, AlertScope Scope, string Service)
+    {
+        public static AlertKey Overall(string rule) => new(rule, AlertScope.Overall, string.Empty);
+
+        public static AlertKey OfService(string rule, string service) => new(rule, AlertScope.Service, service);
+
+        // Rule names never contain '/' (validated), so the id is unambiguous: "<rule>" or "<rule>/<service>".
+        public string Id => Scope == AlertScope.Overall ? Rule : Rule + "/" + Service;
+    }
 
     private sealed class ActiveAlert(Alert alert)
     {

@@ -1,6 +1,4 @@
-using System.Globalization;
 using MailKit.Security;
-using Microsoft.Extensions.Options;
 
 namespace Microservices.LogCollector.Alerting;
 
@@ -71,7 +69,7 @@ public enum AlertSeverity
 }
 
 /// <summary>Where a rule applies.</summary>
-public enum AlertScope
+public enum RuleScope
 {
     /// <summary>Each service and all services together.</summary>
     ServicesAndOverall,
@@ -89,7 +87,10 @@ public sealed class AlertRuleOptions
     /// <summary>What is measured.</summary>
     public AlertMetric Metric { get; set; } = AlertMetric.ErrorRate;
 
-    /// <summary>The alert holds while the value is above this.</summary>
+    /// <summary>
+    /// The alert holds while the value is above this: an error rate from 0 to less than 1, or milliseconds from 0 to
+    /// less than the largest accepted response time (24 h).
+    /// </summary>
     public double Threshold { get; set; }
 
     /// <summary>Window the value is measured over; unset = LogCollector:WindowSize.</summary>
@@ -98,14 +99,17 @@ public sealed class AlertRuleOptions
     /// <summary>How long the condition must hold before the alert fires (pending until then).</summary>
     public TimeSpan For { get; set; } = TimeSpan.Zero;
 
-    /// <summary>Fewest entries (for response times: timed entries) in the window before the rule can hold.</summary>
+    /// <summary>
+    /// Fewest entries (for response times: timed entries) in the window before the rule can hold. For the overall
+    /// alert only entries of services above the threshold count (see <c>AlertManager.Rules.cs</c>).
+    /// </summary>
     public int MinSamples { get; set; } = 20;
 
     /// <summary>Severity of its alerts.</summary>
     public AlertSeverity Severity { get; set; } = AlertSeverity.Warning;
 
     /// <summary>Each service, overall, or both.</summary>
-    public AlertScope Scope { get; set; } = AlertScope.ServicesAndOverall;
+    public RuleScope Scope { get; set; } = RuleScope.ServicesAndOverall;
 
     /// <summary>False turns the rule off.</summary>
     public bool Enabled { get; set; } = true;
@@ -159,54 +163,4 @@ public sealed class EmailOptions
 
     /// <summary>First backoff; it doubles after each failed attempt.</summary>
     public TimeSpan InitialBackoff { get; set; } = TimeSpan.FromSeconds(2);
-}
-
-/// <summary>Checks <see cref="AlertingOptions"/> at start.</summary>
-public sealed class AlertingOptionsValidator(IOptions<LogCollectorOptions> collector) : IValidateOptions<AlertingOptions>
-{
-    /// <inheritdoc />
-    public ValidateOptionsResult Validate(string? name, AlertingOptions options)
-    {
-        var errors = new List<string>();
-        if (options.EvaluationInterval < TimeSpan.FromMilliseconds(100))
-        {
-            errors.Add("Alerting:EvaluationInterval must be at least 100 ms");
-        }
-
-        if (options.RepeatInterval <= TimeSpan.Zero || options.ResolvedRetention < TimeSpan.Zero || options.MaxResolved < 0)
-        {
-            errors.Add("Alerting:RepeatInterval must be positive; ResolvedRetention and MaxResolved not negative");
-        }
-
-        foreach (var (ruleName, rule) in options.EffectiveRules)
-        {
-            var window = rule.Window ?? collector.Value.WindowSize;
-            if (window < TimeSpan.FromSeconds(1) || window > collector.Value.Retention)
-            {
-                errors.Add(string.Create(CultureInfo.InvariantCulture, $"Alerting:Rules:{ruleName}:Window must be from 1 s to the retention, got {window}"));
-            }
-
-            if (rule.For < TimeSpan.Zero || rule.MinSamples < 1 || !double.IsFinite(rule.Threshold))
-            {
-                errors.Add(string.Create(CultureInfo.InvariantCulture, $"Alerting:Rules:{ruleName}: For must not be negative, MinSamples at least 1, Threshold finite"));
-            }
-        }
-
-        if (options.Webhook.Url.Length > 0 && !Uri.TryCreate(options.Webhook.Url, UriKind.Absolute, out _))
-        {
-            errors.Add(string.Create(CultureInfo.InvariantCulture, $"Alerting:Webhook:Url must be an absolute URL, got '{options.Webhook.Url}'"));
-        }
-
-        if (options.Email.Host.Length > 0 && options.Email.To.Count == 0)
-        {
-            errors.Add("Alerting:Email:To must name at least one recipient when Alerting:Email:Host is set");
-        }
-
-        if (options.Webhook.MaxAttempts < 1 || options.Email.MaxAttempts < 1)
-        {
-            errors.Add("Alerting:Webhook:MaxAttempts and Alerting:Email:MaxAttempts must be at least 1");
-        }
-
-        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
-    }
 }

@@ -145,8 +145,8 @@ internal sealed class LogCollectorGrpcService(
         var length = _options.WindowSize;
         if (window is not null)
         {
-            length = window.Seconds is < 0 or > 315_576_000_000 || window.Nanos is < 0 or > 999_999_999
-                ? TimeSpan.MinValue : window.ToTimeSpan();
+            RpcErrors.ThrowIfInvalid(ProtoTime.CheckDuration(window, "window"));
+            length = window.ToTimeSpan();
             if (length < TimeSpan.FromSeconds(1) || length > _options.Retention)
             {
                 RpcErrors.Throw(StatusCode.InvalidArgument, string.Create(CultureInfo.InvariantCulture,
@@ -184,5 +184,11 @@ internal sealed class LogCollectorGrpcService(
     };
 
     private static IEnumerable<ErrorCount> TopErrors(WindowTotals totals, int limit) =>
-        totals.TopErrors(limit).Select(pair => new ErrorCount { Message = pair.Key, Count = (ulong)pair.Value });
+        totals.TopErrors(limit).Select(pair => new ErrorCount
+        {
+            Message = pair.Key.Text,
+            Count = (ulong)pair.Value,
+            Truncated = pair.Key.Truncated,
+            Digest = pair.Key.DigestText,
+        });
 }

@@ -2,24 +2,30 @@ using System.Globalization;
 using System.Text;
 using Microservices.LogCollector.Windows;
 using Microservices.Logs.V1;
+using Microservices.ServiceDefaults;
+using Microservices.ServiceDefaults.LogShipping;
 
 namespace Microservices.LogCollector.Ingest;
 
 /// <summary>
 /// Checks one log entry alone and turns it into what the windows keep. Rules (logs.proto): unset timestamp = receive
-/// time; level must be set; response time finite and not negative; at most the skew in the future; not older than
-/// the retention; message cut to 4 KiB; empty service = "unknown"; trace id empty or 32 hex characters.
+/// time; a timestamp must be a valid time; level must be set; response time from 0 to 24 h; at most the skew in the
+/// future; not older than the retention; messages over 4 KiB counted; empty service = "unknown"; trace id empty or
+/// 32 hex characters.
 /// </summary>
 internal static class EntryValidator
 {
-    /// <summary>Longest message kept, in UTF-8 bytes; longer ones are cut (and counted).</summary>
-    public const int MaxMessageBytes = 4096;
+    /// <summary>Longest message kept whole, in UTF-8 bytes; longer ones are counted as truncated.</summary>
+    public const int MaxMessageBytes = LogEntryLimits.MaxMessageBytes;
+
+    /// <summary>
+    /// Largest response time, in milliseconds: 24 h. Every accepted value lies inside the latency histogram's range
+    /// (<see cref="LatencyScale"/>), and sums over any window stay finite.
+    /// </summary>
+    public const double MaxResponseTimeMs = LogEntryLimits.MaxResponseTimeMs;
 
     /// <summary>Longest service name, in characters.</summary>
     public const int MaxServiceLength = 128;
-
-    /// <summary>Top errors group messages by their first this many characters.</summary>
-    public const int ErrorKeyLength = 256;
 
     /// <summary>Service name for entries that name none.</summary>
     public const string UnknownService = "unknown";
@@ -42,19 +48,19 @@ internal static class EntryValidator
             return new(EntryRejection.LevelReason, string.Create(CultureInfo.InvariantCulture, $"level must be LEVEL_DEBUG (1) to LEVEL_FATAL (5), got {(int)entry.Level}"));
         }
 
-        if (!double.IsFinite(entry.ResponseTimeMs) || entry.ResponseTimeMs < 0)
+        // NaN fails both comparisons, so it is rejected too.
+        if (!(entry.ResponseTimeMs is >= 0 and <= MaxResponseTimeMs))
         {
-            return new(EntryRejection.ResponseTimeReason,
-                string.Create(CultureInfo.InvariantCulture, $"response_time_ms must be finite and >= 0, got {entry.ResponseTimeMs}"));
+            return new(EntryRejection.ResponseTimeReason, string.Create(CultureInfo.InvariantCulture,
+                $"response_time_ms must be from 0 to {MaxResponseTimeMs} ms (24 h), got {entry.ResponseTimeMs}"));
         }
 
         var at = now;
         if (entry.Timestamp is not null)
         {
-            if (entry.Timestamp.Nanos is < 0 or > 999_999_999
-                || entry.Timestamp.Seconds is < -62_135_596_800 or > 253_402_300_799)
+            if (ProtoTime.CheckTimestamp(entry.Timestamp, "timestamp") is { } invalid)
             {
-                return new(EntryRejection.TimestampReason, "timestamp is not a valid time");
+                return new(EntryRejection.TimestampReason, invalid);
             }
 
             at = entry.Timestamp.ToDateTimeOffset();
@@ -83,37 +89,11 @@ internal static class EntryValidator
             return new(EntryRejection.TraceIdReason, "trace_id must be 32 hexadecimal characters");
         }
 
-        var message = Truncate(entry.Message, out truncated);
-        var isError = entry.Level >= Level.Error;
-        var errorKey = isError ? (message.Length > ErrorKeyLength ? message[..ErrorKeyLength] : message) : null;
-        accepted = new AcceptedEntry(service, at.ToUnixTimeSeconds(), isError, entry.ResponseTimeMs, errorKey);
-        return null;
-    }
-
-    /// <summary>Cuts <paramref name="message"/> to at most <see cref="MaxMessageBytes"/> UTF-8 bytes, never inside a character.</summary>
-    public static string Truncate(string message, out bool truncated)
-    {
+        var message = entry.Message;
         truncated = message.Length > MaxMessageBytes / 3 && Encoding.UTF8.GetByteCount(message) > MaxMessageBytes;
-        if (!truncated)
-        {
-            return message;
-        }
-
-        var bytes = 0;
-        var end = 0;
-        while (end < message.Length)
-        {
-            var rune = Rune.GetRuneAt(message, end);
-            if (bytes + rune.Utf8SequenceLength > MaxMessageBytes)
-            {
-                break;
-            }
-
-            bytes += rune.Utf8SequenceLength;
-            end += rune.Utf16SequenceLength;
-        }
-
-        return message[..end];
+        var isError = entry.Level >= Level.Error;
+        accepted = new AcceptedEntry(service, at.ToUnixTimeSeconds(), isError, entry.ResponseTimeMs, isError ? ErrorKey.Of(message) : null);
+        return null;
     }
 
     private static bool IsTraceId(string value) => value.Length == 32 && value.All(char.IsAsciiHexDigit);
@@ -127,10 +107,10 @@ internal sealed record EntryRejection(string Code, string Message)
     /// <summary>Level unset or unknown.</summary>
     public const string LevelReason = "level";
 
-    /// <summary>Response time negative or not finite.</summary>
+    /// <summary>Response time negative, above 24 h or not a number.</summary>
     public const string ResponseTimeReason = "response_time";
 
-    /// <summary>Timestamp not representable.</summary>
+    /// <summary>Timestamp not a valid time.</summary>
     public const string TimestampReason = "timestamp";
 
     /// <summary>Timestamp too far in the future.</summary>

@@ -13,13 +13,14 @@ internal static class LatencyScale
     private const int SubBits = 6;
     private const int FirstExponent = 7;
 
-    // 2^42 µs is about 51 days; longer values share the last cell.
-    private const int LastExponent = 41;
+    // 2^37 µs is about 38 h: every accepted response time (at most 24 h) has a cell of its own scale. Longer values,
+    // which ingest rejects, would share the last cell.
+    private const int LastExponent = 36;
 
     /// <summary>Number of cells.</summary>
     public const int CellCount = LinearCells + ((LastExponent - FirstExponent + 1) << SubBits);
 
-    /// <summary>Returns the cell of a response time in milliseconds (finite, not negative).</summary>
+    /// <summary>Returns the cell of a response time in milliseconds (0 to <see cref="Ingest.EntryValidator.MaxResponseTimeMs"/>).</summary>
     public static int CellOf(double milliseconds)
     {
         var micros = (long)Math.Min(Math.Round(milliseconds * 1000), (double)(1L << (LastExponent + 1)) - 1);

@@ -29,7 +29,7 @@ internal sealed class SecondBucket
     public Dictionary<int, long>? Cells { get; private set; }
 
     /// <summary>Error message to count; null until the first error.</summary>
-    public Dictionary<string, long>? Messages { get; private set; }
+    public Dictionary<ErrorKey, long>? Messages { get; private set; }
 
     /// <summary>True once a message was counted by Space-Saving replacement: counts are then estimates.</summary>
     public bool Approximate { get; private set; }
@@ -68,7 +68,7 @@ internal sealed class SecondBucket
         if (entry.IsError)
         {
             Errors++;
-            CountMessage(entry.ErrorKey ?? string.Empty, maxMessages, budget);
+            CountMessage(entry.ErrorKey ?? ErrorKey.Of(string.Empty), maxMessages, budget);
         }
     }
 
@@ -84,7 +84,7 @@ internal sealed class SecondBucket
         return min == long.MaxValue ? 0 : min;
     }
 
-    private void CountMessage(string key, int maxMessages, MessageBudget budget)
+    private void CountMessage(ErrorKey key, int maxMessages, MessageBudget budget)
     {
         Messages ??= [];
         ref var count = ref CollectionsMarshal.GetValueRefOrNullRef(Messages, key);
@@ -109,7 +109,7 @@ internal sealed class SecondBucket
         }
 
         // Space-Saving: the new message takes the place of the least counted one and inherits its count.
-        var minKey = string.Empty;
+        var minKey = key;
         var minCount = long.MaxValue;
         foreach (var (message, value) in Messages)
         {

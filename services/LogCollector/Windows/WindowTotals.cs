@@ -10,7 +10,7 @@ internal sealed class WindowTotals(WindowDetail detail)
 {
     // Dense: summing a second's cells is then one array add each, and percentiles walk the cells in order.
     private readonly long[]? _cells = detail.HasFlag(WindowDetail.Percentiles) ? new long[LatencyScale.CellCount] : null;
-    private readonly Dictionary<string, long>? _messages = detail.HasFlag(WindowDetail.TopErrors) ? [] : null;
+    private readonly Dictionary<ErrorKey, long>? _messages = detail.HasFlag(WindowDetail.TopErrors) ? [] : null;
 
     /// <summary>All entries.</summary>
     public long Count { get; private set; }
@@ -88,10 +88,10 @@ internal sealed class WindowTotals(WindowDetail detail)
         return 0;
     }
 
-    /// <summary>The <paramref name="limit"/> most counted error messages, most first; ties by message.</summary>
-    public IReadOnlyList<KeyValuePair<string, long>> TopErrors(int limit) => _messages is null
+    /// <summary>The <paramref name="limit"/> most counted error messages, most first; ties by message, then digest.</summary>
+    public IReadOnlyList<KeyValuePair<ErrorKey, long>> TopErrors(int limit) => _messages is null
         ? []
-        : [.. _messages.OrderByDescending(pair => pair.Value).ThenBy(pair => pair.Key, StringComparer.Ordinal).Take(limit)];
+        : [.. _messages.OrderByDescending(pair => pair.Value).ThenBy(pair => pair.Key, ErrorKey.Order).Take(limit)];
 }
 
 /// <summary>What a window query computes beyond the counts.</summary>

@@ -1,4 +1,6 @@
+using System.Globalization;
 using MailKit.Net.Smtp;
+using Microservices.Logs.V1;
 using Microsoft.Extensions.Options;
 using MimeKit;
 
@@ -32,17 +34,18 @@ internal sealed class EmailSink(IOptions<AlertingOptions> options) : INotificati
         message.Subject = notification.Text;
         message.Body = new TextPart("plain")
         {
-            Text = $"""
+            // Figures in the invariant culture: a reader's locale must not turn 0.05 into "0,05".
+            Text = string.Create(CultureInfo.InvariantCulture, $"""
                 {notification.Text}
 
                 rule:      {alert.Rule}
-                service:   {(alert.Service.Length == 0 ? "(overall)" : alert.Service)}
+                service:   {(alert.Scope == AlertScope.Overall ? "(all services)" : alert.Service)}
                 state:     {alert.State}
                 value:     {alert.Value}
                 threshold: {alert.Threshold}
                 started:   {alert.StartedAt?.ToDateTimeOffset():O}
                 resolved:  {alert.ResolvedAt?.ToDateTimeOffset():O}
-                """,
+                """),
         };
 
         using var client = new SmtpClient();

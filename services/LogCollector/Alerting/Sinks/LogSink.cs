@@ -26,6 +26,7 @@ internal sealed partial class LogSink(ILogger<LogSink> logger) : INotificationSi
         {
             ["AlertId"] = alert.Id,
             ["AlertRule"] = alert.Rule,
+            ["AlertScope"] = alert.Scope.ToString(),
             ["AlertService"] = alert.Service,
             ["AlertState"] = alert.State.ToString(),
             ["AlertValue"] = alert.Value,

@@ -25,8 +25,8 @@ internal sealed class WebhookSink(HttpClient http, IOptions<AlertingOptions> opt
     {
         var alert = notification.Alert;
         var payload = new WebhookPayload(
-            notification.Text, notification.Kind.ToString().ToUpperInvariant(), alert.Id, alert.Rule, alert.Service,
-            notification.SeverityName, alert.State.ToString().ToUpperInvariant(), alert.Value, alert.Threshold, alert.Message,
+            notification.Text, notification.Kind.ToString().ToUpperInvariant(), alert.Id, alert.Rule,
+            alert.Scope.ToString().ToUpperInvariant(), alert.Service, notification.SeverityName, alert.State.ToString().ToUpperInvariant(), alert.Value, alert.Threshold, alert.Message,
             alert.StartedAt?.ToDateTimeOffset(), alert.ResolvedAt?.ToDateTimeOffset(), notification.At);
         using var response = await http.PostAsJsonAsync(_options.Url, payload, WebhookJson.Default.WebhookPayload, cancellationToken);
         response.EnsureSuccessStatusCode();
@@ -35,7 +35,7 @@ internal sealed class WebhookSink(HttpClient http, IOptions<AlertingOptions> opt
 
 /// <summary>The webhook's JSON body.</summary>
 internal sealed record WebhookPayload(
-    string Text, string Kind, string Id, string Rule, string Service, string Severity, string State, double Value,
+    string Text, string Kind, string Id, string Rule, string Scope, string Service, string Severity, string State, double Value,
     double Threshold, string Message, DateTimeOffset? StartedAt, DateTimeOffset? ResolvedAt, DateTimeOffset At);
 
 /// <summary>Source-generated JSON for <see cref="WebhookPayload"/>, in camelCase.</summary>
