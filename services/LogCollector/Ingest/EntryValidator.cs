@@ -36,7 +36,7 @@ internal static class EntryValidator
     /// <param name="retention">How far back entries may be.</param>
     /// <param name="maxFutureSkew">How far ahead entries may be.</param>
     /// <param name="accepted">What the windows keep.</param>
-    /// <param name="truncated">True when the message was cut to <see cref="MaxMessageBytes"/>.</param>
+    /// <param name="truncated">True when the message is over <see cref="MaxMessageBytes"/>.</param>
     public static EntryRejection? Check(
         LogEntry entry, DateTimeOffset now, TimeSpan retention, TimeSpan maxFutureSkew,
         out AcceptedEntry accepted, out bool truncated)

@@ -15,7 +15,7 @@ internal sealed class IngestTally
 
     /// <summary>
     /// Counts one batch of <paramref name="sent"/> entries: <paramref name="rejections"/> (batch indexes, ascending)
-    /// were rejected, the rest accepted, <paramref name="truncated"/> of them with a cut message.
+    /// were rejected, the rest accepted, <paramref name="truncated"/> of them with a message over 4 KiB.
     /// </summary>
     public void AddBatch(int sent, int truncated, IReadOnlyList<(int Index, EntryRejection Rejection)> rejections)
     {

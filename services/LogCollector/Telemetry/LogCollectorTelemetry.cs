@@ -27,7 +27,7 @@ internal sealed class LogCollectorTelemetry
         _meter = meterFactory.Create(Name);
         _accepted = _meter.CreateCounter<long>("logcollector.entries.accepted", "{entry}", "Log entries accepted.");
         _rejected = _meter.CreateCounter<long>("logcollector.entries.rejected", "{entry}", "Log entries rejected, by reason.");
-        _truncated = _meter.CreateCounter<long>("logcollector.entries.truncated", "{entry}", "Accepted entries whose message was cut to 4 KiB.");
+        _truncated = _meter.CreateCounter<long>("logcollector.entries.truncated", "{entry}", "Accepted entries whose message is over 4 KiB.");
         _notifications = _meter.CreateCounter<long>(
             "logcollector.notifications", "{notification}", "Alert notifications by sink and outcome: sent, failed, dropped.");
         _transitions = _meter.CreateCounter<long>("logcollector.alerts.transitions", "{transition}", "Alert state changes, by new state.");
