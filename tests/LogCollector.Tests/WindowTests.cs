@@ -1,5 +1,5 @@
-using Microservices.LogCollector.Ingest;
 using Microservices.LogCollector.Windows;
+using Microservices.ServiceDefaults.LogShipping;
 using Microsoft.Extensions.Options;
 
 namespace Microservices.LogCollector.Tests;
@@ -24,8 +24,8 @@ public sealed class WindowTests
     public void LatencyCellsAreOrderedAndWithinOnePercent()
     {
         var previous = -1;
-        foreach (var ms in Enumerable.Range(0, 1500).Select(i => 0.2 * Math.Pow(1.013, i)).TakeWhile(ms => ms < EntryValidator.MaxResponseTimeMs)
-            .Append(EntryValidator.MaxResponseTimeMs))
+        foreach (var ms in Enumerable.Range(0, 1600).Select(i => 0.2 * Math.Pow(1.013, i)).TakeWhile(ms => ms < LogEntryLimits.MaxResponseTimeMs)
+            .Append(LogEntryLimits.MaxResponseTimeMs))
         {
             var cell = LatencyScale.CellOf(ms);
             Assert.True(cell >= previous, $"cell of {ms} went backwards");
@@ -39,9 +39,9 @@ public sealed class WindowTests
     public void TheLargestAcceptedResponseTimeHasACellOfItsOwnScale()
     {
         // Cells past the histogram's range would all share the last one, which then stands for no value in particular.
-        var cell = LatencyScale.CellOf(EntryValidator.MaxResponseTimeMs);
+        var cell = LatencyScale.CellOf(LogEntryLimits.MaxResponseTimeMs);
         Assert.True(cell < LatencyScale.CellCount - 1, $"cell {cell} of {LatencyScale.CellCount}");
-        Assert.InRange(LatencyScale.ValueOf(cell), EntryValidator.MaxResponseTimeMs * (1 - (1 / 128.0)), EntryValidator.MaxResponseTimeMs * (1 + (1 / 128.0)));
+        Assert.InRange(LatencyScale.ValueOf(cell), LogEntryLimits.MaxResponseTimeMs * (1 - (1 / 128.0)), LogEntryLimits.MaxResponseTimeMs * (1 + (1 / 128.0)));
     }
 
     [Fact]

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Microservices.LogCollector.Ingest;
+using Microservices.ServiceDefaults.LogShipping;
 using Microsoft.Extensions.Options;
 
 namespace Microservices.LogCollector.Alerting;
@@ -73,7 +73,7 @@ public sealed class AlertingOptionsValidator(IOptions<LogCollectorOptions> colle
         }
 
         // NaN fails every comparison: the negated ranges refuse it along with Infinity and values never reached.
-        var (limit, unit) = rule.Metric == AlertMetric.ErrorRate ? (1.0, "an error rate") : (EntryValidator.MaxResponseTimeMs, "ms");
+        var (limit, unit) = rule.Metric == AlertMetric.ErrorRate ? (1.0, "an error rate") : (LogEntryLimits.MaxResponseTimeMs, "ms");
         if (!(rule.Threshold >= 0 && rule.Threshold < limit))
         {
             errors.Add(string.Create(CultureInfo.InvariantCulture, $"Alerting:Rules:{ruleName}:Threshold must be from 0 to less than {limit} ({unit}), got {rule.Threshold}"));

@@ -15,15 +15,6 @@ namespace Microservices.LogCollector.Ingest;
 /// </summary>
 internal static class EntryValidator
 {
-    /// <summary>Longest message kept whole, in UTF-8 bytes; longer ones are counted as truncated.</summary>
-    public const int MaxMessageBytes = LogEntryLimits.MaxMessageBytes;
-
-    /// <summary>
-    /// Largest response time, in milliseconds: 24 h. Every accepted value lies inside the latency histogram's range
-    /// (<see cref="LatencyScale"/>), and sums over any window stay finite.
-    /// </summary>
-    public const double MaxResponseTimeMs = LogEntryLimits.MaxResponseTimeMs;
-
     /// <summary>Longest service name, in characters.</summary>
     public const int MaxServiceLength = 128;
 
@@ -36,7 +27,7 @@ internal static class EntryValidator
     /// <param name="retention">How far back entries may be.</param>
     /// <param name="maxFutureSkew">How far ahead entries may be.</param>
     /// <param name="accepted">What the windows keep.</param>
-    /// <param name="truncated">True when the message is over <see cref="MaxMessageBytes"/>.</param>
+    /// <param name="truncated">True when the message is over <see cref="LogEntryLimits.MaxMessageBytes"/>.</param>
     public static EntryRejection? Check(
         LogEntry entry, DateTimeOffset now, TimeSpan retention, TimeSpan maxFutureSkew,
         out AcceptedEntry accepted, out bool truncated)
@@ -49,10 +40,11 @@ internal static class EntryValidator
         }
 
         // NaN fails both comparisons, so it is rejected too.
-        if (!(entry.ResponseTimeMs is >= 0 and <= MaxResponseTimeMs))
+        // The bound keeps every accepted value inside the latency histogram (LatencyScale) and every sum finite.
+        if (!(entry.ResponseTimeMs is >= 0 and <= LogEntryLimits.MaxResponseTimeMs))
         {
             return new(EntryRejection.ResponseTimeReason, string.Create(CultureInfo.InvariantCulture,
-                $"response_time_ms must be from 0 to {MaxResponseTimeMs} ms (24 h), got {entry.ResponseTimeMs}"));
+                $"response_time_ms must be from 0 to {LogEntryLimits.MaxResponseTimeMs} ms (24 h), got {entry.ResponseTimeMs}"));
         }
 
         var at = now;
@@ -90,7 +82,8 @@ internal static class EntryValidator
         }
 
         var message = entry.Message;
-        truncated = message.Length > MaxMessageBytes / 3 && Encoding.UTF8.GetByteCount(message) > MaxMessageBytes;
+        truncated = message.Length > LogEntryLimits.MaxMessageBytes / 3
+            && Encoding.UTF8.GetByteCount(message) > LogEntryLimits.MaxMessageBytes;
         var isError = entry.Level >= Level.Error;
         accepted = new AcceptedEntry(service, at.ToUnixTimeSeconds(), isError, entry.ResponseTimeMs, isError ? ErrorKey.Of(message) : null);
         return null;

@@ -20,7 +20,7 @@ internal static class LatencyScale
     /// <summary>Number of cells.</summary>
     public const int CellCount = LinearCells + ((LastExponent - FirstExponent + 1) << SubBits);
 
-    /// <summary>Returns the cell of a response time in milliseconds (0 to <see cref="Ingest.EntryValidator.MaxResponseTimeMs"/>).</summary>
+    /// <summary>Returns the cell of a response time in milliseconds (0 to <see cref="ServiceDefaults.LogShipping.LogEntryLimits.MaxResponseTimeMs"/>).</summary>
     public static int CellOf(double milliseconds)
     {
         var micros = (long)Math.Min(Math.Round(milliseconds * 1000), (double)(1L << (LastExponent + 1)) - 1);

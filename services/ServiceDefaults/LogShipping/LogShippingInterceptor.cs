@@ -94,7 +94,7 @@ public sealed class LogShippingInterceptor(LogOutbox queue, TimeProvider time) :
             Timestamp = Timestamp.FromDateTimeOffset(time.GetUtcNow()),
             Level = LevelOf(status),
             Service = queue.Service,
-            // The detail may echo the caller's text at any length: cut it where the collector would, between characters.
+            // The detail may echo the caller's text at any length: cut it to the collector's limit, between characters.
             Message = TextCut.ToUtf8Bytes(
                 string.IsNullOrEmpty(detail) ? $"{method} {status}" : $"{method} {status}: {detail}", LogEntryLimits.MaxMessageBytes),
 
