@@ -41,7 +41,7 @@ public sealed class EdgeInputTests : IDisposable
         }
     }
 
-    public static TheoryData<Duration, string> UnconvertibleWindows => new()
+    public static TheoryData<Duration, string> UnusableWindows => new()
     {
         { new Duration { Seconds = 1, Nanos = -1 }, "window is not a valid duration (seconds 1, nanos -1)" },
         { new Duration { Seconds = -1, Nanos = 1 }, "window is not a valid duration (seconds -1, nanos 1)" },
@@ -49,11 +49,12 @@ public sealed class EdgeInputTests : IDisposable
         { new Duration { Seconds = 315_576_000_001 }, "window is not a valid duration (seconds 315576000001, nanos 0)" },
         { new Duration { Seconds = -315_576_000_001 }, "window is not a valid duration" },
         { new Duration { Seconds = 315_576_000_000 }, "window must be from 1 s to the retention (3600 s)" },
+        { new Duration { Nanos = 999_999_999 }, "window must be from 1 s to the retention (3600 s), got 0.999999999 s" },
     };
 
     [Theory]
-    [MemberData(nameof(UnconvertibleWindows))]
-    public async Task EveryQueryRefusesAWindowThatIsNotAValidDurationNamingTheField(Duration window, string message)
+    [MemberData(nameof(UnusableWindows))]
+    public async Task EveryQueryRefusesAWindowItCannotUseNamingTheField(Duration window, string message)
     {
         var calls = new Func<Task>[]
         {

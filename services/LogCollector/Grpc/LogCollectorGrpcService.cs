@@ -150,7 +150,7 @@ internal sealed class LogCollectorGrpcService(
             if (length < TimeSpan.FromSeconds(1) || length > _options.Retention)
             {
                 RpcErrors.Throw(StatusCode.InvalidArgument, string.Create(CultureInfo.InvariantCulture,
-                    $"window must be from 1 s to the retention ({_options.Retention.TotalSeconds:0} s), got {window.Seconds + (window.Nanos / 1e9):0.###} s"));
+                    $"window must be from 1 s to the retention ({_options.Retention.TotalSeconds:0} s), got {window.Seconds + (window.Nanos / 1e9):0.#########} s"));
             }
         }
 
