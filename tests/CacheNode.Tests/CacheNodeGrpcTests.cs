@@ -184,8 +184,15 @@ public sealed class CacheNodeGrpcTests : IDisposable
         { new PutRequest { Entry = new Entry { Key = "k", Version = new Cache.V1.Version { Timestamp = 1 } } }, "entry.version.writer must be 1 to 100 characters" },
         { new PutRequest { Entry = new Entry { Key = "k", Version = V(1), Kind = (ValueKind)9 } }, "entry.kind must be VALUE_KIND_TEXT or VALUE_KIND_BINARY" },
         { new PutRequest { Entry = new Entry { Key = "k", Version = V(1), Tombstone = true, Value = ByteString.CopyFromUtf8("x") } }, "entry.value must be empty for a tombstone" },
-        { new PutRequest { Entry = new Entry { Key = "k", Version = V(1), ExpiresAt = new Timestamp { Seconds = 1 } } }, "entry.expires_at must be in the future" },
+        { new PutRequest { Entry = new Entry { Key = "k", Version = V(1), ExpiresAt = new Timestamp { Seconds = 253402300800 } } }, ExpiryRange },
+        { new PutRequest { Entry = new Entry { Key = "k", Version = V(1), ExpiresAt = new Timestamp { Seconds = -62135596801 } } }, ExpiryRange },
+        { new PutRequest { Entry = new Entry { Key = "k", Version = V(1), ExpiresAt = new Timestamp { Seconds = 1, Nanos = -1 } } }, ExpiryRange },
+        { new PutRequest { Entry = new Entry { Key = "k", Version = V(1), ExpiresAt = new Timestamp { Seconds = 1, Nanos = 1_000_000_000 } } }, ExpiryRange },
+        { new PutRequest { Entry = TextEntry("k", "v", long.MaxValue) }, "more than the maximum clock offset of 500 ms (CacheNode:MaxClockOffset)" },
     };
+
+    private const string ExpiryRange =
+        "entry.expires_at must be a timestamp from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z (seconds -62135596800 to 253402300799, nanos 0 to 999999999)";
 
     [Theory]
     [MemberData(nameof(InvalidPuts))]
@@ -208,14 +215,105 @@ public sealed class CacheNodeGrpcTests : IDisposable
     }
 
     [Fact]
-    public async Task InvalidItemInAMultiPutAppliesNothing()
+    public async Task AnInvalidItemInAMultiPutIsRefusedOnItsOwnAndTheOthersAreWritten()
     {
-        var batch = new MultiPutRequest { Entries = { TextEntry("a", "1", 1), TextEntry("b", "2", 1), TextEntry("", "3", 1) } };
+        var batch = new MultiPutRequest
+        {
+            Entries = { TextEntry("a", "1", 1), TextEntry("", "2", 1), TextEntry("c", "3", long.MaxValue), TextEntry("d", "4", 1) },
+        };
 
-        var error = await Assert.ThrowsAsync<RpcException>(() => _client.MultiPutAsync(batch).ResponseAsync);
-        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
-        Assert.Equal("entries[2].key must not be empty", error.Status.Detail);
-        Assert.False((await _client.GetAsync(new GetRequest { Key = "a" })).Found);
+        var reply = await _client.MultiPutAsync(batch);
+
+        Assert.Equal([true, false, false, true], reply.Results.Select(r => r.Applied));
+        Assert.Equal("", reply.Results[0].Error);
+        Assert.Equal("entries[1].key must not be empty", reply.Results[1].Error);
+        Assert.StartsWith("entries[2].version.timestamp is ", reply.Results[2].Error, StringComparison.Ordinal);
+        Assert.True((await _client.GetAsync(new GetRequest { Key = "a" })).Found);
+        Assert.False((await _client.GetAsync(new GetRequest { Key = "c" })).Found);
+        Assert.True((await _client.GetAsync(new GetRequest { Key = "d" })).Found);
+    }
+
+    [Fact]
+    public async Task AVersionMoreThanTheMaximumClockOffsetAheadOfTheNodeIsRefused()
+    {
+        var nowMs = _app.Time.GetUtcNow().ToUnixTimeMilliseconds();
+        var limit = HybridTime.FromWallMilliseconds(nowMs + 500) + 65_535;
+        var beyond = HybridTime.FromWallMilliseconds(nowMs + 501);
+        var year2100 = HybridTime.FromWallMilliseconds(new DateTimeOffset(2100, 1, 1, 0, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds());
+
+        Assert.True((await _client.PutAsync(new PutRequest { Entry = TextEntry("k", "v", limit) })).Applied);
+        foreach (var timestamp in new[] { beyond, year2100, long.MaxValue })
+        {
+            var put = await Assert.ThrowsAsync<RpcException>(() => _client.PutAsync(new PutRequest { Entry = TextEntry("k", "v", timestamp) }).ResponseAsync);
+            Assert.Equal(StatusCode.InvalidArgument, put.StatusCode);
+            Assert.Contains("entry.version.timestamp is ", put.Status.Detail, StringComparison.Ordinal);
+            Assert.Contains("maximum clock offset of 500 ms (CacheNode:MaxClockOffset)", put.Status.Detail, StringComparison.Ordinal);
+
+            var delete = await Assert.ThrowsAsync<RpcException>(() => _client.DeleteAsync(new DeleteRequest { Key = "k", Version = V(timestamp) }).ResponseAsync);
+            Assert.Equal(StatusCode.InvalidArgument, delete.StatusCode);
+            Assert.StartsWith("version.timestamp is ", delete.Status.Detail, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(limit, (await _client.GetAsync(new GetRequest { Key = "k" })).Entry.Version.Timestamp);
+    }
+
+    [Fact]
+    public async Task TheLastValidExpiryIsStoredAndEveryReadReturnsIt()
+    {
+        var last = new Timestamp { Seconds = 253402300799, Nanos = 999_999_999 };
+        var entry = TextEntry("far", "v", 1);
+        entry.ExpiresAt = last;
+        Assert.True((await _client.PutAsync(new PutRequest { Entry = entry })).Applied);
+
+        var get = await _client.GetAsync(new GetRequest { Key = "far" });
+        Assert.Equal(new Timestamp { Seconds = 253402300799, Nanos = 999_000_000 }, get.Entry.ExpiresAt);
+        Assert.True((await _client.MultiGetAsync(new MultiGetRequest { Keys = { "far" } })).Results[0].Found);
+        using var scan = _client.Scan(new ScanRequest());
+        Assert.True(await scan.ResponseStream.MoveNext());
+        Assert.Equal(get.Entry, scan.ResponseStream.Current.Entries.Single());
+    }
+
+    [Fact]
+    public async Task AnExpiredValueIsReportedAsATombstoneAtItsVersionAndOlderWritesStayOut()
+    {
+        var entry = TextEntry("k", "new", 200);
+        entry.ExpiresAt = Timestamp.FromDateTimeOffset(_app.Time.GetUtcNow().AddSeconds(3));
+        await _client.PutAsync(new PutRequest { Entry = entry });
+        _app.Time.Advance(TimeSpan.FromSeconds(5));
+
+        var plain = await _client.GetAsync(new GetRequest { Key = "k" });
+        Assert.False(plain.Found);
+        Assert.Null(plain.Entry);
+        var withTombstone = await _client.GetAsync(new GetRequest { Key = "k", IncludeTombstone = true });
+        Assert.False(withTombstone.Found);
+        Assert.True(withTombstone.Entry.Tombstone);
+        Assert.True(withTombstone.Entry.Value.IsEmpty);
+        Assert.Null(withTombstone.Entry.ExpiresAt);
+        Assert.Equal(200, withTombstone.Entry.Version.Timestamp);
+        Assert.Equal(withTombstone, (await _client.MultiGetAsync(new MultiGetRequest { Keys = { "k" }, IncludeTombstone = true })).Results[0]);
+        using (var scan = _client.Scan(new ScanRequest()))
+        {
+            Assert.True(await scan.ResponseStream.MoveNext());
+            Assert.Equal(withTombstone.Entry, scan.ResponseStream.Current.Entries.Single());
+        }
+
+        var older = await _client.PutAsync(new PutRequest { Entry = TextEntry("k", "old", 100) });
+        Assert.False(older.Applied);
+        Assert.Equal(200, older.Current.Timestamp);
+        Assert.False((await _client.GetAsync(new GetRequest { Key = "k" })).Found);
+    }
+
+    [Fact]
+    public async Task AValueThatHasExpiredOnArrivalIsStoredAsATombstoneAtItsVersion()
+    {
+        var late = TextEntry("k", "new", 200);
+        late.ExpiresAt = Timestamp.FromDateTimeOffset(_app.Time.GetUtcNow().AddSeconds(-1));
+
+        Assert.True((await _client.PutAsync(new PutRequest { Entry = late })).Applied);
+        var stored = await _client.GetAsync(new GetRequest { Key = "k", IncludeTombstone = true });
+        Assert.True(stored.Entry.Tombstone);
+        Assert.Equal(200, stored.Entry.Version.Timestamp);
+        Assert.False((await _client.PutAsync(new PutRequest { Entry = TextEntry("k", "old", 100) })).Applied);
     }
 
     [Fact]
