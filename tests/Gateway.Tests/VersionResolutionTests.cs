@@ -1,7 +1,5 @@
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
-using Grpc.Core;
-using Microservices.Gateway.Membership;
 using Microservices.Gateway.V1;
 using Microservices.ServiceDefaults;
 
@@ -102,18 +100,6 @@ public sealed class VersionResolutionTests
         var topology = await cluster.Cluster().GetTopologyAsync(new GetTopologyRequest());
         Assert.All(topology.Topology.Nodes, node => Assert.Equal(NodeState.Up, node.State));
     }
-
-    [Theory]
-    [InlineData(StatusCode.Unavailable, true)]
-    [InlineData(StatusCode.DeadlineExceeded, true)]
-    [InlineData(StatusCode.Cancelled, true)]
-    [InlineData(StatusCode.Internal, true)]
-    [InlineData(StatusCode.Unknown, false)]
-    [InlineData(StatusCode.InvalidArgument, false)]
-    [InlineData(StatusCode.ResourceExhausted, false)]
-    [InlineData(StatusCode.FailedPrecondition, false)]
-    public void OnlyTransportAndTimeoutFailuresCountAgainstANode(StatusCode status, bool counts) =>
-        Assert.Equal(counts, FailureDetector.IsNodeFailure(new RpcException(new Status(status, "one key's data"))));
 
     // Reads a stored key straight from a node until `done` holds (read repair lands a moment after the read).
     private static async Task<Cache.V1.GetResponse> ReadUntilAsync(GatewayCluster cluster, string node, Func<Cache.V1.GetResponse, bool> done)
