@@ -25,6 +25,14 @@ public sealed class GatewayOptions
     [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
     public TimeSpan ReplicaTimeout { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How far ahead of this gateway's clock a version timestamp seen on a read may be and still move its hybrid
+    /// logical clock forward; the cache nodes refuse versions further ahead of theirs (<c>CacheNode:MaxClockOffset</c>,
+    /// keep both the same). The clocks of gateways and nodes must stay this close. Default 500 ms.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:01:00")]
+    public TimeSpan MaxClockOffset { get; set; } = ServiceDefaults.HybridTime.DefaultMaxClockOffset;
+
     /// <summary>TTL of a Put that names none. Default 3600 s.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "30.00:00:00")]
     public TimeSpan DefaultTtl { get; set; } = TimeSpan.FromHours(1);

@@ -8,7 +8,7 @@ using Microservices.ServiceDefaults;
 
 namespace Microservices.CacheNode.Tests;
 
-public sealed class CacheNodeGrpcTests : IDisposable
+public sealed partial class CacheNodeGrpcTests : IDisposable
 {
     private readonly GrpcServiceApp<Program> _app = new(new()
     {
@@ -184,8 +184,15 @@ public sealed class CacheNodeGrpcTests : IDisposable
         { new PutRequest { Entry = new Entry { Key = "k", Version = new Cache.V1.Version { Timestamp = 1 } } }, "entry.version.writer must be 1 to 100 characters" },
         { new PutRequest { Entry = new Entry { Key = "k", Version = V(1), Kind = (ValueKind)9 } }, "entry.kind must be VALUE_KIND_TEXT or VALUE_KIND_BINARY" },
         { new PutRequest { Entry = new Entry { Key = "k", Version = V(1), Tombstone = true, Value = ByteString.CopyFromUtf8("x") } }, "entry.value must be empty for a tombstone" },
-        { new PutRequest { Entry = new Entry { Key = "k", Version = V(1), ExpiresAt = new Timestamp { Seconds = 1 } } }, "entry.expires_at must be in the future" },
+        { new PutRequest { Entry = new Entry { Key = "k", Version = V(1), ExpiresAt = new Timestamp { Seconds = 253402300800 } } }, ExpiryRange },
+        { new PutRequest { Entry = new Entry { Key = "k", Version = V(1), ExpiresAt = new Timestamp { Seconds = -62135596801 } } }, ExpiryRange },
+        { new PutRequest { Entry = new Entry { Key = "k", Version = V(1), ExpiresAt = new Timestamp { Seconds = 1, Nanos = -1 } } }, ExpiryRange },
+        { new PutRequest { Entry = new Entry { Key = "k", Version = V(1), ExpiresAt = new Timestamp { Seconds = 1, Nanos = 1_000_000_000 } } }, ExpiryRange },
+        { new PutRequest { Entry = TextEntry("k", "v", long.MaxValue) }, "more than the maximum clock offset of 500 ms (CacheNode:MaxClockOffset)" },
     };
+
+    private const string ExpiryRange =
+        "entry.expires_at must be a timestamp from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z (seconds -62135596800 to 253402300799, nanos 0 to 999999999)";
 
     [Theory]
     [MemberData(nameof(InvalidPuts))]
@@ -208,14 +215,22 @@ public sealed class CacheNodeGrpcTests : IDisposable
     }
 
     [Fact]
-    public async Task InvalidItemInAMultiPutAppliesNothing()
+    public async Task AnInvalidItemInAMultiPutIsRefusedOnItsOwnAndTheOthersAreWritten()
     {
-        var batch = new MultiPutRequest { Entries = { TextEntry("a", "1", 1), TextEntry("b", "2", 1), TextEntry("", "3", 1) } };
+        var batch = new MultiPutRequest
+        {
+            Entries = { TextEntry("a", "1", 1), TextEntry("", "2", 1), TextEntry("c", "3", long.MaxValue), TextEntry("d", "4", 1) },
+        };
 
-        var error = await Assert.ThrowsAsync<RpcException>(() => _client.MultiPutAsync(batch).ResponseAsync);
-        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
-        Assert.Equal("entries[2].key must not be empty", error.Status.Detail);
-        Assert.False((await _client.GetAsync(new GetRequest { Key = "a" })).Found);
+        var reply = await _client.MultiPutAsync(batch);
+
+        Assert.Equal([true, false, false, true], reply.Results.Select(r => r.Applied));
+        Assert.Equal("", reply.Results[0].Error);
+        Assert.Equal("entries[1].key must not be empty", reply.Results[1].Error);
+        Assert.StartsWith("entries[2].version.timestamp is ", reply.Results[2].Error, StringComparison.Ordinal);
+        Assert.True((await _client.GetAsync(new GetRequest { Key = "a" })).Found);
+        Assert.False((await _client.GetAsync(new GetRequest { Key = "c" })).Found);
+        Assert.True((await _client.GetAsync(new GetRequest { Key = "d" })).Found);
     }
 
     [Fact]

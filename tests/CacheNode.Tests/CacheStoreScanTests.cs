@@ -11,6 +11,8 @@ public sealed class CacheStoreScanTests
     private readonly CacheStore _store;
     private readonly string[] _keys = Enumerable.Range(0, 3000).Select(i => $"key-{i}").ToArray();
 
+    private long NowMs => _time.GetUtcNow().ToUnixTimeMilliseconds();
+
     public CacheStoreScanTests()
     {
         _store = new CacheStore(_time, 64 << 20, TimeSpan.FromMinutes(10));
@@ -46,7 +48,7 @@ public sealed class CacheStoreScanTests
             }
         });
 
-        var seen = _store.Scan([range], liveOnly: false).Select(e => e.Key).ToList();
+        var seen = _store.Scan([range], liveOnly: false, NowMs).Select(e => e.Key).ToList();
         await stop.CancelAsync();
         await writer;
 
@@ -59,21 +61,32 @@ public sealed class CacheStoreScanTests
     [Fact]
     public void WholeRingAndNoRangesReturnEverything()
     {
-        Assert.Equal(_keys.Length, _store.Scan([new HashRange(7, 7)], liveOnly: false).Count());
-        Assert.Equal(_keys.Length, _store.Scan([], liveOnly: false).Count());
+        Assert.Equal(_keys.Length, _store.Scan([new HashRange(7, 7)], liveOnly: false, NowMs).Count());
+        Assert.Equal(_keys.Length, _store.Scan([], liveOnly: false, NowMs).Count());
     }
 
     [Fact]
-    public void ScanStreamsTombstonesUnlessLiveOnlyAndNeverExpiredValues()
+    public void ScanStreamsTombstonesAndExpiredValuesUnlessLiveOnly()
     {
+        // One expired value the sweep has turned into its marker, one expired since and not swept yet.
         _store.Put(EntryWrite.Delete("key-1", V(5)));
-        _store.Put(Value("short", "v", 1, expiresAtMs: _time.GetUtcNow().ToUnixTimeMilliseconds() + 5));
+        _store.Put(Value("swept", "v", 8, expiresAtMs: NowMs + 5));
+        _time.Advance(TimeSpan.FromSeconds(1));
+        _store.Sweep(1_000_000);
+        _store.Put(Value("lazy", "v", 7, expiresAtMs: NowMs + 5));
         _time.Advance(TimeSpan.FromSeconds(1));
 
-        var all = _store.Scan([], liveOnly: false).ToDictionary(e => e.Key);
+        var all = _store.Scan([], liveOnly: false, NowMs).ToDictionary(e => e.Key);
         Assert.True(all["key-1"].Tombstone);
-        Assert.DoesNotContain("short", all.Keys);
-        Assert.DoesNotContain("key-1", _store.Scan([], liveOnly: true).Select(e => e.Key));
+        Assert.Equal(8, all["swept"].Version.Timestamp);
+        Assert.False(all["swept"].IsLive(NowMs));
+        Assert.Equal(7, all["lazy"].Version.Timestamp);
+        Assert.False(all["lazy"].IsLive(NowMs));
+
+        var live = _store.Scan([], liveOnly: true, NowMs).Select(e => e.Key).ToList();
+        Assert.DoesNotContain("key-1", live);
+        Assert.DoesNotContain("lazy", live);
+        Assert.DoesNotContain("swept", live);
     }
 
     [Fact]

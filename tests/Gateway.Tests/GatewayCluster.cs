@@ -12,7 +12,8 @@ namespace Microservices.Gateway.Tests;
 
 /// <summary>
 /// A gateway in process over three real cache nodes and a real rate limiter, also in process. Each node's and the
-/// limiter's connection can be cut, to act out a node that stops answering.
+/// limiter's connection can be cut, to act out a node that stops answering. The gateway and the nodes share one
+/// fake clock (<see cref="Time"/>), as machines whose clocks agree: versions and expiries are compared across them.
 /// </summary>
 public sealed class GatewayCluster : IDisposable
 {
@@ -25,6 +26,7 @@ public sealed class GatewayCluster : IDisposable
     private readonly Dictionary<string, GrpcServiceApp<cachenode::Program>> _nodes = [];
     private readonly GrpcServiceApp<ratelimiter::Program> _limiter;
     private readonly GrpcServiceApp<Program> _gateway;
+    private readonly Microsoft.Extensions.Time.Testing.FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
 
     /// <summary>
     /// <paramref name="nodes"/> nodes on the ring from the start, and <paramref name="spares"/> more running but not
@@ -37,7 +39,7 @@ public sealed class GatewayCluster : IDisposable
         for (var i = 1; i <= nodes + spares; i++)
         {
             var name = $"node-{i}";
-            _nodes[name] = new GrpcServiceApp<cachenode::Program>(new(nodeSettings ?? []) { ["CacheNode:NodeName"] = name });
+            _nodes[name] = new GrpcServiceApp<cachenode::Program>(new(nodeSettings ?? []) { ["CacheNode:NodeName"] = name }, time: _time);
             Links[name] = new SwitchableHandler(_nodes[name].Server.CreateHandler());
         }
 
@@ -77,7 +79,7 @@ public sealed class GatewayCluster : IDisposable
             config[key] = value;
         }
 
-        _gateway = new GrpcServiceApp<Program>(config, services: collection =>
+        _gateway = new GrpcServiceApp<Program>(config, time: _time, services: collection =>
         {
             collection.AddSingleton<NodeChannelFactory>(new InProcessChannels(Links));
             collection.AddGrpcClient<RateLimiterClient>().ConfigurePrimaryHttpMessageHandler(() => LimiterLink);
@@ -105,8 +107,8 @@ public sealed class GatewayCluster : IDisposable
 
     public Cache.V1.CacheNode.CacheNodeClient Node(string name) => new(_nodes[name].Channel);
 
-    /// <summary>The gateway's clock.</summary>
-    public Microsoft.Extensions.Time.Testing.FakeTimeProvider Time => _gateway.Time;
+    /// <summary>The clock of the gateway and the nodes.</summary>
+    public Microsoft.Extensions.Time.Testing.FakeTimeProvider Time => _time;
 
     /// <summary>The gateway's services (starts it on first use).</summary>
     public IServiceProvider GatewayServices

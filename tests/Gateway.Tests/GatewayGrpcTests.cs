@@ -96,8 +96,15 @@ public sealed class GatewayGrpcTests : IDisposable
         { new PutRequest { Key = "k", Text = new string('v', 4097) }, "text must be at most 4096 bytes, got 4097" },
         { new PutRequest { Key = "k", Text = "v", Ttl = Duration.FromTimeSpan(TimeSpan.FromMilliseconds(500)) }, "ttl must be between 1 s and 30 days" },
         { new PutRequest { Key = "k", Text = "v", Ttl = Duration.FromTimeSpan(TimeSpan.FromDays(31)) }, "ttl must be between 1 s and 30 days" },
+        { new PutRequest { Key = "k", Text = "v", Ttl = new Duration { Seconds = 1, Nanos = -1 } }, $"{NotNormalized}, got seconds 1, nanos -1" },
+        { new PutRequest { Key = "k", Text = "v", Ttl = new Duration { Seconds = -1, Nanos = 1 } }, $"{NotNormalized}, got seconds -1, nanos 1" },
+        { new PutRequest { Key = "k", Text = "v", Ttl = new Duration { Seconds = 315576000001 } }, $"{NotNormalized}, got seconds 315576000001, nanos 0" },
+        { new PutRequest { Key = "k", Text = "v", Ttl = new Duration { Nanos = 1_000_000_000 } }, $"{NotNormalized}, got seconds 0, nanos 1000000000" },
         { new PutRequest { Key = "k", Text = "v", Consistency = (V1.Consistency)7 }, "consistency must be CONSISTENCY_ONE, CONSISTENCY_QUORUM or CONSISTENCY_ALL" },
     };
+
+    private const string NotNormalized =
+        "ttl must be a normalized duration (seconds within +-315576000000, nanos within +-999999999 and of the same sign as seconds)";
 
     [Theory]
     [MemberData(nameof(InvalidPuts))]
@@ -116,6 +123,12 @@ public sealed class GatewayGrpcTests : IDisposable
         var batch = new MultiPutRequest { Items = { new PutRequest { Key = "a", Text = "1" }, new PutRequest { Key = "", Text = "2" } } };
         var error = await Assert.ThrowsAsync<RpcException>(() => _alpha.MultiPutAsync(batch).ResponseAsync);
         Assert.Equal("items[1].key must not be empty", error.Status.Detail);
+        Assert.False((await _alpha.GetAsync(new GetRequest { Key = "a" })).Found);
+
+        batch.Items[1] = new PutRequest { Key = "b", Text = "2", Ttl = new Duration { Seconds = 1, Nanos = -1 } };
+        var ttl = await Assert.ThrowsAsync<RpcException>(() => _alpha.MultiPutAsync(batch).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, ttl.StatusCode);
+        Assert.StartsWith("items[1].ttl must be a normalized duration", ttl.Status.Detail, StringComparison.Ordinal);
         Assert.False((await _alpha.GetAsync(new GetRequest { Key = "a" })).Found);
 
         var tooMany = new MultiGetRequest();

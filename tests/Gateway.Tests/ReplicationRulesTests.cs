@@ -1,4 +1,6 @@
 using Microservices.Gateway.Replication;
+using Microservices.ServiceDefaults;
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Microservices.Gateway.Tests;
@@ -30,7 +32,7 @@ public sealed class ReplicationRulesTests
     public void ClockIsStrictlyIncreasingWhenWallTimeStandsStillOrGoesBack()
     {
         var time = new SettableClock { Now = DateTimeOffset.UnixEpoch.AddYears(56) };
-        var clock = new HybridLogicalClock(time);
+        var clock = Clock(time);
         var first = clock.Next();
         var second = clock.Next();
         time.Now = time.Now.AddSeconds(-5);
@@ -38,16 +40,16 @@ public sealed class ReplicationRulesTests
 
         Assert.True(second > first);
         Assert.True(third > second);
-        Assert.Equal(time.Now.AddSeconds(5).ToUnixTimeMilliseconds(), HybridLogicalClock.WallMilliseconds(third));
+        Assert.Equal(time.Now.AddSeconds(5).ToUnixTimeMilliseconds(), HybridTime.WallMilliseconds(third));
     }
 
     [Fact]
     public void ClockFollowsWallTimeAndObservedTimestamps()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch.AddYears(56));
-        var clock = new HybridLogicalClock(time);
+        var clock = Clock(time);
         time.Advance(TimeSpan.FromSeconds(1));
-        Assert.Equal(time.GetUtcNow().ToUnixTimeMilliseconds(), HybridLogicalClock.WallMilliseconds(clock.Next()));
+        Assert.Equal(time.GetUtcNow().ToUnixTimeMilliseconds(), HybridTime.WallMilliseconds(clock.Next()));
 
         var remote = clock.Next() + 1_000_000;
         clock.Observe(remote);
@@ -55,9 +57,46 @@ public sealed class ReplicationRulesTests
     }
 
     [Fact]
+    public void ClockIsNotPulledByATimestampFurtherAheadThanTheMaximumOffset()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch.AddYears(56));
+        var clock = Clock(time);
+        var year2100 = HybridTime.FromWallMilliseconds(new DateTimeOffset(2100, 1, 1, 0, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds());
+
+        Assert.False(clock.Observe(year2100));
+        Assert.False(clock.Observe(HybridTime.FromWallMilliseconds(time.GetUtcNow().ToUnixTimeMilliseconds() + 501)));
+        Assert.Equal(time.GetUtcNow().ToUnixTimeMilliseconds(), HybridTime.WallMilliseconds(clock.Next()));
+    }
+
+    [Fact]
+    public void ClockTakesATimestampUpToTheMaximumOffsetAhead()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch.AddYears(56));
+        var clock = Clock(time);
+        var ahead = HybridTime.FromWallMilliseconds(time.GetUtcNow().ToUnixTimeMilliseconds() + 500) + 7;
+
+        Assert.True(clock.Observe(ahead));
+        Assert.Equal(ahead + 1, clock.Next());
+    }
+
+    [Fact]
+    public void ObservingTheLargestTimestampNeitherOverflowsNorMovesTheClock()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch.AddYears(56));
+        var clock = Clock(time);
+        var before = clock.Next();
+
+        clock.Observe(long.MaxValue);
+        var next = clock.Next();
+
+        Assert.True(next > before);
+        Assert.Equal(time.GetUtcNow().ToUnixTimeMilliseconds(), HybridTime.WallMilliseconds(next));
+    }
+
+    [Fact]
     public async Task ClockNeverRepeatsAcrossThreads()
     {
-        var clock = new HybridLogicalClock(TimeProvider.System);
+        var clock = Clock(TimeProvider.System);
         var stamps = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(() =>
             Enumerable.Range(0, 50_000).Select(_ => clock.Next()).ToArray())));
         var all = stamps.SelectMany(s => s).ToArray();
@@ -76,6 +115,9 @@ public sealed class ReplicationRulesTests
         Assert.Same(tie, Versions.Newer(newer, tie));
         Assert.Same(older, Versions.Newer(null, older));
     }
+
+    // A clock with the default maximum offset of 500 ms.
+    private static HybridLogicalClock Clock(TimeProvider time) => new(time, Options.Create(new GatewayOptions()));
 
     // A wall clock that can be stepped back, as NTP may do; FakeTimeProvider only moves forward.
     private sealed class SettableClock : TimeProvider

@@ -43,11 +43,11 @@ public sealed class EdgeInputTests : IDisposable
 
     public static TheoryData<Duration, string> UnusableWindows => new()
     {
-        { new Duration { Seconds = 1, Nanos = -1 }, "window is not a valid duration (seconds 1, nanos -1)" },
-        { new Duration { Seconds = -1, Nanos = 1 }, "window is not a valid duration (seconds -1, nanos 1)" },
-        { new Duration { Seconds = 5, Nanos = 1_000_000_000 }, "window is not a valid duration (seconds 5, nanos 1000000000)" },
-        { new Duration { Seconds = 315_576_000_001 }, "window is not a valid duration (seconds 315576000001, nanos 0)" },
-        { new Duration { Seconds = -315_576_000_001 }, "window is not a valid duration" },
+        { new Duration { Seconds = 1, Nanos = -1 }, "window must be a normalized duration (seconds within +-315576000000, nanos within +-999999999 and of the same sign as seconds), got seconds 1, nanos -1" },
+        { new Duration { Seconds = -1, Nanos = 1 }, "window must be a normalized duration (seconds within +-315576000000, nanos within +-999999999 and of the same sign as seconds), got seconds -1, nanos 1" },
+        { new Duration { Seconds = 5, Nanos = 1_000_000_000 }, "window must be a normalized duration (seconds within +-315576000000, nanos within +-999999999 and of the same sign as seconds), got seconds 5, nanos 1000000000" },
+        { new Duration { Seconds = 315_576_000_001 }, "window must be a normalized duration (seconds within +-315576000000, nanos within +-999999999 and of the same sign as seconds), got seconds 315576000001, nanos 0" },
+        { new Duration { Seconds = -315_576_000_001 }, "window must be a normalized duration" },
         { new Duration { Seconds = 315_576_000_000 }, "window must be from 1 s to the retention (3600 s)" },
         { new Duration { Nanos = 999_999_999 }, "window must be from 1 s to the retention (3600 s), got 0.999999999 s" },
     };
@@ -102,7 +102,7 @@ public sealed class EdgeInputTests : IDisposable
             var rejection = Assert.Single(summary.Rejections);
             Assert.Equal(1u, rejection.Index);
             Assert.Equal(string.Create(CultureInfo.InvariantCulture,
-                $"timestamp must be a valid time from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z (seconds -62135596800 to 253402300799, nanos 0 to 999999999), got seconds {seconds}, nanos {nanos}"),
+                $"timestamp must be a timestamp from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z (seconds -62135596800 to 253402300799, nanos 0 to 999999999), got seconds {seconds}, nanos {nanos}"),
                 rejection.Reason);
         }
     }

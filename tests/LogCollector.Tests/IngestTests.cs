@@ -133,7 +133,7 @@ public sealed class IngestTests : IDisposable
         { Duration.FromTimeSpan(TimeSpan.FromHours(2)), "window must be from 1 s to the retention (3600 s), got 7200 s" },
         { Duration.FromTimeSpan(TimeSpan.FromMilliseconds(500)), "got 0.5 s" },
         { new Duration { Seconds = -5 }, "got -5 s" },
-        { new Duration { Seconds = 5, Nanos = -1 }, "window is not a valid duration (seconds 5, nanos -1)" },
+        { new Duration { Seconds = 5, Nanos = -1 }, "window must be a normalized duration (seconds within +-315576000000, nanos within +-999999999 and of the same sign as seconds), got seconds 5, nanos -1" },
     };
 
     [Theory]

@@ -18,12 +18,17 @@ public sealed class GrpcServiceApp<TEntryPoint> : WebApplicationFactory<TEntryPo
     private readonly Action<IServiceCollection>? _services;
     private GrpcChannel? _channel;
 
+    /// <summary>
+    /// A service with <paramref name="settings"/>, on its own fake clock from <paramref name="start"/> (default now),
+    /// or on <paramref name="time"/> when given, so several services can share one clock.
+    /// </summary>
     public GrpcServiceApp(
-        Dictionary<string, string?>? settings = null, DateTimeOffset? start = null, Action<IServiceCollection>? services = null)
+        Dictionary<string, string?>? settings = null, DateTimeOffset? start = null, Action<IServiceCollection>? services = null,
+        FakeTimeProvider? time = null)
     {
         _settings = settings ?? [];
         _services = services;
-        Time = new FakeTimeProvider(start ?? DateTimeOffset.UtcNow);
+        Time = time ?? new FakeTimeProvider(start ?? DateTimeOffset.UtcNow);
     }
 
     /// <summary>The service's clock.</summary>

@@ -22,10 +22,11 @@ internal sealed partial class CacheNodeGrpcService
         var ranges = request.Ranges.Select(r => new Store.HashRange(r.Start, r.End)).ToArray();
         var page = new ScanResponse();
         long streamed = 0;
-        foreach (var entry in store.Scan(ranges, request.LiveOnly))
+        var now = store.NowMs;
+        foreach (var entry in store.Scan(ranges, request.LiveOnly, now))
         {
             context.CancellationToken.ThrowIfCancellationRequested();
-            page.Entries.Add(EntryMapping.ToProto(entry));
+            page.Entries.Add(EntryMapping.ToProto(entry, now));
             if (page.Entries.Count == pageSize)
             {
                 streamed += page.Entries.Count;

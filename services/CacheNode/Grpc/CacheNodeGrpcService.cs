@@ -13,7 +13,7 @@ internal sealed partial class CacheNodeGrpcService(CacheStore store, IOptions<Ca
     : Cache.V1.CacheNode.CacheNodeBase
 {
     private const int DefaultPageSize = 256;
-    private readonly EntryMapping _mapping = new(options.Value.MaxValueBytes);
+    private readonly EntryMapping _mapping = new(options.Value.MaxValueBytes, options.Value.MaxClockOffset);
 
     public override Task<GetResponse> Get(GetRequest request, ServerCallContext context)
     {
@@ -39,7 +39,7 @@ internal sealed partial class CacheNodeGrpcService(CacheStore store, IOptions<Ca
         using var activity = CacheNodeTelemetry.StartOperation("cache.delete", request.Key);
         EntryVersion? version = null;
         RpcErrors.ThrowIfInvalid(RequestLimits.CheckKey(request.Key, maxBytes: RequestLimits.MaxStoredKeyBytes)
-            ?? EntryMapping.TryToVersion(request.Version, "version", out version));
+            ?? _mapping.TryToVersion(request.Version, "version", store.NowMs, out version));
         var write = EntryWrite.Delete(request.Key, version!);
         var result = store.Put(write);
         activity?.SetTag("cache.outcome", result.Outcome.ToString());
@@ -71,20 +71,25 @@ internal sealed partial class CacheNodeGrpcService(CacheStore store, IOptions<Ca
         using var activity = CacheNodeTelemetry.StartOperation("cache.multi_put", items: request.Entries.Count);
         RpcErrors.ThrowIfInvalid(RequestLimits.CheckBatch(request.Entries.Count, "entries"));
 
-        // The whole batch is checked before anything is written.
+        // The entries are independent writes (coalesced requests, hints, copies): an invalid one is refused on its
+        // own, in its result, and the others are written. Sizes are checked before anything is written.
         var now = store.NowMs;
-        var writes = new EntryWrite[request.Entries.Count];
+        var writes = new EntryWrite?[request.Entries.Count];
+        var errors = new string?[writes.Length];
         for (var i = 0; i < writes.Length; i++)
         {
-            RpcErrors.ThrowIfInvalid(_mapping.TryToWrite(request.Entries[i], $"entries[{i}]", now, out var write));
-            ThrowIfLargerThanMemory(write!, $"entries[{i}]");
-            writes[i] = write!;
+            var field = string.Create(CultureInfo.InvariantCulture, $"entries[{i}]");
+            errors[i] = _mapping.TryToWrite(request.Entries[i], field, now, out writes[i]);
+            if (writes[i] is { } write)
+            {
+                ThrowIfLargerThanMemory(write, field);
+            }
         }
 
         var reply = new MultiPutResponse();
-        foreach (var write in writes)
+        for (var i = 0; i < writes.Length; i++)
         {
-            reply.Results.Add(ToReply(store.Put(write)));
+            reply.Results.Add(writes[i] is { } write ? ToReply(store.Put(write)) : new PutResponse { Error = errors[i] });
         }
 
         return Task.FromResult(reply);
@@ -108,7 +113,7 @@ internal sealed partial class CacheNodeGrpcService(CacheStore store, IOptions<Ca
     }
 
     private GetResponse Read(string key, bool includeTombstone, long nowMs) => store.Get(key, includeTombstone, nowMs) is { } entry
-        ? new GetResponse { Found = !entry.Tombstone, Entry = EntryMapping.ToProto(entry) }
+        ? new GetResponse { Found = entry.IsLive(nowMs), Entry = EntryMapping.ToProto(entry, nowMs) }
         : new GetResponse { Found = false };
 
     private static PutResponse ToReply(WriteResult result) => new()

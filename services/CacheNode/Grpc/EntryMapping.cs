@@ -1,6 +1,5 @@
 using System.Globalization;
 using Google.Protobuf;
-using Google.Protobuf.WellKnownTypes;
 using Microservices.Cache.V1;
 using Microservices.CacheNode.Store;
 using Microservices.ServiceDefaults;
@@ -10,11 +9,19 @@ using VersionCounter = Microservices.CacheNode.Store.VersionCounter;
 
 namespace Microservices.CacheNode.Grpc;
 
-/// <summary>Validates protobuf entries and maps them to and from the store's types.</summary>
-internal sealed class EntryMapping(int maxValueBytes)
+/// <summary>
+/// Validates protobuf entries and maps them to and from the store's types. A version more than
+/// <c>maxClockOffset</c> ahead of the node's clock is refused. A value whose <c>expires_at</c> has passed is
+/// written as what it has become: the marker of an expired value, a tombstone at its version (so a hint or a copy
+/// that arrives late still outranks the older versions it replaced); on the way out, an expired value is shown
+/// the same way.
+/// </summary>
+internal sealed class EntryMapping(int maxValueBytes, TimeSpan maxClockOffset)
 {
     /// <summary>Longest writer id accepted.</summary>
     public const int MaxWriterLength = 100;
+
+    private const string ClockOffsetSetting = "CacheNode:MaxClockOffset";
 
     /// <summary>Returns why <paramref name="entry"/> cannot be written, naming the field, or null with <paramref name="write"/> set.</summary>
     public string? TryToWrite(Entry? entry, string field, long nowMs, out EntryWrite? write)
@@ -28,7 +35,7 @@ internal sealed class EntryMapping(int maxValueBytes)
         EntryVersion? version = null;
         var error = RequestLimits.CheckKey(entry.Key, $"{field}.key", RequestLimits.MaxStoredKeyBytes)
             ?? CheckValue(entry, field)
-            ?? TryToVersion(entry.Version, $"{field}.version", out version);
+            ?? TryToVersion(entry.Version, $"{field}.version", nowMs, out version);
         if (error is not null)
         {
             return error;
@@ -46,27 +53,20 @@ internal sealed class EntryMapping(int maxValueBytes)
         }
 
         var expiresAtMs = long.MaxValue;
-        if (entry.ExpiresAt is not null)
+        if (entry.ExpiresAt is not null
+            && ProtoTime.TryToUnixMilliseconds(entry.ExpiresAt, $"{field}.expires_at", out expiresAtMs) is { } invalid)
         {
-            if (entry.ExpiresAt.Nanos is < 0 or > 999_999_999)
-            {
-                return $"{field}.expires_at is not a valid timestamp";
-            }
-
-            expiresAtMs = (entry.ExpiresAt.Seconds * 1000) + (entry.ExpiresAt.Nanos / 1_000_000);
-            if (!entry.Tombstone && expiresAtMs <= nowMs)
-            {
-                return string.Create(CultureInfo.InvariantCulture,
-                    $"{field}.expires_at must be in the future, got {entry.ExpiresAt} (now {Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(nowMs))})");
-            }
+            return invalid;
         }
 
-        write = new EntryWrite(entry.Key, entry.Value.ToByteArray(), kind.Value, version!, entry.Tombstone ? long.MaxValue : expiresAtMs, entry.Tombstone);
+        write = entry.Tombstone || expiresAtMs <= nowMs
+            ? EntryWrite.Delete(entry.Key, version!)
+            : new EntryWrite(entry.Key, entry.Value.ToByteArray(), kind.Value, version!, expiresAtMs, Tombstone: false);
         return null;
     }
 
     /// <summary>Returns why <paramref name="version"/> is not a usable version, naming the field, or null.</summary>
-    public static string? TryToVersion(ProtoVersion? version, string field, out EntryVersion? result)
+    public string? TryToVersion(ProtoVersion? version, string field, long nowMs, out EntryVersion? result)
     {
         result = null;
         if (version is null)
@@ -77,6 +77,11 @@ internal sealed class EntryMapping(int maxValueBytes)
         if (version.Timestamp <= 0)
         {
             return string.Create(CultureInfo.InvariantCulture, $"{field}.timestamp must be positive, got {version.Timestamp}");
+        }
+
+        if (HybridTime.CheckOffset(version.Timestamp, nowMs, maxClockOffset, $"{field}.timestamp", ClockOffsetSetting) is { } ahead)
+        {
+            return ahead;
         }
 
         if (version.Writer.Length is 0 or > MaxWriterLength)
@@ -100,21 +105,30 @@ internal sealed class EntryMapping(int maxValueBytes)
         return null;
     }
 
-    public static Entry ToProto(CacheEntry entry)
+    /// <summary>
+    /// The entry as of <paramref name="nowMs"/>: a live value as stored, a tombstone as one, and an expired value
+    /// as the tombstone it stands for (its version, no value), so a coordinator comparing versions sees that the
+    /// key's newest write has no value any more.
+    /// </summary>
+    public static Entry ToProto(CacheEntry entry, long nowMs)
     {
+        var live = entry.IsLive(nowMs);
         var proto = new Entry
         {
             Key = entry.Key,
-            // Stored values are never mutated, so the reply can share the array instead of copying it.
-            Value = UnsafeByteOperations.UnsafeWrap(entry.Value),
             Kind = entry.Kind == EntryKind.Text ? ValueKind.Text : ValueKind.Binary,
             Version = ToProto(entry.Version),
-            Tombstone = entry.Tombstone,
+            Tombstone = !live,
             KeyHash = entry.KeyHash,
         };
-        if (entry.ExpiresAtMs != long.MaxValue)
+        if (live)
         {
-            proto.ExpiresAt = Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(entry.ExpiresAtMs));
+            // Stored values are never mutated, so the reply can share the array instead of copying it.
+            proto.Value = UnsafeByteOperations.UnsafeWrap(entry.Value);
+            if (entry.ExpiresAtMs != long.MaxValue)
+            {
+                proto.ExpiresAt = ProtoTime.FromUnixMilliseconds(entry.ExpiresAtMs);
+            }
         }
 
         return proto;

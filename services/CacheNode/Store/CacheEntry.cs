@@ -38,7 +38,7 @@ public sealed class CacheEntry
     /// <summary>Unix milliseconds at which the entry expires; <see cref="long.MaxValue"/> = never.</summary>
     public long ExpiresAtMs { get; }
 
-    /// <summary>True when the key was deleted at <see cref="Version"/>.</summary>
+    /// <summary>True when the key was deleted at <see cref="Version"/>, or its value expired (the value's marker).</summary>
     public bool Tombstone { get; }
 
     /// <summary>Bytes accounted against the memory limit.</summary>
@@ -47,7 +47,7 @@ public sealed class CacheEntry
     /// <summary>Local unix milliseconds of the write; a tombstone's grace period counts from it.</summary>
     internal long WrittenAtMs { get; }
 
-    /// <summary>The entry's place in its shard's eviction queue; null for tombstones.</summary>
+    /// <summary>The entry's place in its shard's eviction queue; null for a delete's tombstone.</summary>
     internal SieveNode? Node { get; }
 
     /// <summary>True when the entry is a value that has not expired at <paramref name="nowMs"/>.</summary>

@@ -24,7 +24,10 @@ public sealed partial class CacheStore
         return size;
     }
 
-    /// <summary>Evicts one value if any can be. Returns false when only tombstones remain.</summary>
+    /// <summary>
+    /// Evicts one value (or the marker of an expired one, see Sweep) if any can be, taking expired values and markers
+    /// first. Returns false when only the tombstones of deletes remain.
+    /// </summary>
     public bool EvictOne()
     {
         var start = Interlocked.Increment(ref _evictionStart);
@@ -70,7 +73,7 @@ public sealed partial class CacheStore
         lock (shard.Gate)
         {
             var now = NowMs;
-            while (shard.Sieve.NextVictim(node => IsExpired(node, now)) is { } victim)
+            while (shard.Sieve.NextVictim(node => IsExpiredOrMarker(node, now)) is { } victim)
             {
                 if (!_map.TryGetValue(victim.Key, out var entry) || !ReferenceEquals(entry.Node, victim))
                 {
@@ -91,6 +94,7 @@ public sealed partial class CacheStore
         }
     }
 
-    private bool IsExpired(SieveNode node, long now) =>
-        _map.TryGetValue(node.Key, out var entry) && entry.ExpiresAtMs <= now;
+    // Taken whatever their mark: expired values, and the markers they leave (the only tombstones in the queue).
+    private bool IsExpiredOrMarker(SieveNode node, long now) =>
+        _map.TryGetValue(node.Key, out var entry) && (entry.Tombstone || entry.ExpiresAtMs <= now);
 }

@@ -4,15 +4,17 @@ namespace Microservices.CacheNode.Store;
 public sealed partial class CacheStore
 {
     /// <summary>
-    /// Entries whose key hash lies in any of <paramref name="ranges"/> (all when empty): live values and, unless
-    /// <paramref name="liveOnly"/>, tombstones. Expired values are skipped. The walk takes no lock, so writers are
-    /// never blocked; an entry written during the walk may or may not be seen, and each key is seen at most once.
+    /// Entries whose key hash lies in any of <paramref name="ranges"/> (all when empty): values live at
+    /// <paramref name="nowMs"/> and, unless <paramref name="liveOnly"/>, tombstones and expired values (which stand
+    /// for a tombstone at their version, so the receiver learns that the key's newest write has no value). The walk
+    /// takes no lock, so writers are never blocked; an entry written during the walk may or may not be seen, and
+    /// each key is seen at most once.
     /// </summary>
-    public IEnumerable<CacheEntry> Scan(IReadOnlyList<HashRange> ranges, bool liveOnly)
+    public IEnumerable<CacheEntry> Scan(IReadOnlyList<HashRange> ranges, bool liveOnly, long nowMs)
     {
         foreach (var (_, entry) in _map)
         {
-            if ((entry.Tombstone ? !liveOnly : entry.ExpiresAtMs > NowMs) && InRanges(entry.KeyHash, ranges))
+            if ((!liveOnly || entry.IsLive(nowMs)) && InRanges(entry.KeyHash, ranges))
             {
                 yield return entry;
             }

@@ -10,7 +10,9 @@ namespace Microservices.CacheNode.Store;
 /// one. Writes that add a key or turn a value into a tombstone (or back) also change per-shard queues, and take
 /// one of <see cref="ShardCount"/> striped locks (chosen by key hash) for it; updates of a value take none.
 /// Memory is reserved before a write takes its lock, evicting (SIEVE, per shard) as needed, so the accounted
-/// bytes never exceed the limit and no thread holds two shard locks at once.
+/// bytes never exceed the limit and no thread holds two shard locks at once. A value that expires keeps its
+/// version as a tombstone-like marker for the tombstone grace period (see the Sweep part), so expiry never lets an
+/// older version back in.
 /// </summary>
 public sealed partial class CacheStore
 {
@@ -46,7 +48,8 @@ public sealed partial class CacheStore
 
     /// <summary>
     /// The live entry of <paramref name="key"/>, or null when absent, deleted or expired. With
-    /// <paramref name="includeTombstone"/>, a deleted key returns its tombstone (still counted as a miss).
+    /// <paramref name="includeTombstone"/>, a deleted key returns its tombstone, and an expired value is returned as
+    /// well (still counted as a miss): its version outranks older writes until its marker is purged.
     /// </summary>
     public CacheEntry? Get(string key, bool includeTombstone = false) => Get(key, includeTombstone, NowMs);
 
@@ -69,7 +72,7 @@ public sealed partial class CacheStore
                 return entry;
             }
 
-            if (entry.Tombstone && includeTombstone)
+            if (includeTombstone)
             {
                 Interlocked.Increment(ref shard.Misses);
                 return entry;
@@ -209,15 +212,19 @@ public sealed partial class CacheStore
             Volatile.Read(ref _evictions), Volatile.Read(ref _expirations), Volatile.Read(ref _tombstones));
     }
 
-    /// <summary>Recounts sizes, values, tombstones and queued nodes from the map and the queues (tests, when quiet).</summary>
-    internal (long Bytes, long Entries, long Tombstones, long Queued) Recount()
+    /// <summary>
+    /// Recounts sizes, values, tombstones, entries with a queue node (values and markers of expired values) and
+    /// queued nodes, from the map and the queues (tests, when quiet).
+    /// </summary>
+    internal (long Bytes, long Entries, long Tombstones, long Evictable, long Queued) Recount()
     {
-        long bytes = 0, entries = 0, tombstones = 0, queued = 0;
+        long bytes = 0, entries = 0, tombstones = 0, evictable = 0, queued = 0;
         foreach (var (_, entry) in _map)
         {
             bytes += entry.Size;
             entries += entry.Tombstone ? 0 : 1;
             tombstones += entry.Tombstone ? 1 : 0;
+            evictable += entry.Node is null ? 0 : 1;
         }
 
         foreach (var shard in _shards)
@@ -225,7 +232,7 @@ public sealed partial class CacheStore
             queued += shard.Sieve.Count;
         }
 
-        return (bytes, entries, tombstones, queued);
+        return (bytes, entries, tombstones, evictable, queued);
     }
 
     // Read counters are striped by thread, so concurrent readers do not share a cache line.

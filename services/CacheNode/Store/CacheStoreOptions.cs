@@ -20,7 +20,18 @@ public sealed class CacheStoreOptions
     [Range(1, 64 * 1024 * 1024)]
     public int MaxValueBytes { get; set; } = 1024 * 1024;
 
-    /// <summary>How long a tombstone is kept after the delete. Default 10 minutes.</summary>
+    /// <summary>
+    /// How far ahead of this node's clock a write's version timestamp may be; a write further ahead is refused
+    /// (INVALID_ARGUMENT), so no version from a clock far off (or made up) can outrank every later write. Keep it
+    /// the same as the gateways' <c>Gateway:MaxClockOffset</c>. Default 500 ms.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:01:00")]
+    public TimeSpan MaxClockOffset { get; set; } = ServiceDefaults.HybridTime.DefaultMaxClockOffset;
+
+    /// <summary>
+    /// How long a tombstone is kept after the delete, and the marker of an expired value after it expired (see
+    /// <see cref="CacheStore"/>). Default 10 minutes.
+    /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "365.00:00:00")]
     public TimeSpan TombstoneGracePeriod { get; set; } = TimeSpan.FromMinutes(10);
 

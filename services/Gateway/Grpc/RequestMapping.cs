@@ -53,12 +53,12 @@ internal sealed class RequestMapping(GatewayOptions options, TimeProvider time)
         var ttl = options.DefaultTtl;
         if (request.Ttl is not null)
         {
-            if (request.Ttl.Nanos is < -999_999_999 or > 999_999_999)
+            error = ProtoTime.TryToTimeSpan(request.Ttl, $"{field}ttl", out ttl);
+            if (error is not null)
             {
-                return $"{field}ttl is not a valid duration";
+                return error;
             }
 
-            ttl = request.Ttl.ToTimeSpan();
             if (ttl < MinTtl || ttl > MaxTtl)
             {
                 return string.Create(CultureInfo.InvariantCulture, $"{field}ttl must be between 1 s and 30 days, got {ttl.TotalSeconds} s");
@@ -75,11 +75,18 @@ internal sealed class RequestMapping(GatewayOptions options, TimeProvider time)
         return null;
     }
 
-    /// <summary>A Get reply for the newest entry of a read (a miss when none, a tombstone, or expired).</summary>
+    /// <summary>
+    /// A Get reply for the newest entry of a read: a miss when there is none, or it is a tombstone (a delete, or a
+    /// node's marker of an expired value), or it has expired. An entry whose expiry is not a valid Timestamp (no
+    /// node stores one) is a miss too, never an error.
+    /// </summary>
     public V1.GetResponse ToReply(Entry? newest, ValueSource source = ValueSource.Cache)
     {
-        var now = time.GetUtcNow();
-        if (newest is null || newest.Tombstone || (newest.ExpiresAt is not null && newest.ExpiresAt.ToDateTimeOffset() <= now))
+        var nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var expiresAtMs = long.MaxValue;
+        if (newest is null || newest.Tombstone
+            || (newest.ExpiresAt is not null
+                && (ProtoTime.TryToUnixMilliseconds(newest.ExpiresAt, "expires_at", out expiresAtMs) is not null || expiresAtMs <= nowMs)))
         {
             return new V1.GetResponse { Found = false };
         }
@@ -96,7 +103,7 @@ internal sealed class RequestMapping(GatewayOptions options, TimeProvider time)
 
         if (newest.ExpiresAt is not null)
         {
-            reply.TtlRemaining = Duration.FromTimeSpan(newest.ExpiresAt.ToDateTimeOffset() - now);
+            reply.TtlRemaining = ProtoTime.ToDuration(TimeSpan.FromMilliseconds(expiresAtMs - nowMs));
         }
 
         return reply;

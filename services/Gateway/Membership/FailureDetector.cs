@@ -24,11 +24,16 @@ public sealed partial class FailureDetector(
     /// </summary>
     public event Action<ClusterNode, MemberState>? NodeRecovered;
 
-    /// <summary>True when a failure of this kind says something about the node (not about the request).</summary>
+    /// <summary>
+    /// True when a failure of this kind says something about the node (not about the request): the transport
+    /// (UNAVAILABLE, INTERNAL: gRPC's own protocol errors, connection errors) or time (DEADLINE_EXCEEDED, CANCELLED).
+    /// Statuses a handler answers about one request (INVALID_ARGUMENT, RESOURCE_EXHAUSTED, and UNKNOWN, which is what
+    /// an unhandled exception in a handler becomes, e.g. on one key's bad data) never count against the node.
+    /// </summary>
     public static bool IsNodeFailure(Exception exception) => exception switch
     {
         RpcException rpc => rpc.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Internal
-            or StatusCode.Unknown or StatusCode.Cancelled,
+            or StatusCode.Cancelled,
         _ => exception is HttpRequestException or IOException,
     };
 

@@ -1,19 +1,25 @@
+using Microservices.ServiceDefaults;
+using Microsoft.Extensions.Options;
+
 namespace Microservices.Gateway.Replication;
 
 /// <summary>
-/// A hybrid logical clock: unix milliseconds in the high 48 bits and a counter in the low 16. Every value it
-/// issues is greater than the last, even when the wall clock stalls or steps back, and stays close to wall time.
-/// <see cref="Observe"/> folds in a timestamp seen elsewhere, so this gateway's next write orders after it.
+/// A hybrid logical clock (<see cref="HybridTime"/>: unix milliseconds in the high 48 bits and a counter in the low
+/// 16). Every value it issues is greater than the last, even when the wall clock stalls or steps back, and stays
+/// close to wall time. <see cref="Observe"/> folds in a timestamp seen elsewhere, so this gateway's next write
+/// orders after it, but only one at most <see cref="GatewayOptions.MaxClockOffset"/> ahead of this gateway's wall
+/// clock: a timestamp from further ahead (a node's clock far off, or a version written with a made-up time) is
+/// not taken, so it cannot drag every later write into the future or make the clock overflow.
 /// </summary>
-public sealed class HybridLogicalClock(TimeProvider time)
+public sealed class HybridLogicalClock(TimeProvider time, IOptions<GatewayOptions> options)
 {
-    private const int CounterBits = 16;
+    private readonly TimeSpan _maxOffset = options.Value.MaxClockOffset;
     private long _last;
 
     /// <summary>The next timestamp: greater than every one issued or observed before.</summary>
     public long Next()
     {
-        var wall = time.GetUtcNow().ToUnixTimeMilliseconds() << CounterBits;
+        var wall = HybridTime.FromWallMilliseconds(time.GetUtcNow().ToUnixTimeMilliseconds());
         while (true)
         {
             var last = Volatile.Read(ref _last);
@@ -25,22 +31,29 @@ public sealed class HybridLogicalClock(TimeProvider time)
         }
     }
 
-    /// <summary>Makes later timestamps greater than <paramref name="timestamp"/>.</summary>
-    public void Observe(long timestamp)
+    /// <summary>
+    /// Makes later timestamps greater than <paramref name="timestamp"/>, when it is at most the maximum clock
+    /// offset ahead of wall time. Returns false (and changes nothing) for one further ahead.
+    /// </summary>
+    public bool Observe(long timestamp)
     {
+        if (!HybridTime.IsWithinOffset(timestamp, time.GetUtcNow().ToUnixTimeMilliseconds(), _maxOffset))
+        {
+            return false;
+        }
+
         var last = Volatile.Read(ref _last);
         while (timestamp > last)
         {
             var seen = Interlocked.CompareExchange(ref _last, timestamp, last);
             if (seen == last)
             {
-                return;
+                return true;
             }
 
             last = seen;
         }
-    }
 
-    /// <summary>The wall-clock part of a timestamp, in unix milliseconds.</summary>
-    public static long WallMilliseconds(long timestamp) => timestamp >> CounterBits;
+        return true;
+    }
 }

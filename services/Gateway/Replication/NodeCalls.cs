@@ -58,6 +58,7 @@ public sealed class NodeCalls(FailureDetector detector, IOptions<GatewayOptions>
         var deadline = batch.DeadlineWithin(_timeout);
         return SendAsync(
             node, batch, deadline,
+            refusal: null,
             key => node.Client.GetAsync(new GetRequest { Key = key, IncludeTombstone = true }, deadline: deadline).ResponseAsync,
             async items =>
             {
@@ -73,6 +74,7 @@ public sealed class NodeCalls(FailureDetector detector, IOptions<GatewayOptions>
         var deadline = batch.DeadlineWithin(_timeout);
         return SendAsync(
             node, batch, deadline,
+            static reply => reply.Error.Length > 0 ? new RpcException(new Status(StatusCode.InvalidArgument, reply.Error)) : null,
             entry => node.Client.PutAsync(new PutRequest { Entry = entry }, deadline: deadline).ResponseAsync,
             async items =>
             {
@@ -85,9 +87,10 @@ public sealed class NodeCalls(FailureDetector detector, IOptions<GatewayOptions>
 
     // One item goes as a single call; more as one batch call. A batch the node refuses as a whole (an item it finds
     // invalid, or a reply over the message limit) is sent again item by item, so one item cannot fail the others.
+    // An item the batch reply refuses on its own (`refusal` of its result) fails as its single call would have.
     private async Task SendAsync<TItem, TResult>(
-        ClusterNode node, CoalescedBatch<TItem, TResult> batch, DateTime deadline, Func<TItem, Task<TResult>> single,
-        Func<IEnumerable<TItem>, Task<IReadOnlyList<TResult>>> many)
+        ClusterNode node, CoalescedBatch<TItem, TResult> batch, DateTime deadline, Func<TResult, Exception?>? refusal,
+        Func<TItem, Task<TResult>> single, Func<IEnumerable<TItem>, Task<IReadOnlyList<TResult>>> many)
     {
         // Requests that spent their whole timeout queued behind the node's previous call fail over without a call:
         // the node was not asked, so the failure detector hears nothing.
@@ -112,7 +115,14 @@ public sealed class NodeCalls(FailureDetector detector, IOptions<GatewayOptions>
                 Observe(node, null);
                 for (var i = 0; i < batch.Count; i++)
                 {
-                    batch.Complete(i, results[i]);
+                    if (refusal?.Invoke(results[i]) is { } refused)
+                    {
+                        batch.Fail(i, refused);
+                    }
+                    else
+                    {
+                        batch.Complete(i, results[i]);
+                    }
                 }
 
                 return;

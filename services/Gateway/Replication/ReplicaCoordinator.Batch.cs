@@ -224,9 +224,22 @@ public sealed partial class ReplicaCoordinator
                 for (var j = 0; j < indexes.Count; j++)
                 {
                     var i = indexes[j];
+                    var result = reply.Results[j];
                     lock (acknowledged[i])
                     {
-                        (reply.Results[j].NoRoom ? failures[i] : acknowledged[i]).Add(reply.Results[j].NoRoom ? $"{node.Name}: no room" : node.Name);
+                        if (result.NoRoom)
+                        {
+                            failures[i].Add($"{node.Name}: no room");
+                        }
+                        else if (result.Error.Length > 0)
+                        {
+                            // Refused for good (e.g. a version too far ahead of the node's clock): no hint either.
+                            failures[i].Add($"{node.Name}: InvalidArgument ({result.Error})");
+                        }
+                        else
+                        {
+                            acknowledged[i].Add(node.Name);
+                        }
                     }
                 }
             }

@@ -145,8 +145,7 @@ internal sealed class LogCollectorGrpcService(
         var length = _options.WindowSize;
         if (window is not null)
         {
-            RpcErrors.ThrowIfInvalid(ProtoTime.CheckDuration(window, "window"));
-            length = window.ToTimeSpan();
+            RpcErrors.ThrowIfInvalid(ProtoTime.TryToTimeSpan(window, "window", out length));
             if (length < TimeSpan.FromSeconds(1) || length > _options.Retention)
             {
                 RpcErrors.Throw(StatusCode.InvalidArgument, string.Create(CultureInfo.InvariantCulture,

@@ -50,7 +50,7 @@ internal static class EntryValidator
         var at = now;
         if (entry.Timestamp is not null)
         {
-            if (ProtoTime.CheckTimestamp(entry.Timestamp, "timestamp") is { } invalid)
+            if (ProtoTime.TryToUnixMilliseconds(entry.Timestamp, "timestamp", out _) is { } invalid)
             {
                 return new(EntryRejection.TimestampReason, invalid);
             }
