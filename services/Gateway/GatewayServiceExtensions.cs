@@ -87,7 +87,9 @@ public static class GatewayServiceExtensions
             telemetry.ObservePool(pool.GetStats);
             return pool;
         });
-        services.AddSingleton(sp => new SqliteOriginStore(sp.GetRequiredService<ConnectionPool<SqliteConnection>>(), fullPath));
+        services.AddSingleton(sp => new SqliteOriginStore(
+            sp.GetRequiredService<ConnectionPool<SqliteConnection>>(), fullPath, sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<IOptions<OriginOptions>>().Value.TombstoneRetention));
         services.AddSingleton<IOriginStore>(sp => sp.GetRequiredService<SqliteOriginStore>());
         services.AddSingleton(sp => new CacheAside(
             sp.GetRequiredService<IOriginStore>(), sp.GetRequiredService<ReplicaCoordinator>(),
