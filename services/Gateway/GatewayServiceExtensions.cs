@@ -21,6 +21,7 @@ public static class GatewayServiceExtensions
         services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<SecurityOptions>().BindConfiguration(SecurityOptions.Section).ValidateOnStart();
         services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<RateLimitOptions>, RateLimitOptionsValidator>();
         services.AddSingleton<IValidateOptions<SecurityOptions>, SecurityOptionsValidator>();
 
         services.TryAddSingleton(TimeProvider.System);
@@ -42,8 +43,10 @@ public static class GatewayServiceExtensions
         services.AddSingleton<ClusterAdmin>();
         services.AddSingleton(sp => new RequestMapping(sp.GetRequiredService<IOptions<GatewayOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<ApiKeyAuthenticator>();
+        services.AddSingleton<PolicyLimits>();
+        services.AddSingleton<RateLimitTelemetry>();
         services.AddSingleton<TenantRateLimiter>();
-        services.AddHostedService<RateLimiterWarmup>();
+        services.AddHostedService<PolicyReader>();
         services.AddSingleton<GatewayTelemetry>();
         services.AddSingleton<GatewayInterceptor>();
 
