@@ -74,8 +74,8 @@ public sealed partial class CacheAside(
 
     private async Task<Entry?> LoadAndPopulateAsync(string tenant, string key, string storedKey, ConsistencyLevel level, WriteFence.Observation observation)
     {
-        // Stamped before the query: a Put that lands after this miss carries a newer version and wins over the
-        // value loaded here, so a slow load cannot overwrite it.
+        // Stamped before the query: a write stamped after it wins over the value loaded here, so a slow load
+        // cannot overwrite it; one stamped before it, but landing after the query, is caught by the fence below.
         var version = coordinator.Stamp();
         OriginRow? row;
         try
