@@ -21,6 +21,7 @@ public static class GatewayServiceExtensions
         services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<SecurityOptions>().BindConfiguration(SecurityOptions.Section).ValidateOnStart();
         services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<RateLimitOptions>, RateLimitOptionsValidator>();
         services.AddSingleton<IValidateOptions<SecurityOptions>, SecurityOptionsValidator>();
 
         services.TryAddSingleton(TimeProvider.System);
@@ -42,8 +43,10 @@ public static class GatewayServiceExtensions
         services.AddSingleton<ClusterAdmin>();
         services.AddSingleton(sp => new RequestMapping(sp.GetRequiredService<IOptions<GatewayOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<ApiKeyAuthenticator>();
+        services.AddSingleton<PolicyLimits>();
+        services.AddSingleton<RateLimitTelemetry>();
         services.AddSingleton<TenantRateLimiter>();
-        services.AddHostedService<RateLimiterWarmup>();
+        services.AddHostedService<PolicyReader>();
         services.AddSingleton<GatewayTelemetry>();
         services.AddSingleton<GatewayInterceptor>();
 
@@ -87,7 +90,9 @@ public static class GatewayServiceExtensions
             telemetry.ObservePool(pool.GetStats);
             return pool;
         });
-        services.AddSingleton(sp => new SqliteOriginStore(sp.GetRequiredService<ConnectionPool<SqliteConnection>>(), fullPath));
+        services.AddSingleton(sp => new SqliteOriginStore(
+            sp.GetRequiredService<ConnectionPool<SqliteConnection>>(), fullPath, sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<IOptions<OriginOptions>>().Value.TombstoneRetention));
         services.AddSingleton<IOriginStore>(sp => sp.GetRequiredService<SqliteOriginStore>());
         services.AddSingleton(sp => new CacheAside(
             sp.GetRequiredService<IOriginStore>(), sp.GetRequiredService<ReplicaCoordinator>(),

@@ -26,7 +26,7 @@ public sealed class GatewayTelemetry
     {
         var meter = meterFactory.Create(Name);
         _requests = meter.CreateCounter<long>("gateway.cache.requests", "{request}", "Cache requests by operation and result.");
-        _rateLimit = meter.CreateCounter<long>("gateway.ratelimit.decisions", "{decision}", "Rate-limit outcomes: allowed, denied, failed_open, failed_closed.");
+        _rateLimit = meter.CreateCounter<long>("gateway.ratelimit.decisions", "{decision}", "Rate-limit outcomes: allowed, denied (by the limiter), local_allowed, local_denied (by the gateway's local bucket), failed_open, failed_closed.");
         _replicaErrors = meter.CreateCounter<long>("gateway.replica.errors", "{error}", "Calls to cache nodes that failed.");
         _nodeStates = meter.CreateCounter<long>("gateway.node.state_changes", "{change}", "Node state changes, by node and new state.");
         _hints = meter.CreateCounter<long>("gateway.hints", "{hint}", "Hinted writes by outcome: queued, replayed, dropped.");

@@ -137,8 +137,8 @@ public sealed class ConnectionPoolTests
         await using var pool = Pool(max: 2);
         await using var other = Pool(max: 2);
         var lease = await pool.AcquireAsync();
-        lease.Dispose();
-        var error = Assert.Throws<InvalidOperationException>(() => lease.Dispose());
+        pool.Return(lease);
+        var error = Assert.Throws<InvalidOperationException>(() => pool.Return(lease));
         Assert.Contains("already returned", error.Message);
         Assert.Throws<ObjectDisposedException>(() => lease.Connection);
 
@@ -148,6 +148,65 @@ public sealed class ConnectionPoolTests
 
         Assert.Equal(new PoolStats(1, 0, 1, 0, 0, 1, 0), pool.GetStats());
         Assert.Equal(new PoolStats(0, 0, 0, 0, 0, 0, 0), other.GetStats());
+    }
+
+    [Fact]
+    public async Task DisposingALeaseTwiceReturnsItOnceAndLeavesItsNextHolderAlone()
+    {
+        await using var pool = Pool(max: 1);
+        var first = await pool.AcquireAsync();
+        var connection = first.Connection;
+        first.Dispose();
+        first.Dispose();
+        await first.DisposeAsync();
+        Assert.Equal(new PoolStats(1, 0, 1, 0, 0, 1, 0), pool.GetStats());
+
+        // The same connection, lent again: a late Dispose of the old lease must not take it back.
+        await using var second = await pool.AcquireAsync();
+        Assert.Same(connection, second.Connection);
+        first.Dispose();
+        Assert.Equal(new PoolStats(1, 1, 0, 0, 0, 1, 0), pool.GetStats());
+        Assert.Same(connection, second.Connection);
+    }
+
+    [Fact]
+    public async Task WhenABackgroundOpenFailsTheFreedPlaceGoesToTheLongestWaiter()
+    {
+        await using var pool = Pool(min: 1, max: 1, lifetimeSeconds: 600, idleSeconds: 3600);
+        await pool.WarmUpAsync();
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _factory.HoldNextOpen(gate.Task);
+
+        // Maintenance closes the old connection and opens its replacement in the background; it hangs, then fails.
+        _time.Advance(TimeSpan.FromSeconds(600));
+        await WaitUntilAsync(() => _factory.Opened == 2);
+        var waiting = pool.AcquireAsync().AsTask();
+        Assert.Equal(1, pool.GetStats().Waiting);
+
+        gate.SetException(new IOException("connection refused (test)"));
+        await using var lease = await waiting.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.False(lease.Connection.Closed);
+        var stats = pool.GetStats();
+        Assert.Equal((1, 1, 0), (stats.Total, stats.Active, stats.Waiting));
+        AssertConsistent(stats);
+    }
+
+    [Fact]
+    public async Task AWaiterServedByAFailedOpenGetsTheErrorOfItsOwnOpen()
+    {
+        await using var pool = Pool(max: 1);
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _factory.HoldNextOpen(gate.Task);
+        var opening = pool.AcquireAsync().AsTask();
+        var waiting = pool.AcquireAsync().AsTask();
+        Assert.Equal(1, pool.GetStats().Waiting);
+
+        // The first caller's open fails: it gets the error; the waiter opens its own, which fails too.
+        _factory.FailNext = 1;
+        gate.SetException(new IOException("connection refused (test)"));
+        await Assert.ThrowsAsync<IOException>(() => opening);
+        await Assert.ThrowsAsync<IOException>(() => waiting.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Equal(new PoolStats(0, 0, 0, 0, 0, 0, 0), pool.GetStats());
     }
 
     [Fact]
@@ -307,6 +366,7 @@ public sealed class ConnectionPoolTests
         private int _maxOpen;
         private int _opened;
         private int _closed;
+        private Task? _nextOpen;
 
         public int Opened => Volatile.Read(ref _opened);
 
@@ -314,11 +374,28 @@ public sealed class ConnectionPoolTests
 
         public int MaxOpen => Volatile.Read(ref _maxOpen);
 
-        public ValueTask<FakeConnection> CreateAsync(CancellationToken cancellationToken)
+        /// <summary>The next open waits for <paramref name="gate"/> (and fails with its error).</summary>
+        public void HoldNextOpen(Task gate) => Volatile.Write(ref _nextOpen, gate);
+
+        /// <summary>So many of the next opens fail at once.</summary>
+        public int FailNext { get; set; }
+
+        public async ValueTask<FakeConnection> CreateAsync(CancellationToken cancellationToken)
         {
             Interlocked.Increment(ref _opened);
+            if (Interlocked.Exchange(ref _nextOpen, null) is { } next)
+            {
+                await next;
+            }
+
+            if (FailNext > 0)
+            {
+                FailNext--;
+                throw new IOException("connection refused (test)");
+            }
+
             InterlockedMax(ref _maxOpen, Interlocked.Increment(ref _open));
-            return ValueTask.FromResult(new FakeConnection());
+            return new FakeConnection();
         }
 
         public bool IsUsable(FakeConnection connection) => connection.Usable && !connection.Closed;

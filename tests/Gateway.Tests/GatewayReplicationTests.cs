@@ -115,10 +115,11 @@ public sealed class GatewayReplicationTests : IDisposable
     }
 
     [Fact]
-    public async Task UnreachableRateLimiterFailsOpenByDefault()
+    public async Task UnreachableRateLimiterFailsOpenWhenConfigured()
     {
-        _cluster.LimiterLink.Down = true;
-        var tight = _cluster.Cache(GatewayCluster.TightKey);
+        using var cluster = new GatewayCluster(settings: new() { ["RateLimiting:FailureMode"] = "Open" });
+        cluster.LimiterLink.Down = true;
+        var tight = cluster.Cache(GatewayCluster.TightKey);
         for (var i = 0; i < 5; i++)
         {
             Assert.False((await tight.GetAsync(new GetRequest { Key = "k" })).Found);

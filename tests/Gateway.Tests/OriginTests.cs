@@ -43,12 +43,20 @@ public sealed class OriginTests : IDisposable
 
     private V1.Cache.CacheClient Alpha => _cluster.Cache(GatewayCluster.AlphaKey);
 
+    // A tenant whose rate limit never gets in the way of a load test.
+    private V1.Cache.CacheClient Bulk => _cluster.Cache(GatewayCluster.BulkKey);
+
     // Writes a row straight into the file, as a user with sqlite3 would.
     private void InsertRow(string tenant, string key, string value) =>
-        Execute("INSERT OR REPLACE INTO entries VALUES ($tenant, $key, 'text', $value, 0);", tenant, key, value);
+        Execute("INSERT OR REPLACE INTO entries (tenant, key, kind, value, updated_at) VALUES ($tenant, $key, 'text', $value, 0);", tenant, key, value);
 
+    // The live row's value; null when absent or deleted.
     private string? ReadRow(string tenant, string key) =>
-        Execute("SELECT CAST(value AS TEXT) FROM entries WHERE tenant = $tenant AND key = $key;", tenant, key) as string;
+        Execute("SELECT CAST(value AS TEXT) FROM entries WHERE tenant = $tenant AND key = $key AND deleted = 0;", tenant, key) as string;
+
+    // The version timestamp of the row's last write, a delete's included; null when there is no row.
+    private long? ReadRowVersion(string tenant, string key) =>
+        Execute("SELECT version_ts FROM entries WHERE tenant = $tenant AND key = $key;", tenant, key) as long?;
 
     private object? Execute(string sql, string tenant, string key, string? value = null)
     {
@@ -183,6 +191,62 @@ public sealed class OriginTests : IDisposable
         }
 
         [Fact]
+        public async Task ConcurrentPutsMultiPutsAndDeletesOfOneKeyLeaveTheCacheAndTheOriginEqual()
+        {
+            var disagreements = new List<string>();
+            for (var round = 0; round < 60; round++)
+            {
+                var key = $"race:{round}";
+                await Task.WhenAll(Enumerable.Range(0, 6).Select(i => (i % 3) switch
+                {
+                    0 => (Task)_origin.Bulk.PutAsync(new PutRequest { Key = key, Text = $"put-{i}", Consistency = Consistency.All }).ResponseAsync,
+                    1 => _origin.Bulk.MultiPutAsync(new MultiPutRequest
+                    {
+                        Items = { new PutRequest { Key = key, Text = $"multi-{i}" } },
+                        Consistency = Consistency.All,
+                    }).ResponseAsync,
+                    _ => _origin.Bulk.DeleteAsync(new DeleteRequest { Key = key }).ResponseAsync,
+                }));
+
+                // At ALL the newest cached version is seen; a cached tombstone is a miss that loads the origin's row.
+                var cached = await _origin.Bulk.GetAsync(new GetRequest { Key = key, Consistency = Consistency.All });
+                var row = _origin.ReadRow("bulk", key);
+                var cache = cached.Found ? $"{cached.Text} ({cached.Source})" : "none";
+                if (row is null ? cached.Found : (cached.Text, cached.Source, cached.Version.Timestamp) != (row, ValueSource.Cache, _origin.ReadRowVersion("bulk", key)))
+                {
+                    disagreements.Add($"{key}: cache {cache}, origin {row ?? "none"}");
+                }
+            }
+
+            Assert.Empty(disagreements);
+        }
+
+        [Fact]
+        public async Task MissesLoadedWhileAPutIsUnderWayLeaveTheCacheAndTheOriginEqual()
+        {
+            var disagreements = new List<string>();
+            for (var round = 0; round < 60; round++)
+            {
+                var key = $"load:{round}";
+                await _origin.Bulk.PutAsync(new PutRequest { Key = key, Text = "old", Consistency = Consistency.All });
+                await _origin.Bulk.InvalidateAsync(new InvalidateRequest { Key = key, Consistency = Consistency.All });
+
+                // The misses load the row while the Put writes it: a load must not put back the value it replaces.
+                await Task.WhenAll(Enumerable.Range(0, 4).Select(i => i == 0
+                    ? (Task)_origin.Bulk.PutAsync(new PutRequest { Key = key, Text = "new", Consistency = Consistency.All }).ResponseAsync
+                    : _origin.Bulk.GetAsync(new GetRequest { Key = key, Consistency = Consistency.All }).ResponseAsync));
+
+                var cached = await _origin.Bulk.GetAsync(new GetRequest { Key = key, Consistency = Consistency.All });
+                if ((cached.Text, cached.Source) != ("new", ValueSource.Cache))
+                {
+                    disagreements.Add($"{key}: cache {cached.Text} ({cached.Source}), origin {_origin.ReadRow("bulk", key)}");
+                }
+            }
+
+            Assert.Empty(disagreements);
+        }
+
+        [Fact]
         public async Task WhenTheOriginFailsTheCacheIsNotTouched()
         {
             _origin._counting.Fail = true;
@@ -228,10 +292,10 @@ public sealed class OriginTests : IDisposable
             return Inner.PutAsync(rows, cancellationToken);
         }
 
-        public Task<bool> DeleteAsync(string tenant, string key, CancellationToken cancellationToken)
+        public Task<bool> DeleteAsync(string tenant, string key, OriginVersion version, CancellationToken cancellationToken)
         {
             ThrowIfFailing();
-            return Inner.DeleteAsync(tenant, key, cancellationToken);
+            return Inner.DeleteAsync(tenant, key, version, cancellationToken);
         }
 
         private void ThrowIfFailing()

@@ -22,7 +22,7 @@ public sealed class OriginSystemTests(AppHostFixture fixture)
         await using var connection = new SqliteConnection($"Data Source={stats.Path};Pooling=False");
         await connection.OpenAsync();
         await using var command = connection.CreateCommand();
-        command.CommandText = "INSERT INTO entries VALUES ('dev', $key, 'text', $value, 0);";
+        command.CommandText = "INSERT INTO entries (tenant, key, kind, value, updated_at) VALUES ('dev', $key, 'text', $value, 0);";
         command.Parameters.AddWithValue("$key", key);
         command.Parameters.AddWithValue("$value", value);
         await command.ExecuteNonQueryAsync();

@@ -58,7 +58,7 @@ public sealed class TraceSystemTests(DashboardAppHostFixture fixture)
         {
             await connection.OpenAsync();
             await using var insert = connection.CreateCommand();
-            insert.CommandText = "INSERT INTO entries VALUES ('dev', $key, 'text', 'v', 0);";
+            insert.CommandText = "INSERT INTO entries (tenant, key, kind, value, updated_at) VALUES ('dev', $key, 'text', 'v', 0);";
             insert.Parameters.AddWithValue("$key", key);
             await insert.ExecuteNonQueryAsync();
         }

@@ -45,14 +45,25 @@ internal sealed partial class CacheGrpcService
         RpcErrors.ThrowIfInvalid(RequestLimits.CheckBatch(request.Items.Count, "items"));
         var level = RequestMapping.Level(request.Consistency);
 
-        // The whole batch is checked before anything is written.
+        // The whole batch is checked before anything is written; then stamped, the origin, the replicas, as a Put.
+        var keys = new string[request.Items.Count];
+        for (var i = 0; i < keys.Length; i++)
+        {
+            keys[i] = caller.Namespaced(request.Items[i].Key);
+        }
+
         var entries = new Cache.V1.Entry[request.Items.Count];
         for (var i = 0; i < entries.Length; i++)
         {
             var item = request.Items[i];
-            RpcErrors.ThrowIfInvalid(mapping.TryToEntry(item, caller.Namespaced(item.Key), $"items[{i}].", out var entry));
-            entry!.Version = coordinator.Stamp();
-            entries[i] = entry;
+            RpcErrors.ThrowIfInvalid(mapping.TryToEntry(item, keys[i], $"items[{i}].", out var entry));
+            entries[i] = entry!;
+        }
+
+        using var writing = origin.CacheAside?.BeginWrite(keys);
+        foreach (var entry in entries)
+        {
+            entry.Version = coordinator.Stamp();
         }
 
         using var activity = GatewayTelemetry.Source.StartActivity("cache.multi_put");

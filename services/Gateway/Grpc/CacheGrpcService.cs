@@ -21,6 +21,7 @@ internal sealed partial class CacheGrpcService(
         var key = caller.Namespaced(request.Key);
         using var activity = Start("cache.get", key, level);
 
+        var writes = origin.CacheAside?.Observe(key) ?? default;
         var read = await coordinator.ReadAsync(key, level, context.CancellationToken);
         Record(activity, "get", read.Answered, read.Failures.Count);
         ThrowIfUnsatisfied("Get", level, read.Satisfied, read.Describe());
@@ -31,7 +32,7 @@ internal sealed partial class CacheGrpcService(
             Entry? loaded;
             try
             {
-                loaded = await cacheAside.LoadAsync(caller.Tenant!, request.Key, key, level, context.CancellationToken);
+                loaded = await cacheAside.LoadAsync(caller.Tenant!, request.Key, key, level, writes, context.CancellationToken);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -58,8 +59,12 @@ internal sealed partial class CacheGrpcService(
         var level = RequestMapping.Level(request.Consistency);
         using var activity = Start("cache.put", entry!.Key, level);
 
-        await WriteThroughAsync([(request.Key, entry)], caller, context.CancellationToken);
+        // One rule for Put, MultiPut and Delete: stamp first, then the origin (applied only over an older
+        // version), then the replicas (likewise), so both keep the same last write whatever the interleaving;
+        // and no cache-aside load overlapping the write caches what it read.
+        using var writing = origin.CacheAside?.BeginWrite([entry.Key]);
         entry.Version = coordinator.Stamp();
+        await WriteThroughAsync([(request.Key, entry)], caller, context.CancellationToken);
         var write = await coordinator.WriteAsync(entry, level, context.CancellationToken);
         Record(activity, "put", write.AcknowledgedBy.Count, write.Failures.Count);
         ThrowIfUnsatisfied("Put", level, write.Satisfied, WrittenThrough(write.Describe()));
@@ -89,18 +94,19 @@ internal sealed partial class CacheGrpcService(
         var key = caller.Namespaced(request.Key);
         using var activity = Start("cache.delete", key, ConsistencyLevel.Quorum);
 
-        // The origin first: if it fails, the cache is untouched and the caller can retry.
+        // Stamped first, as a Put; then the origin: if it fails, the cache is untouched and the caller can retry.
+        using var writing = origin.CacheAside?.BeginWrite([key]);
+        var tombstone = new Entry { Key = key, Tombstone = true, Version = coordinator.Stamp() };
         bool existed;
         try
         {
-            existed = await store.DeleteAsync(caller.Tenant!, request.Key, context.CancellationToken);
+            existed = await store.DeleteAsync(caller.Tenant!, request.Key, ToOrigin(tombstone.Version), context.CancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             throw OriginAccess.Unavailable("Delete", ex);
         }
 
-        var tombstone = new Entry { Key = key, Tombstone = true, Version = coordinator.Stamp() };
         var write = await coordinator.WriteAsync(tombstone, ConsistencyLevel.Quorum, context.CancellationToken);
         Record(activity, "delete", write.AcknowledgedBy.Count, write.Failures.Count);
         ThrowIfUnsatisfied("Delete", ConsistencyLevel.Quorum, write.Satisfied,
@@ -108,7 +114,8 @@ internal sealed partial class CacheGrpcService(
         return new V1.DeleteResponse { Existed = existed, AcknowledgedBy = { write.AcknowledgedBy } };
     }
 
-    // WriteThrough: the origin first, all rows in one transaction; on failure nothing reaches the cache.
+    // WriteThrough: the origin before the cache, all rows in one transaction, each with the version it carries to
+    // the replicas; on failure nothing reaches the cache.
     private async Task WriteThroughAsync(IReadOnlyList<(string UserKey, Entry Entry)> items, Caller caller, CancellationToken cancellationToken)
     {
         if (!origin.WritesThrough)
@@ -118,7 +125,7 @@ internal sealed partial class CacheGrpcService(
 
         var now = time.GetUtcNow();
         var rows = items.Select(item => new OriginRow(
-            caller.Tenant!, item.UserKey, item.Entry.Kind == ValueKind.Text, item.Entry.Value.ToByteArray(), now)).ToArray();
+            caller.Tenant!, item.UserKey, item.Entry.Kind == ValueKind.Text, item.Entry.Value.ToByteArray(), now, ToOrigin(item.Entry.Version))).ToArray();
         try
         {
             await origin.Store!.PutAsync(rows, cancellationToken);
@@ -128,6 +135,8 @@ internal sealed partial class CacheGrpcService(
             throw OriginAccess.Unavailable("Put", ex);
         }
     }
+
+    private static OriginVersion ToOrigin(Cache.V1.Version version) => new(version.Timestamp, version.Writer);
 
     private string WrittenThrough(string description) =>
         origin.WritesThrough ? $"{description}; the origin database was written" : description;

@@ -9,13 +9,16 @@ namespace Microservices.Gateway.Origin;
 /// <summary>
 /// Loads cache misses from the origin and populates the replicas, one origin query per key at a time in this
 /// gateway (single-flight): concurrent misses of one key await the load already in flight. The load runs to its
-/// end even when the caller that started it goes away, so the others still get it.
+/// end even when the caller that started it goes away, so the others still get it. A load that a write of its key
+/// overlapped is answered but not cached (<see cref="WriteFence"/>): writes call <see cref="BeginWrite"/>, Gets
+/// <see cref="Observe"/>.
 /// </summary>
 public sealed partial class CacheAside(
     IOriginStore origin, ReplicaCoordinator coordinator, GatewayOptions options, TimeProvider time, OriginTelemetry telemetry,
     ILogger<CacheAside> logger)
 {
     private readonly ConcurrentDictionary<string, Task<Entry?>> _flights = new(StringComparer.Ordinal);
+    private readonly WriteFence _fence = new();
     private long _loads;
     private long _sharedLoads;
 
@@ -25,15 +28,22 @@ public sealed partial class CacheAside(
     /// <summary>Misses that joined a query in flight, since start.</summary>
     public long SharedLoads => Interlocked.Read(ref _sharedLoads);
 
+    /// <summary>Marks a Put, MultiPut or Delete of <paramref name="storedKeys"/> under way, from before its stamp until disposed.</summary>
+    public WriteFence.Writing BeginWrite(IEnumerable<string> storedKeys) => _fence.Begin(storedKeys);
+
+    /// <summary>Taken when a Get of <paramref name="storedKey"/> begins, before it reads the replicas; given to <see cref="LoadAsync"/>.</summary>
+    public WriteFence.Observation Observe(string storedKey) => _fence.Observe(storedKey);
+
     /// <summary>Loads <paramref name="key"/> of <paramref name="tenant"/> (stored as <paramref name="storedKey"/>); null when the origin has no row.</summary>
-    public Task<Entry?> LoadAsync(string tenant, string key, string storedKey, ConsistencyLevel level, CancellationToken cancellationToken)
+    public Task<Entry?> LoadAsync(
+        string tenant, string key, string storedKey, ConsistencyLevel level, WriteFence.Observation observation, CancellationToken cancellationToken)
     {
         var mine = new TaskCompletionSource<Entry?>(TaskCreationOptions.RunContinuationsAsynchronously);
         var flight = _flights.GetOrAdd(storedKey, mine.Task);
         if (ReferenceEquals(flight, mine.Task))
         {
             Interlocked.Increment(ref _loads);
-            _ = RunFlightAsync(mine, tenant, key, storedKey, level);
+            _ = RunFlightAsync(mine, tenant, key, storedKey, level, observation);
         }
         else
         {
@@ -44,11 +54,12 @@ public sealed partial class CacheAside(
         return flight.WaitAsync(cancellationToken);
     }
 
-    private async Task RunFlightAsync(TaskCompletionSource<Entry?> flight, string tenant, string key, string storedKey, ConsistencyLevel level)
+    private async Task RunFlightAsync(
+        TaskCompletionSource<Entry?> flight, string tenant, string key, string storedKey, ConsistencyLevel level, WriteFence.Observation observation)
     {
         try
         {
-            flight.SetResult(await LoadAndPopulateAsync(tenant, key, storedKey, level));
+            flight.SetResult(await LoadAndPopulateAsync(tenant, key, storedKey, level, observation));
         }
         catch (Exception ex)
         {
@@ -61,10 +72,10 @@ public sealed partial class CacheAside(
         }
     }
 
-    private async Task<Entry?> LoadAndPopulateAsync(string tenant, string key, string storedKey, ConsistencyLevel level)
+    private async Task<Entry?> LoadAndPopulateAsync(string tenant, string key, string storedKey, ConsistencyLevel level, WriteFence.Observation observation)
     {
-        // Stamped before the query: a Put that lands after this miss carries a newer version and wins over the
-        // value loaded here, so a slow load cannot overwrite it.
+        // Stamped before the query: a write stamped after it wins over the value loaded here, so a slow load
+        // cannot overwrite it; one stamped before it, but landing after the query, is caught by the fence below.
         var version = coordinator.Stamp();
         OriginRow? row;
         try
@@ -84,7 +95,6 @@ public sealed partial class CacheAside(
             return null;
         }
 
-        telemetry.RecordLoad("found");
         var entry = new Entry
         {
             Key = storedKey,
@@ -93,6 +103,14 @@ public sealed partial class CacheAside(
             ExpiresAt = Timestamp.FromDateTimeOffset(time.GetUtcNow() + options.DefaultTtl),
             Version = version,
         };
+        if (!_fence.StillQuiet(observation))
+        {
+            // A write of the key overlapped this load: what was read may be older than the write, yet stamped newer.
+            telemetry.RecordLoad("found_uncached");
+            return entry;
+        }
+
+        telemetry.RecordLoad("found");
         var write = await coordinator.WriteAsync(entry, level, CancellationToken.None);
         if (!write.Satisfied)
         {

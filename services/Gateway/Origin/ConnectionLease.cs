@@ -1,9 +1,9 @@
 namespace Microservices.Gateway.Origin;
 
 /// <summary>
-/// A borrowed connection. Dispose it (<c>await using</c>) to give the connection back; a lease can be returned
-/// once, and its connection is unusable afterwards. Call <see cref="MarkBroken"/> when a command failed in a way
-/// that leaves the connection in doubt: it is then closed on return and replaced.
+/// A borrowed connection. Dispose it (<c>await using</c>) to give the connection back; a lease is returned once
+/// (further Disposes do nothing), and its connection is unusable afterwards. Call <see cref="MarkBroken"/> when a
+/// command failed in a way that leaves the connection in doubt: it is then closed on return and replaced.
 /// </summary>
 /// <typeparam name="T">The connection type.</typeparam>
 public readonly struct ConnectionLease<T> : IDisposable, IAsyncDisposable, IEquatable<ConnectionLease<T>>
@@ -33,8 +33,11 @@ public readonly struct ConnectionLease<T> : IDisposable, IAsyncDisposable, IEqua
         }
     }
 
-    /// <summary>Returns the connection to its pool.</summary>
-    public void Dispose() => Slot?.Owner.Return(this);
+    /// <summary>
+    /// Returns the connection to its pool; a second Dispose does nothing (as <see cref="IDisposable"/> expects).
+    /// An explicit second <see cref="ConnectionPool{T}.Return"/> is still an error.
+    /// </summary>
+    public void Dispose() => Slot?.Owner.TryReturn(this);
 
     /// <inheritdoc />
     public ValueTask DisposeAsync()

@@ -46,6 +46,7 @@ public sealed partial class ConnectionPool<T>
                 i++;
             }
 
+            GiveFreePlacesToWaiters();
             missing = Math.Max(0, _options.MinConnections - _total);
             _total += missing;
         }
@@ -74,6 +75,7 @@ public sealed partial class ConnectionPool<T>
             lock (_gate)
             {
                 _total--;
+                GiveFreePlacesToWaiters();
             }
 
             _onBackgroundError?.Invoke(ex);

@@ -5,6 +5,19 @@ namespace Microservices.Gateway.Origin;
 /// <summary>Callers waiting for a connection: FIFO, served by returns, ended by their timeout or cancellation.</summary>
 public sealed partial class ConnectionPool<T>
 {
+    // Every place freed below the maximum (a connection closed, or an open that failed) goes at once to the
+    // longest waiter, who opens a connection into it (or gets the open's error). Call under the lock, after
+    // lowering the total.
+    private void GiveFreePlacesToWaiters()
+    {
+        while (!_disposed && _total < _options.MaxConnections && TakeWaiter() is { } waiter)
+        {
+            _total++;
+            _active++;
+            waiter.Completion.TrySetResult(null);
+        }
+    }
+
     private Waiter? TakeWaiter()
     {
         if (_waiters.First is not { } first)

@@ -121,6 +121,16 @@ public sealed partial class ConnectionPool<T> : IAsyncDisposable
     /// <exception cref="InvalidOperationException">Returned twice, or not this pool's.</exception>
     public void Return(ConnectionLease<T> lease)
     {
+        if (!TryReturn(lease))
+        {
+            throw new InvalidOperationException("the connection was already returned");
+        }
+    }
+
+    // Gives the lease's connection back; false when this lease was already returned (its connection may be lent
+    // to someone else by now, under another lease id, and is left alone).
+    internal bool TryReturn(ConnectionLease<T> lease)
+    {
         var slot = lease.Slot;
         PooledSlot<T>? discard = null;
         lock (_gate)
@@ -132,7 +142,7 @@ public sealed partial class ConnectionPool<T> : IAsyncDisposable
 
             if (!slot.IsLentAs(lease.Id))
             {
-                throw new InvalidOperationException("the connection was already returned");
+                return false;
             }
 
             Volatile.Write(ref slot.LeaseId, 0);
@@ -144,14 +154,7 @@ public sealed partial class ConnectionPool<T> : IAsyncDisposable
                 _destroyed++;
                 _active--;
                 _total--;
-
-                // The freed place goes to the longest waiter, who opens a new connection.
-                if (!_disposed && TakeWaiter() is { } waiter)
-                {
-                    _total++;
-                    _active++;
-                    waiter.Completion.TrySetResult(null);
-                }
+                GiveFreePlacesToWaiters();
             }
             else if (TakeWaiter() is { } waiter)
             {
@@ -168,6 +171,8 @@ public sealed partial class ConnectionPool<T> : IAsyncDisposable
         {
             _ = DestroyAsync(discard.Connection);
         }
+
+        return true;
     }
 
     private ConnectionLease<T> Lend(PooledSlot<T> slot)
@@ -217,12 +222,7 @@ public sealed partial class ConnectionPool<T> : IAsyncDisposable
         {
             _total--;
             _active--;
-            if (!_disposed && TakeWaiter() is { } waiter)
-            {
-                _total++;
-                _active++;
-                waiter.Completion.TrySetResult(null);
-            }
+            GiveFreePlacesToWaiters();
         }
     }
 }

@@ -13,14 +13,21 @@ public interface IOriginStore
     /// <summary>The connection pool's counts.</summary>
     PoolStats PoolStats { get; }
 
-    /// <summary>Reads one row; null when absent.</summary>
+    /// <summary>Reads one row; null when absent or deleted.</summary>
     Task<OriginRow?> GetAsync(string tenant, string key, CancellationToken cancellationToken);
 
-    /// <summary>Inserts or replaces rows, all in one transaction.</summary>
+    /// <summary>
+    /// Writes rows, all in one transaction. Each row is applied only when its version is newer than the stored
+    /// row's (or the stored deletion's); an older one is skipped, as the cache nodes skip an older write.
+    /// </summary>
     Task PutAsync(IReadOnlyList<OriginRow> rows, CancellationToken cancellationToken);
 
-    /// <summary>Deletes one row; true when it existed.</summary>
-    Task<bool> DeleteAsync(string tenant, string key, CancellationToken cancellationToken);
+    /// <summary>
+    /// Deletes one row at <paramref name="version"/>: applied only when it is newer than the stored row, and
+    /// remembered (a tombstone) so that an older write arriving later cannot bring the row back.
+    /// </summary>
+    /// <returns>True when a row (not deleted) was there before.</returns>
+    Task<bool> DeleteAsync(string tenant, string key, OriginVersion version, CancellationToken cancellationToken);
 }
 
 /// <summary>One row of the origin's <c>entries</c> table.</summary>
@@ -29,4 +36,5 @@ public interface IOriginStore
 /// <param name="IsText">True for a text value (UTF-8), false for binary.</param>
 /// <param name="Value">The value's bytes.</param>
 /// <param name="UpdatedAt">When the row was last written.</param>
-public sealed record OriginRow(string Tenant, string Key, bool IsText, byte[] Value, DateTimeOffset UpdatedAt);
+/// <param name="Version">The version of the write that wrote it (<see cref="OriginVersion.None"/> for rows typed in by hand).</param>
+public sealed record OriginRow(string Tenant, string Key, bool IsText, byte[] Value, DateTimeOffset UpdatedAt, OriginVersion Version);

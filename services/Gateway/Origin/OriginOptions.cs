@@ -16,6 +16,12 @@ public sealed class OriginOptions
     /// <summary>What a Put does with the origin. Default <see cref="WritePolicy.CacheOnly"/>.</summary>
     public WritePolicy WritePolicy { get; set; } = WritePolicy.CacheOnly;
 
+    /// <summary>
+    /// How long a deleted row is kept as a tombstone (its version), so that a write older than the delete that
+    /// reaches the origin late is refused instead of bringing the row back. 1 min to 30 days; default 1 h.
+    /// </summary>
+    public TimeSpan TombstoneRetention { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>The connection pool: the only way the gateway reaches the database.</summary>
     public ConnectionPoolOptions Pool { get; set; } = new();
 }
@@ -26,6 +32,9 @@ public enum WritePolicy
     /// <summary>Puts write the cache only (the seed's put); the origin is read on misses.</summary>
     CacheOnly,
 
-    /// <summary>Puts write the origin first, in a transaction, then the cache; if the origin fails the cache is untouched.</summary>
+    /// <summary>
+    /// Puts are stamped with their version, write the origin (in a transaction, each row only over an older
+    /// version), then the cache; if the origin fails the cache is untouched.
+    /// </summary>
     WriteThrough,
 }

@@ -28,6 +28,12 @@ public sealed class OriginOptionsValidator : IValidateOptions<OriginOptions>
             errors.Add("Origin:WritePolicy must be CacheOnly or WriteThrough");
         }
 
+        if (options.TombstoneRetention < TimeSpan.FromMinutes(1) || options.TombstoneRetention > TimeSpan.FromDays(30))
+        {
+            errors.Add(string.Create(CultureInfo.InvariantCulture,
+                $"Origin:TombstoneRetention must be 1 min to 30 days (was {options.TombstoneRetention})"));
+        }
+
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

@@ -18,7 +18,7 @@ public sealed class OriginTelemetry
         _wait = _meter.CreateHistogram<double>(
             "gateway.origin.pool.wait", "ms", "Time an acquire waited for a pooled connection.");
         _loads = _meter.CreateCounter<long>(
-            "gateway.origin.loads", "{load}", "Cache misses loaded from the origin, by result: found, absent, failed.");
+            "gateway.origin.loads", "{load}", "Cache misses loaded from the origin, by result: found, found_uncached (a write of the key overlapped the load), absent, failed.");
         _shared = _meter.CreateCounter<long>(
             "gateway.origin.loads.shared", "{request}", "Misses that joined a load already in flight for the same key.");
         _failures = _meter.CreateCounter<long>(

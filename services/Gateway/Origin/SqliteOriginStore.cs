@@ -5,13 +5,20 @@ namespace Microservices.Gateway.Origin;
 
 /// <summary>
 /// The origin as a SQLite file, reached only through a <see cref="ConnectionPool{T}"/>. Schema (migration 1):
-/// <c>entries(tenant, key, kind 'text'|'binary', value BLOB, updated_at unix ms, PRIMARY KEY (tenant, key))</c>.
-/// Migrations are numbered and recorded in <c>PRAGMA user_version</c>, so a later schema upgrades an existing file.
-/// Every query runs in a span (<c>origin.get</c>, <c>origin.put</c>, <c>origin.delete</c>), since SQLite has no
-/// instrumentation of its own.
+/// <c>entries(tenant, key, kind 'text'|'binary', value BLOB, updated_at unix ms, PRIMARY KEY (tenant, key))</c>;
+/// migration 2 adds the version of the row's last write (<c>version_ts</c>, <c>version_writer</c>) and
+/// <c>deleted</c>: a deleted row stays as a tombstone for <paramref name="tombstoneRetention"/>, so that an older
+/// write arriving late is refused, then is purged by a later Delete. Migrations are numbered and recorded in
+/// <c>PRAGMA user_version</c>, so a later schema upgrades an existing file. Every query runs in a span
+/// (<c>origin.get</c>, <c>origin.put</c>, <c>origin.delete</c>), since SQLite has no instrumentation of its own.
 /// </summary>
-public sealed class SqliteOriginStore(ConnectionPool<SqliteConnection> pool, string path) : IOriginStore
+public sealed class SqliteOriginStore(
+    ConnectionPool<SqliteConnection> pool, string path, TimeProvider time, TimeSpan tombstoneRetention) : IOriginStore
 {
+    // Applied only when the incoming version is newer than the stored one (row values compare as the cache
+    // nodes do: timestamp, then writer).
+    private const string NewerOnly = "WHERE (entries.version_ts, entries.version_writer) < (excluded.version_ts, excluded.version_writer)";
+
     // Append only: each string is one migration; its position + 1 is the schema version it brings.
     private static readonly string[] Migrations =
     [
@@ -24,6 +31,12 @@ public sealed class SqliteOriginStore(ConnectionPool<SqliteConnection> pool, str
             updated_at INTEGER NOT NULL,
             PRIMARY KEY (tenant, key)
         ) WITHOUT ROWID;
+        """,
+        """
+        ALTER TABLE entries ADD COLUMN version_ts INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE entries ADD COLUMN version_writer TEXT NOT NULL DEFAULT '';
+        ALTER TABLE entries ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1));
+        CREATE INDEX entries_tombstones ON entries (updated_at) WHERE deleted = 1;
         """,
     ];
 
@@ -62,7 +75,9 @@ public sealed class SqliteOriginStore(ConnectionPool<SqliteConnection> pool, str
     public Task<OriginRow?> GetAsync(string tenant, string key, CancellationToken cancellationToken) =>
         QueryAsync("origin.get", "SELECT", async (connection, activity) =>
         {
-            await using var command = KeyCommand(connection, "SELECT kind, value, updated_at FROM entries WHERE tenant = $tenant AND key = $key;", tenant, key);
+            await using var command = KeyCommand(connection,
+                "SELECT kind, value, updated_at, version_ts, version_writer FROM entries WHERE tenant = $tenant AND key = $key AND deleted = 0;",
+                tenant, key);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             var found = await reader.ReadAsync(cancellationToken);
             activity?.SetTag("origin.found", found);
@@ -77,7 +92,8 @@ public sealed class SqliteOriginStore(ConnectionPool<SqliteConnection> pool, str
                 byte[] bytes => bytes,
                 var other => System.Text.Encoding.UTF8.GetBytes(Convert.ToString(other, System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty),
             };
-            return new OriginRow(tenant, key, reader.GetString(0) == "text", value, DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2)));
+            return new OriginRow(tenant, key, reader.GetString(0) == "text", value, DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2)),
+                new OriginVersion(reader.GetInt64(3), reader.GetString(4)));
         }, cancellationToken);
 
     /// <inheritdoc />
@@ -86,24 +102,12 @@ public sealed class SqliteOriginStore(ConnectionPool<SqliteConnection> pool, str
         {
             activity?.SetTag("origin.rows", rows.Count);
             await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
-            await using var command = connection.CreateCommand();
-            command.Transaction = transaction;
-            command.CommandText = """
-                INSERT INTO entries (tenant, key, kind, value, updated_at) VALUES ($tenant, $key, $kind, $value, $updated)
-                ON CONFLICT (tenant, key) DO UPDATE SET kind = excluded.kind, value = excluded.value, updated_at = excluded.updated_at;
-                """;
-            var tenant = command.Parameters.Add("$tenant", SqliteType.Text);
-            var key = command.Parameters.Add("$key", SqliteType.Text);
-            var kind = command.Parameters.Add("$kind", SqliteType.Text);
-            var value = command.Parameters.Add("$value", SqliteType.Blob);
-            var updated = command.Parameters.Add("$updated", SqliteType.Integer);
+            await using var command = WriteCommand(connection, transaction, deleted: false);
             foreach (var row in rows)
             {
-                tenant.Value = row.Tenant;
-                key.Value = row.Key;
-                kind.Value = row.IsText ? "text" : "binary";
-                value.Value = row.Value;
-                updated.Value = row.UpdatedAt.ToUnixTimeMilliseconds();
+                Bind(command, row.Tenant, row.Key, row.UpdatedAt, row.Version);
+                command.Parameters["$kind"].Value = row.IsText ? "text" : "binary";
+                command.Parameters["$value"].Value = row.Value;
                 await command.ExecuteNonQueryAsync(cancellationToken);
             }
 
@@ -112,12 +116,60 @@ public sealed class SqliteOriginStore(ConnectionPool<SqliteConnection> pool, str
         }, cancellationToken);
 
     /// <inheritdoc />
-    public Task<bool> DeleteAsync(string tenant, string key, CancellationToken cancellationToken) =>
+    public Task<bool> DeleteAsync(string tenant, string key, OriginVersion version, CancellationToken cancellationToken) =>
         QueryAsync("origin.delete", "DELETE", async (connection, _) =>
         {
-            await using var command = KeyCommand(connection, "DELETE FROM entries WHERE tenant = $tenant AND key = $key;", tenant, key);
-            return await command.ExecuteNonQueryAsync(cancellationToken) > 0;
+            var now = time.GetUtcNow();
+            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+            await using var read = KeyCommand(connection, "SELECT 1 FROM entries WHERE tenant = $tenant AND key = $key AND deleted = 0;", tenant, key);
+            read.Transaction = transaction;
+            var existed = await read.ExecuteScalarAsync(cancellationToken) is not null;
+
+            await using var write = WriteCommand(connection, transaction, deleted: true);
+            Bind(write, tenant, key, now, version);
+            await write.ExecuteNonQueryAsync(cancellationToken);
+
+            // Tombstones older than the retention can no longer meet a write older than themselves: purge them.
+            await using var purge = connection.CreateCommand();
+            purge.Transaction = transaction;
+            purge.CommandText = "DELETE FROM entries WHERE deleted = 1 AND updated_at < $cutoff;";
+            purge.Parameters.AddWithValue("$cutoff", (now - tombstoneRetention).ToUnixTimeMilliseconds());
+            await purge.ExecuteNonQueryAsync(cancellationToken);
+
+            await transaction.CommitAsync(cancellationToken);
+            return existed;
         }, cancellationToken);
+
+    // An upsert of one row (a value, or a tombstone with an empty value) that applies only over an older version.
+    private static SqliteCommand WriteCommand(SqliteConnection connection, SqliteTransaction transaction, bool deleted)
+    {
+        var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = $"""
+            INSERT INTO entries (tenant, key, kind, value, updated_at, version_ts, version_writer, deleted)
+            VALUES ($tenant, $key, $kind, $value, $updated, $version_ts, $version_writer, {(deleted ? 1 : 0)})
+            ON CONFLICT (tenant, key) DO UPDATE SET kind = excluded.kind, value = excluded.value, updated_at = excluded.updated_at,
+                version_ts = excluded.version_ts, version_writer = excluded.version_writer, deleted = excluded.deleted
+            {NewerOnly};
+            """;
+        command.Parameters.Add("$tenant", SqliteType.Text);
+        command.Parameters.Add("$key", SqliteType.Text);
+        command.Parameters.Add("$kind", SqliteType.Text).Value = "text";
+        command.Parameters.Add("$value", SqliteType.Blob).Value = Array.Empty<byte>();
+        command.Parameters.Add("$updated", SqliteType.Integer);
+        command.Parameters.Add("$version_ts", SqliteType.Integer);
+        command.Parameters.Add("$version_writer", SqliteType.Text);
+        return command;
+    }
+
+    private static void Bind(SqliteCommand command, string tenant, string key, DateTimeOffset updatedAt, OriginVersion version)
+    {
+        command.Parameters["$tenant"].Value = tenant;
+        command.Parameters["$key"].Value = key;
+        command.Parameters["$updated"].Value = updatedAt.ToUnixTimeMilliseconds();
+        command.Parameters["$version_ts"].Value = version.Timestamp;
+        command.Parameters["$version_writer"].Value = version.Writer;
+    }
 
     // One query on a pooled connection, in its span. A failed command leaves the connection in doubt: it is
     // closed on return and a fresh one opened.

@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace Microservices.Gateway.RateLimiting;
 
 /// <summary>How the gateway limits tenants (section <c>RateLimiting</c>).</summary>
@@ -9,9 +11,23 @@ public sealed class RateLimitOptions
     /// <summary>The rate limiter's address; by default found by service discovery.</summary>
     public Uri Address { get; set; } = new("http://ratelimiter");
 
-    /// <summary>Deadline of the Acquire call. Default 50 ms.</summary>
+    /// <summary>
+    /// How long a request waits for the limiter's decision, counted from when it queued (concurrent requests of a
+    /// tenant share one call). 1 ms to 10 s; default 50 ms. Past it the request is decided by <see cref="FailureMode"/>.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:00:10")]
     public TimeSpan Timeout { get; set; } = TimeSpan.FromMilliseconds(50);
 
-    /// <summary>What to do when the rate limiter does not answer. Default: let the request through.</summary>
-    public FailureMode FailureMode { get; set; } = FailureMode.Open;
+    /// <summary>What to do with a request the limiter did not decide in time. Default <see cref="FailureMode.Local"/>.</summary>
+    public FailureMode FailureMode { get; set; } = FailureMode.Local;
+
+    /// <summary>
+    /// Local limits by policy name, for the local buckets until the limiter's own limits of that policy have been
+    /// read (at start, with Peek); the limiter's, once read, take their place. Empty by default.
+    /// </summary>
+    public Dictionary<string, LocalPolicyOptions> Policies { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>How often the limits of the tenants' policies are read again from the limiter. 1 s to 1 h; default 60 s.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan PolicyRefresh { get; set; } = TimeSpan.FromSeconds(60);
 }

@@ -11,38 +11,44 @@ namespace Microservices.Gateway.RateLimiting;
 /// Takes one token per request from the tenant's bucket at the rate limiter. Concurrent requests of a tenant are
 /// coalesced: one call per tenant is in flight at a time, and the requests that arrive meanwhile go together in
 /// the next one (AcquireBatch, decided in order, so the limit stays exact). A lone request is sent at once.
+/// A request the limiter does not decide within <see cref="RateLimitOptions.Timeout"/> of queuing (slow, down,
+/// or an error for its item) is decided by <see cref="RateLimitOptions.FailureMode"/>: by default by the tenant's
+/// <see cref="LocalBucket"/>, which every request the limiter admits is charged to as well.
 /// </summary>
 public sealed partial class TenantRateLimiter(
-    RateLimiterClient client, IOptions<RateLimitOptions> options, TimeProvider time, ILogger<TenantRateLimiter> logger)
+    RateLimiterClient client, PolicyLimits limits, RateLimitTelemetry telemetry, IOptions<RateLimitOptions> options, TimeProvider time,
+    ILogger<TenantRateLimiter> logger)
 {
-    // While the limiter is down every request fails over; one warning per interval says so without a flood.
+    // While the limiter is down every request falls back; one warning per interval says so without a flood.
     private static readonly TimeSpan WarningInterval = TimeSpan.FromSeconds(10);
     private const int MaxBatch = 1000;
 
-    private readonly ConcurrentDictionary<(string Tenant, string Policy), Coalescer<bool, RateDecision>> _queues = new();
+    private readonly ConcurrentDictionary<(string Tenant, string Policy), TenantState> _tenants = new();
+    private readonly PolicyLimits _limits = limits;
+    private readonly TimeProvider _time = time;
     private long _lastWarning = long.MinValue;
     private long _failuresSinceWarning;
 
     /// <summary>Decides one request of <paramref name="tenant"/> under its <paramref name="policy"/>.</summary>
     public Task<RateDecision> AcquireAsync(string tenant, string policy, CancellationToken cancellationToken)
     {
-        var queue = _queues.GetOrAdd((tenant, policy), static (key, self) =>
-            new Coalescer<bool, RateDecision>(batch => self.DecideAsync(batch, key.Tenant, key.Policy), MaxBatch), this);
+        var state = _tenants.GetOrAdd((tenant, policy), static (key, self) => new TenantState(self, key.Tenant, key.Policy), this);
 
         // A caller that goes away leaves its token taken, as a completed request would.
-        return queue.EnqueueAsync(true, cancellationToken);
+        return state.Queue.EnqueueAsync(true, cancellationToken);
     }
 
-    private async Task DecideAsync(CoalescedBatch<bool, RateDecision> batch, string tenant, string policy)
+    private async Task DecideAsync(CoalescedBatch<bool, RateDecision> batch, TenantState state)
     {
-        var settings = options.Value;
-        var request = new AcquireRequest { Key = $"tenant:{tenant}", Tokens = 1, Policy = policy };
-        var deadline = batch.DeadlineWithin(settings.Timeout);
+        var request = new AcquireRequest { Key = $"tenant:{state.Tenant}", Tokens = 1, Policy = state.Policy };
+        var deadline = batch.DeadlineWithin(options.Value.Timeout);
         try
         {
             if (batch.Count == 1)
             {
-                batch.Complete(0, Decision(await client.AcquireAsync(request, deadline: deadline).ConfigureAwait(false)));
+                var decision = Decision(await client.AcquireAsync(request, deadline: deadline).ConfigureAwait(false));
+                state.Charge(decision.Allowed ? 1 : 0);
+                batch.Complete(0, decision);
                 return;
             }
 
@@ -53,20 +59,30 @@ public sealed partial class TenantRateLimiter(
             }
 
             var reply = await client.AcquireBatchAsync(many, deadline: deadline).ConfigureAwait(false);
+            var allowed = 0;
+            for (var i = 0; i < batch.Count; i++)
+            {
+                if (reply.Results[i].OutcomeCase == AcquireBatchResult.OutcomeOneofCase.Response && reply.Results[i].Response.Allowed)
+                {
+                    allowed++;
+                }
+            }
+
+            // Charged before the local decisions of this batch's failed items, as the limiter took them first.
+            state.Charge(allowed);
             for (var i = 0; i < batch.Count; i++)
             {
                 var result = reply.Results[i];
                 batch.Complete(i, result.OutcomeCase == AcquireBatchResult.OutcomeOneofCase.Response
                     ? Decision(result.Response)
-                    : Failed(tenant, (StatusCode)result.Error.Code));
+                    : Fallback(state, (StatusCode)result.Error.Code));
             }
         }
         catch (RpcException ex)
         {
-            var failed = Failed(tenant, ex.StatusCode);
             for (var i = 0; i < batch.Count; i++)
             {
-                batch.Complete(i, failed);
+                batch.Complete(i, Fallback(state, ex.StatusCode));
             }
         }
     }
@@ -75,26 +91,101 @@ public sealed partial class TenantRateLimiter(
         ? new RateDecision(true, TimeSpan.Zero, "allowed")
         : new RateDecision(false, reply.RetryAfter.ToTimeSpan(), "denied");
 
-    private RateDecision Failed(string tenant, StatusCode status)
+    // A request the limiter did not decide: by the local bucket, or open, or closed, as configured.
+    private RateDecision Fallback(TenantState state, StatusCode status)
     {
-        var open = options.Value.FailureMode == FailureMode.Open;
-        WarnAtMostEveryInterval(tenant, status, open);
-        return new RateDecision(open, TimeSpan.Zero, open ? "failed_open" : "failed_closed");
+        var mode = options.Value.FailureMode;
+        telemetry.RecordFallback(status);
+        WarnAtMostEveryInterval(state.Tenant, status, mode);
+        if (mode == FailureMode.Open)
+        {
+            return new RateDecision(true, TimeSpan.Zero, "failed_open");
+        }
+
+        if (mode == FailureMode.Closed)
+        {
+            return new RateDecision(false, TimeSpan.Zero, "failed_closed",
+                "the rate limiter did not answer and the gateway fails closed (RateLimiting:FailureMode)");
+        }
+
+        if (state.Bucket() is not { } bucket)
+        {
+            return new RateDecision(false, TimeSpan.Zero, "failed_closed",
+                $"the rate limiter did not answer and the limits of policy '{state.Policy}' are not known yet (RateLimiting:Policies)");
+        }
+
+        return bucket.Bucket.TryTake(bucket.Limit, out var retryAfter)
+            ? new RateDecision(true, TimeSpan.Zero, "local_allowed")
+            : new RateDecision(false, retryAfter, "local_denied");
     }
 
-    private void WarnAtMostEveryInterval(string tenant, StatusCode status, bool open)
+    private void WarnAtMostEveryInterval(string tenant, StatusCode status, FailureMode mode)
     {
         var failures = Interlocked.Increment(ref _failuresSinceWarning);
-        var now = time.GetTimestamp();
+        var now = _time.GetTimestamp();
         var last = Volatile.Read(ref _lastWarning);
-        if ((last == long.MinValue || time.GetElapsedTime(last, now) >= WarningInterval)
+        if ((last == long.MinValue || _time.GetElapsedTime(last, now) >= WarningInterval)
             && Interlocked.CompareExchange(ref _lastWarning, now, last) == last)
         {
             Interlocked.Exchange(ref _failuresSinceWarning, 0);
-            LogLimiterFailed(tenant, status, open ? "open: requests allowed" : "closed: requests refused", failures);
+            LogLimiterFailed(tenant, status, mode switch
+            {
+                FailureMode.Local => "deciding with the local bucket",
+                FailureMode.Closed => "failing closed: requests refused",
+                _ => "failing open: requests allowed",
+            }, failures);
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Rate limiter did not answer for tenant {Tenant} ({Status}); failing {Mode}; {Failures} failures since the last warning")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Rate limiter did not answer for tenant {Tenant} ({Status}); {Mode}; {Failures} failures since the last warning")]
     private partial void LogLimiterFailed(string tenant, StatusCode status, string mode, long failures);
+
+    /// <summary>A tenant's queue of requests for the limiter, and its local bucket once its policy's limit is known.</summary>
+    private sealed class TenantState
+    {
+        private readonly PolicyLimits _limits;
+        private readonly TimeProvider _time;
+        private LocalBucket? _bucket;
+
+        public TenantState(TenantRateLimiter owner, string tenant, string policy)
+        {
+            _limits = owner._limits;
+            _time = owner._time;
+            Tenant = tenant;
+            Policy = policy;
+            Queue = new(batch => owner.DecideAsync(batch, this), MaxBatch);
+        }
+
+        public string Tenant { get; }
+
+        public string Policy { get; }
+
+        public Coalescer<bool, RateDecision> Queue { get; }
+
+        /// <summary>The local bucket with the policy's current limit; null while the limit is unknown.</summary>
+        public (LocalBucket Bucket, PolicyLimit Limit)? Bucket()
+        {
+            if (_limits.Find(Policy) is not { } limit)
+            {
+                return null;
+            }
+
+            if (Volatile.Read(ref _bucket) is not { } bucket)
+            {
+                Interlocked.CompareExchange(ref _bucket, new LocalBucket(_time, limit), null);
+                bucket = _bucket!;
+            }
+
+            return (bucket, limit);
+        }
+
+        /// <summary>Charges the local bucket with requests the limiter admitted.</summary>
+        public void Charge(int admitted)
+        {
+            if (admitted > 0 && Bucket() is { } bucket)
+            {
+                bucket.Bucket.Charge(bucket.Limit, admitted);
+            }
+        }
+    }
 }

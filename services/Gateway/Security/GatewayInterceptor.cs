@@ -15,6 +15,7 @@ public sealed class GatewayInterceptor(ApiKeyAuthenticator authenticator, Tenant
 {
     private const string CachePrefix = "/microservices.gateway.v1.Cache/";
     private const string ClusterPrefix = "/microservices.gateway.v1.Cluster/";
+    private const string LocalDecisionTrailer = "x-ratelimit-decision";
     private static readonly object CallerKey = new();
 
     /// <summary>The caller of the current call.</summary>
@@ -54,6 +55,13 @@ public sealed class GatewayInterceptor(ApiKeyAuthenticator authenticator, Tenant
         var decision = await limiter.AcquireAsync(caller.Tenant!, caller.Policy, context.CancellationToken).ConfigureAwait(false);
         telemetry.RecordRateLimit(decision.Outcome);
         System.Diagnostics.Activity.Current?.SetTag("ratelimit.outcome", decision.Outcome);
+        if (decision.Local)
+        {
+            // The limiter did not answer in time: this gateway's local bucket decided, and the caller is told so
+            // (sent with an error too).
+            context.ResponseTrailers.Add(LocalDecisionTrailer, "local");
+        }
+
         if (decision.Allowed)
         {
             return;
@@ -61,7 +69,7 @@ public sealed class GatewayInterceptor(ApiKeyAuthenticator authenticator, Tenant
 
         if (decision.Outcome == "failed_closed")
         {
-            RpcErrors.Throw(StatusCode.Unavailable, "the rate limiter did not answer and the gateway fails closed (RateLimiting:FailureMode)");
+            RpcErrors.Throw(StatusCode.Unavailable, decision.Detail ?? "the rate limiter did not answer");
         }
 
         var seconds = Math.Max(1, (long)Math.Ceiling(decision.RetryAfter.TotalSeconds));
