@@ -51,6 +51,82 @@ public sealed class GatewayMembershipTests : IDisposable
             cluster.RemoveNodeAsync(new RemoveNodeRequest { Name = "node-9" }).ResponseAsync)).StatusCode);
     }
 
+    [Theory]
+    [InlineData("add")]
+    [InlineData("fail")]
+    public async Task LargeValuesMoveInBatchesThatFitTheMessageLimit(string change)
+    {
+        using var cluster = new GatewayCluster(nodes: change == "add" ? 3 : 4, spares: change == "add" ? 1 : 0, settings: new()
+        {
+            ["Gateway:MaxValueBytes"] = "1048576",
+        });
+        var cache = cluster.Cache(GatewayCluster.BulkKey);
+        var value = new string('x', 1_000_000);
+        for (var i = 0; i < 40; i++)
+        {
+            await cache.PutAsync(new PutRequest { Key = $"big:{i}", Text = value, Consistency = V1.Consistency.All });
+        }
+
+        var report = change == "add"
+            ? (await cluster.Cluster().AddNodeAsync(new AddNodeRequest { Name = "node-4", Address = "http://node-4" })).Report
+            : (await cluster.Cluster().HandleNodeFailureAsync(new HandleNodeFailureRequest { Name = "node-1" })).Report;
+
+        Assert.True(report.EntriesMoved >= 10, $"{report.EntriesMoved} entries moved");
+        for (var i = 0; i < 40; i++)
+        {
+            var placement = await cluster.Cluster().LocateAsync(new LocateRequest { Key = $"big:{i}", Tenant = "bulk" });
+            foreach (var node in placement.Nodes)
+            {
+                var direct = await cluster.Node(node).GetAsync(new Cache.V1.GetRequest { Key = $"bulk/big:{i}" });
+                Assert.True(direct.Found, $"big:{i} missing on {node}");
+                Assert.Equal(value.Length, direct.Entry.Value.Length);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task AJoinThatCannotCopyFailsLoudlyAndLeavesTheRingAsItWas()
+    {
+        await FillAsync();
+        var before = await TopologyAsync(_cluster);
+        _cluster.Links["node-4"].RefusedMethods = ["MultiPut"];
+
+        var error = await Assert.ThrowsAsync<RpcException>(() =>
+            _cluster.Cluster().AddNodeAsync(new AddNodeRequest { Name = "node-4", Address = "http://node-4" }).ResponseAsync);
+
+        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        Assert.Contains("node-4", error.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(before, await TopologyAsync(_cluster));
+        await AssertEveryKeyOnEveryReplicaAsync();
+    }
+
+    [Theory]
+    [InlineData("fail")]
+    [InlineData("remove")]
+    public async Task ALeaveWhoseArcsCannotBeReadFailsLoudlyAndLeavesTheRingAsItWas(string change)
+    {
+        await _cluster.Cluster().AddNodeAsync(new AddNodeRequest { Name = "node-4", Address = "http://node-4" });
+        await FillAsync();
+        var before = await TopologyAsync(_cluster);
+        foreach (var link in _cluster.Links.Values)
+        {
+            link.RefusedMethods = ["Scan"];
+        }
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => change == "fail"
+            ? _cluster.Cluster().HandleNodeFailureAsync(new HandleNodeFailureRequest { Name = "node-1" }).ResponseAsync
+            : _cluster.Cluster().RemoveNodeAsync(new RemoveNodeRequest { Name = "node-1" }).ResponseAsync);
+
+        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        Assert.Equal(before, await TopologyAsync(_cluster));
+    }
+
+    private static async Task<List<(string Name, NodeState State, double Ownership)>> TopologyAsync(GatewayCluster cluster)
+    {
+        var topology = await cluster.Cluster().GetTopologyAsync(new GetTopologyRequest());
+        return [.. topology.Topology.Nodes.Select(n => (n.Name, n.State, n.Ownership))];
+    }
+
     private async Task FillAsync()
     {
         var put = new MultiPutRequest { Consistency = V1.Consistency.All };
