@@ -132,6 +132,41 @@ public sealed class ClusterAdminTests : IDisposable
         Assert.Single(await TopologyAsync());
     }
 
+    [Theory]
+    [InlineData("Gateway:Nodes:1:Address", "HTTP://NODE-1:80", "Gateway:Nodes:1:Address")]
+    [InlineData("Gateway:Nodes:2:Name", "node 3", "Gateway:Nodes:2:Name")]
+    [InlineData("Gateway:Nodes:0:Address", "http://node-1/path", "Gateway:Nodes:0:Address")]
+    public void ConfiguredNodesFollowTheSameRulesAtStart(string key, string value, string named)
+    {
+        using var cluster = new GatewayCluster(nodes: 3, settings: new() { [key] = value });
+
+        var error = Assert.ThrowsAny<Exception>(() => cluster.GatewayServices);
+
+        Assert.Contains(named, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AKeptTopologyThatBreaksTheRulesIsIgnored()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), $"gateway-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(folder);
+        try
+        {
+            await File.WriteAllTextAsync(Path.Combine(folder, "topology.json"), """
+                {"epoch":"run-1","nodes":[{"name":"node-1","address":"http://node-1"},{"name":"alias","address":"http://node-1"}]}
+                """);
+            using var cluster = new GatewayCluster(nodes: 3, settings: new() { ["Gateway:DataPath"] = folder, ["Gateway:ClusterEpoch"] = "run-1" });
+
+            var topology = await cluster.Cluster().GetTopologyAsync(new GetTopologyRequest());
+
+            Assert.Equal(["node-1", "node-2", "node-3"], topology.Topology.Nodes.Select(n => n.Name));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     private async Task<List<(string Name, string Address, double Ownership)>> TopologyAsync()
     {
         var topology = await _cluster.Cluster().GetTopologyAsync(new GetTopologyRequest());
