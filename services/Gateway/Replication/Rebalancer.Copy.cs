@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
@@ -28,13 +27,12 @@ public sealed partial class Rebalancer
     // that fails fails the copy.
     private sealed class Copy(
         Rebalancer owner, ClusterNode source, HashRing before, HashRing after, IReadOnlyDictionary<string, ClusterNode> targets,
-        int n, ConcurrentDictionary<string, string> unreadable, CancellationToken cancellationToken)
+        int n, Progress progress, CancellationToken cancellationToken)
     {
         private readonly Dictionary<string, Batch> _batches = new(StringComparer.Ordinal);
         private readonly TimeSpan _callTimeout = owner._callTimeout;
-        private long _written;
 
-        public async Task<long> RunAsync(List<Cache.V1.HashRange> ranges)
+        public async Task RunAsync(List<Cache.V1.HashRange> ranges)
         {
             var request = new ScanRequest { PageSize = PageSize };
             request.Ranges.AddRange(ranges);
@@ -54,8 +52,6 @@ public sealed partial class Rebalancer
             {
                 await FlushAsync(target, batch).ConfigureAwait(false);
             }
-
-            return _written;
         }
 
         private AsyncServerStreamingCall<ScanResponse>? StartScan(ScanRequest request, CancellationToken token)
@@ -91,7 +87,7 @@ public sealed partial class Rebalancer
 
         private void Unreadable(string reason)
         {
-            unreadable[source.Name] = reason;
+            progress.Unreadable[source.Name] = reason;
             owner.LogSourceFailed(source.Name, reason);
         }
 
@@ -133,7 +129,14 @@ public sealed partial class Rebalancer
                     $"{target} has no room for {noRoom} of {batch.Request.Entries.Count} copied entries (its CacheNode:MaxBytes is reached)"));
             }
 
-            _written += reply.Results.Count(r => r.Applied);
+            for (var i = 0; i < reply.Results.Count; i++)
+            {
+                if (reply.Results[i].Applied)
+                {
+                    progress.Delivered(target, batch.Request.Entries[i].KeyHash);
+                }
+            }
+
             batch.Request.Entries.Clear();
             batch.Bytes = 0;
         }

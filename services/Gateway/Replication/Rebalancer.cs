@@ -23,7 +23,8 @@ public sealed partial class Rebalancer(IOptions<GatewayOptions> options, TimePro
 
     /// <summary>
     /// Copies to the new replicas of every arc whose preference list changes from <paramref name="before"/> to
-    /// <paramref name="after"/>, reading from <paramref name="sources"/>. Returns the entries written to new replicas.
+    /// <paramref name="after"/>, reading from <paramref name="sources"/>. Returns the entries written to new replicas,
+    /// each counted once per new replica however many sources sent it.
     /// </summary>
     /// <exception cref="RpcException">
     /// UNAVAILABLE when some arc could be read from none of its old replicas, or a target failed a batch;
@@ -35,8 +36,7 @@ public sealed partial class Rebalancer(IOptions<GatewayOptions> options, TimePro
     {
         var n = options.Value.ReplicationFactor;
         var arcs = ChangedArcs(before, after, n);
-        var unreadable = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
-        var moved = 0L;
+        var progress = new Progress();
         RpcException? failure = null;
 
         // The first target that fails stops the other copies: the move has failed.
@@ -45,8 +45,7 @@ public sealed partial class Rebalancer(IOptions<GatewayOptions> options, TimePro
         {
             try
             {
-                var copy = new Copy(this, sources[pair.Key], before, after, targets, n, unreadable, stop.Token);
-                Interlocked.Add(ref moved, await copy.RunAsync(pair.Value).ConfigureAwait(false));
+                await new Copy(this, sources[pair.Key], before, after, targets, n, progress, stop.Token).RunAsync(pair.Value).ConfigureAwait(false);
             }
             catch (Exception) when (stop.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
@@ -64,8 +63,8 @@ public sealed partial class Rebalancer(IOptions<GatewayOptions> options, TimePro
             throw failure;
         }
 
-        ThrowIfUnread(arcs, sources, unreadable);
-        return moved;
+        ThrowIfUnread(arcs, sources, progress.Unreadable);
+        return progress.Moved;
     }
 
     // The arcs (start, end] on which some node joins the preference list, with the nodes that held them before.
@@ -125,4 +124,31 @@ public sealed partial class Rebalancer(IOptions<GatewayOptions> options, TimePro
     }
 
     private sealed record Arc(ulong Start, ulong End, string[] Owners);
+
+    // What the copies of one move share: the sources that could not be read (and why), and the entries each target
+    // received, by key hash, so an entry read from several sources counts once.
+    private sealed class Progress
+    {
+        private readonly ConcurrentDictionary<string, HashSet<ulong>> _delivered = new(StringComparer.Ordinal);
+        private long _moved;
+
+        public ConcurrentDictionary<string, string> Unreadable { get; } = new(StringComparer.Ordinal);
+
+        public long Moved => Interlocked.Read(ref _moved);
+
+        public void Delivered(string target, ulong keyHash)
+        {
+            var keys = _delivered.GetOrAdd(target, _ => []);
+            bool added;
+            lock (keys)
+            {
+                added = keys.Add(keyHash);
+            }
+
+            if (added)
+            {
+                Interlocked.Increment(ref _moved);
+            }
+        }
+    }
 }
