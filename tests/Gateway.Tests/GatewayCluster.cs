@@ -112,6 +112,9 @@ public sealed class GatewayCluster : IDisposable
 
     public Cache.V1.CacheNode.CacheNodeClient Node(string name) => new(_nodes[name].Channel);
 
+    /// <summary>A node's clock.</summary>
+    public Microsoft.Extensions.Time.Testing.FakeTimeProvider NodeTime(string name) => _nodes[name].Time;
+
     /// <summary>The gateway's clock.</summary>
     public Microsoft.Extensions.Time.Testing.FakeTimeProvider Time => _gateway.Time;
 

@@ -81,6 +81,12 @@ public sealed partial class ClusterAdmin(
             var reachable = sources.Values.Where(node => node.IsReachable).ToFrozenDictionary(node => node.Name, StringComparer.Ordinal);
             return await rebalancer.MoveAsync(before.Ring, after.Ring, reachable, targets, cancellationToken).ConfigureAwait(false);
         }
+        catch (RpcException ex)
+        {
+            membership.Publish(before);
+            onFailure();
+            throw new RpcException(new Status(ex.StatusCode, $"{ex.Status.Detail}; the ring is unchanged"));
+        }
         catch
         {
             membership.Publish(before);

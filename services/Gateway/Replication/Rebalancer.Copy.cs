@@ -78,9 +78,9 @@ public sealed partial class Rebalancer
             }
             catch (Exception ex) when (ex is RpcException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
             {
-                Unreadable(idle.IsCancellationRequested
+                Unreadable(idle.IsCancellationRequested || ex is not RpcException rpc
                     ? $"no page within {_callTimeout.TotalSeconds:F0} s"
-                    : $"scan failed ({((RpcException)ex).StatusCode})");
+                    : $"scan failed ({rpc.StatusCode})");
                 return null;
             }
         }
