@@ -103,7 +103,8 @@ public sealed partial class ClusterAdmin
         }
     }
 
-    // The member that reports the same run of a node, if any; members that do not answer in time are skipped.
+    // The member that reports the same run of a node, if any; members that are DOWN or do not answer in time are
+    // skipped (their address reaches no node, so the new one is not theirs).
     private static async Task<string?> MemberRunningAsync(string instanceId, ClusterView view, CancellationToken cancellationToken)
     {
         if (instanceId.Length == 0)
@@ -111,7 +112,7 @@ public sealed partial class ClusterAdmin
             return null;
         }
 
-        var runs = await Task.WhenAll(view.Nodes.Values.Select(async member =>
+        var runs = await Task.WhenAll(view.Nodes.Values.Where(member => member.IsReachable).Select(async member =>
         {
             try
             {

@@ -81,16 +81,15 @@ public sealed partial class ClusterAdmin(
             var reachable = sources.Values.Where(node => node.IsReachable).ToFrozenDictionary(node => node.Name, StringComparer.Ordinal);
             return await rebalancer.MoveAsync(before.Ring, after.Ring, reachable, targets, cancellationToken).ConfigureAwait(false);
         }
-        catch (RpcException ex)
+        catch (Exception ex)
         {
             membership.Publish(before);
             onFailure();
-            throw new RpcException(new Status(ex.StatusCode, $"{ex.Status.Detail}; the ring is unchanged"));
-        }
-        catch
-        {
-            membership.Publish(before);
-            onFailure();
+            if (ex is RpcException rpc)
+            {
+                throw new RpcException(new Status(rpc.StatusCode, $"{rpc.Status.Detail}; the ring is unchanged"));
+            }
+
             throw;
         }
     }
