@@ -32,7 +32,7 @@ public sealed class ClusterNodeTests : IDisposable
     {
         _link.Hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var call = _node.Client.GetStatsAsync(new GetStatsRequest()).ResponseAsync;
-        await _link.Entered.Task;
+        await _link.Entered.Task.WaitAsync(TimeSpan.FromSeconds(10));
 
         _node.Retire();
         Assert.False(_link.Disposed);

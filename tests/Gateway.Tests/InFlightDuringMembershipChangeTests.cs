@@ -27,10 +27,13 @@ public sealed class InFlightDuringMembershipChangeTests
         var callsBefore = link.Calls;
         var reads = Enumerable.Range(0, Keys).Select(i => cache.GetAsync(new GetRequest { Key = $"k{i}" }).ResponseAsync).ToArray();
         var writes = Enumerable.Range(0, Keys).Select(i => cache.PutAsync(new PutRequest { Key = $"w{i}", Text = "w" }).ResponseAsync).ToArray();
-        while (link.Calls < callsBefore + 2)
+        var waitUntil = DateTime.UtcNow.AddSeconds(10);
+        while (link.Calls < callsBefore + 2 && DateTime.UtcNow < waitUntil)
         {
             await Task.Delay(5);
         }
+
+        Assert.True(link.Calls >= callsBefore + 2, "no call reached node-4");
 
         if (change == "fail")
         {
