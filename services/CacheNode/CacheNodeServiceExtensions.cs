@@ -22,6 +22,7 @@ public static class CacheNodeServiceExtensions
             return new CacheStore(sp.GetRequiredService<TimeProvider>(), options.MaxBytes, options.TombstoneGracePeriod);
         });
         builder.Services.AddSingleton<CacheNodeTelemetry>();
+        builder.Services.AddSingleton<NodeInstance>();
         builder.Services.AddHostedService<StoreSweeper>();
         return builder;
     }

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microservices.ServiceDefaults;
 
 namespace Microservices.Gateway;
 
@@ -37,8 +38,11 @@ public sealed class GatewayOptions
     [Range(typeof(TimeSpan), "00:00:01", "30.00:00:00")]
     public TimeSpan DefaultTtl { get; set; } = TimeSpan.FromHours(1);
 
-    /// <summary>Largest value accepted, in bytes. Default 1 MiB.</summary>
-    [Range(1, 16 * 1024 * 1024)]
+    /// <summary>
+    /// Largest value accepted, in bytes. Default 1 MiB; at most 16 MiB - 64 KiB, so that a value with its key and
+    /// version fits every internal message (a Put to a node, a Scan page, a copy to a new replica).
+    /// </summary>
+    [Range(1, GrpcLimits.MaxMessageBytes - (64 * 1024))]
     public int MaxValueBytes { get; set; } = 1024 * 1024;
 
     /// <summary>Consecutive failed calls or probes after which a node is DOWN (skipped). Default 3.</summary>

@@ -4,6 +4,7 @@ extern alias ratelimiter;
 using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
 using Microservices.Gateway.Membership;
+using Microservices.ServiceDefaults;
 using Microservices.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
 using RateLimiterClient = Microservices.RateLimit.V1.RateLimiter.RateLimiterClient;
@@ -90,6 +91,12 @@ public sealed class GatewayCluster : IDisposable
     /// <summary>The connection to each node by name; set <c>Down</c> to cut it.</summary>
     public Dictionary<string, SwitchableHandler> Links { get; } = [];
 
+    /// <summary>Makes <paramref name="alias"/> a second address (http://alias) of the running node <paramref name="node"/>.</summary>
+    public void AddAlias(string alias, string node) => Links[alias] = new SwitchableHandler(_nodes[node].Server.CreateHandler());
+
+    /// <summary>Makes the rate limiter (a gRPC service, but not a cache node) reachable at http://<paramref name="host"/>.</summary>
+    public void AddLimiterAddress(string host) => Links[host] = new SwitchableHandler(_limiter.Server.CreateHandler());
+
     /// <summary>The connection to the rate limiter.</summary>
     public SwitchableHandler LimiterLink { get; }
 
@@ -109,6 +116,9 @@ public sealed class GatewayCluster : IDisposable
 
     /// <summary>The clock of the gateway and the nodes.</summary>
     public Microsoft.Extensions.Time.Testing.FakeTimeProvider Time => _time;
+
+    /// <summary>A node's clock (the one clock of the cluster, unless the node was given its own).</summary>
+    public Microsoft.Extensions.Time.Testing.FakeTimeProvider NodeTime(string name) => _nodes[name].Time;
 
     /// <summary>The gateway's services (starts it on first use).</summary>
     public IServiceProvider GatewayServices
@@ -148,6 +158,15 @@ public sealed class GatewayCluster : IDisposable
         /// <summary>Added to every call while set, as a slow or overloaded node would (before failing, when down).</summary>
         public TimeSpan Delay { get; set; }
 
+        /// <summary>
+        /// While set, calls wait until it completes (or they are cancelled), as a node whose requests hang; Scan
+        /// passes, so the node can still hand its arcs off.
+        /// </summary>
+        public TaskCompletionSource? Hold { get; set; }
+
+        /// <summary>Methods (as "MultiPut") the link fails while the others pass, as a node refusing one kind of call.</summary>
+        public string[] RefusedMethods { get; set; } = [];
+
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             Interlocked.Increment(ref _calls);
@@ -156,7 +175,12 @@ public sealed class GatewayCluster : IDisposable
                 await Task.Delay(Delay, cancellationToken);
             }
 
-            if (_down)
+            if (Hold is { } hold && !request.RequestUri!.AbsolutePath.EndsWith("/Scan", StringComparison.Ordinal))
+            {
+                await hold.Task.WaitAsync(cancellationToken);
+            }
+
+            if (_down || RefusedMethods.Any(method => request.RequestUri!.AbsolutePath.EndsWith($"/{method}", StringComparison.Ordinal)))
             {
                 throw new HttpRequestException("connection refused (test)");
             }
@@ -165,9 +189,22 @@ public sealed class GatewayCluster : IDisposable
         }
     }
 
+    // Reaches the node whose link is named by the address's host, with the message limits the real channels have;
+    // an address that names no link is a port nobody listens on.
     private sealed class InProcessChannels(Dictionary<string, SwitchableHandler> links) : NodeChannelFactory
     {
-        public override GrpcChannel Create(string name, Uri address) =>
-            GrpcChannel.ForAddress(address, new GrpcChannelOptions { HttpHandler = links[name], DisposeHttpClient = false });
+        public override GrpcChannel Create(string name, Uri address) => GrpcChannel.ForAddress(address, new GrpcChannelOptions
+        {
+            HttpHandler = links.TryGetValue(address.Host, out var link) ? link : new Unreachable(),
+            DisposeHttpClient = false,
+            MaxReceiveMessageSize = GrpcLimits.MaxMessageBytes,
+            MaxSendMessageSize = GrpcLimits.MaxMessageBytes,
+        });
+    }
+
+    private sealed class Unreachable : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            throw new HttpRequestException("connection refused (test: nothing listens there)");
     }
 }

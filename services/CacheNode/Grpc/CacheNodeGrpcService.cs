@@ -9,7 +9,7 @@ using Microsoft.Extensions.Options;
 namespace Microservices.CacheNode.Grpc;
 
 /// <summary>Maps <c>microservices.cache.v1.CacheNode</c> onto the <see cref="CacheStore"/>.</summary>
-internal sealed partial class CacheNodeGrpcService(CacheStore store, IOptions<CacheStoreOptions> options)
+internal sealed partial class CacheNodeGrpcService(CacheStore store, IOptions<CacheStoreOptions> options, NodeInstance instance)
     : Cache.V1.CacheNode.CacheNodeBase
 {
     private const int DefaultPageSize = 256;
@@ -109,6 +109,7 @@ internal sealed partial class CacheNodeGrpcService(CacheStore store, IOptions<Ca
             Evictions = (ulong)stats.Evictions,
             Expirations = (ulong)stats.Expirations,
             Tombstones = (ulong)stats.Tombstones,
+            InstanceId = instance.Id,
         });
     }
 

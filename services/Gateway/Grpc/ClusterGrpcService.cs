@@ -60,28 +60,22 @@ internal sealed class ClusterGrpcService(ClusterMembership membership, ClusterAd
 
     public override async Task<AddNodeResponse> AddNode(AddNodeRequest request, ServerCallContext context)
     {
-        if (request.Name.Length is 0 or > 100)
-        {
-            RpcErrors.Throw(StatusCode.InvalidArgument, "name must be 1 to 100 characters");
-        }
-
-        if (!Uri.TryCreate(request.Address, UriKind.Absolute, out var address) || address.Scheme is not ("http" or "https"))
-        {
-            RpcErrors.Throw(StatusCode.InvalidArgument, $"address must be an absolute http:// or https:// URI, got '{request.Address}'");
-        }
-
-        var result = await admin.AddNodeAsync(request.Name, address, context.CancellationToken);
+        var addressError = NodeRules.CheckAddress(request.Address, out var address);
+        RpcErrors.ThrowIfInvalid(NodeRules.CheckName(request.Name) ?? addressError);
+        var result = await admin.AddNodeAsync(request.Name, address!, context.CancellationToken);
         return new AddNodeResponse { Report = await ReportAsync(result, context.CancellationToken) };
     }
 
     public override async Task<RemoveNodeResponse> RemoveNode(RemoveNodeRequest request, ServerCallContext context)
     {
+        RpcErrors.ThrowIfInvalid(NodeRules.CheckName(request.Name));
         var result = await admin.RemoveNodeAsync(request.Name, context.CancellationToken);
         return new RemoveNodeResponse { Report = await ReportAsync(result, context.CancellationToken) };
     }
 
     public override async Task<HandleNodeFailureResponse> HandleNodeFailure(HandleNodeFailureRequest request, ServerCallContext context)
     {
+        RpcErrors.ThrowIfInvalid(NodeRules.CheckName(request.Name));
         var result = await admin.HandleNodeFailureAsync(request.Name, context.CancellationToken);
         return new HandleNodeFailureResponse { Report = await ReportAsync(result, context.CancellationToken) };
     }

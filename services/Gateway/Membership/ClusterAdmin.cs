@@ -6,104 +6,48 @@ using Microservices.ServiceDefaults;
 
 namespace Microservices.Gateway.Membership;
 
-/// <summary>Membership changes: a node fails, joins, or leaves gracefully. One at a time.</summary>
+/// <summary>
+/// Membership changes: a node fails, joins, or leaves gracefully, and a node that is back is resynchronised. One
+/// at a time: a change waits for the one before it to end. A change completes or leaves the ring as it was: the
+/// arcs that change hands are copied first (writes reach their owners under both rings meanwhile), and the new ring
+/// is committed only when every copy has landed. A node that leaves the ring is retired
+/// (<see cref="ClusterNode.Retire"/>), so requests planned before the change complete or fail over.
+/// </summary>
 public sealed partial class ClusterAdmin(
     ClusterMembership membership, Rebalancer rebalancer, HintStore hints, ILogger<ClusterAdmin> logger)
 {
     /// <summary>
-    /// The node is gone (the seed's handle_node_failure): it leaves the ring at once, so requests stop going to
-    /// it, and the arcs it held are copied from the surviving replicas to their new replicas.
+    /// The node is gone (the seed's handle_node_failure): requests skip it at once (DOWN), the arcs it held are
+    /// copied from the surviving replicas to their new replicas, then it leaves the ring. The last node cannot fail
+    /// (FAILED_PRECONDITION), as it cannot be removed; a copy that fails leaves the ring as it was.
     /// </summary>
     public Task<RebalanceResult> HandleNodeFailureAsync(string name, CancellationToken cancellationToken) =>
         membership.ChangeAsync(async before =>
         {
-            var node = Find(before, name);
+            var node = FindLeaving(before, name);
             var started = Stopwatch.GetTimestamp();
+            var state = node.State;
             node.State = MemberState.Down;
             var after = Without(before, name);
-            membership.Commit(after);
-            var survivors = after.Nodes;
-            var moved = await rebalancer.MoveAsync(before.Ring, after.Ring, survivors, survivors, cancellationToken).ConfigureAwait(false);
-            node.Dispose();
-
-            // Its hints have nowhere to go: the survivors got its ranges from each other.
-            hints.Forget(name);
-            var result = new RebalanceResult(moved, Stopwatch.GetElapsedTime(started), after);
-            LogChanged("failed", name, moved, result.Took.TotalMilliseconds);
-            return result;
-        }, cancellationToken);
-
-    /// <summary>
-    /// A node joins: while it receives the arcs it will hold, writes reach both the current owners and the new
-    /// ones (dual writes) and reads stay on the current ring; then the ring switches to include it.
-    /// </summary>
-    public Task<RebalanceResult> AddNodeAsync(string name, Uri address, CancellationToken cancellationToken) =>
-        membership.ChangeAsync(async before =>
-        {
-            if (before.Nodes.ContainsKey(name))
-            {
-                RpcErrors.Throw(StatusCode.AlreadyExists, $"name: node '{name}' is already in the ring");
-            }
-
-            var started = Stopwatch.GetTimestamp();
-            var node = membership.CreateNode(name, address);
-            node.State = MemberState.Joining;
-            var nodes = before.Nodes.Values.Append(node).ToFrozenDictionary(n => n.Name, StringComparer.Ordinal);
-            var after = new ClusterView(before.Ring.Add(name), nodes);
-            var moved = await MoveWithDualWritesAsync(before, after, before.Nodes, nodes, node.Dispose, cancellationToken).ConfigureAwait(false);
-            node.State = MemberState.Up;
-            membership.Commit(after);
-            var result = new RebalanceResult(moved, Stopwatch.GetElapsedTime(started), after);
-            LogChanged("joined", name, moved, result.Took.TotalMilliseconds);
-            return result;
+            var moved = await MoveWithDualWritesAsync(before, after, after.Nodes, after.Nodes, () => node.State = state, cancellationToken).ConfigureAwait(false);
+            return Leave(node, after, moved, started, "failed");
         }, cancellationToken);
 
     /// <summary>
     /// A node leaves gracefully: its arcs are handed to their new replicas (writes reach old and new owners
-    /// meanwhile), then it leaves the ring.
+    /// meanwhile), then it leaves the ring. The last node cannot leave (FAILED_PRECONDITION).
     /// </summary>
     public Task<RebalanceResult> RemoveNodeAsync(string name, CancellationToken cancellationToken) =>
         membership.ChangeAsync(async before =>
         {
-            var node = Find(before, name);
-            if (before.Nodes.Count == 1)
-            {
-                RpcErrors.Throw(StatusCode.FailedPrecondition, $"name: '{name}' is the last node; the ring cannot be empty");
-            }
-
+            var node = FindLeaving(before, name);
             var started = Stopwatch.GetTimestamp();
+            var state = node.State;
             node.State = MemberState.Leaving;
             var after = Without(before, name);
-            var moved = await MoveWithDualWritesAsync(before, after, before.Nodes, after.Nodes,
-                () => node.State = MemberState.Up, cancellationToken).ConfigureAwait(false);
-            membership.Commit(after);
-            node.Dispose();
-            hints.Forget(name);
-            var result = new RebalanceResult(moved, Stopwatch.GetElapsedTime(started), after);
-            LogChanged("left", name, moved, result.Took.TotalMilliseconds);
-            return result;
+            var moved = await MoveWithDualWritesAsync(before, after, before.Nodes, after.Nodes, () => node.State = state, cancellationToken).ConfigureAwait(false);
+            return Leave(node, after, moved, started, "left");
         }, cancellationToken);
-
-    // Publishes a view in which writes reach the owners under both rings, copies the arcs that change hands, and
-    // restores the view before the change if the copy fails.
-    private async Task<long> MoveWithDualWritesAsync(
-        ClusterView before, ClusterView after, IReadOnlyDictionary<string, ClusterNode> sources,
-        IReadOnlyDictionary<string, ClusterNode> targets, Action onFailure, CancellationToken cancellationToken)
-    {
-        membership.Publish(before with { Nodes = after.Nodes.Count > before.Nodes.Count ? after.Nodes : before.Nodes, PendingRing = after.Ring });
-        try
-        {
-            // DOWN nodes cannot be read from; the other replicas of their arcs are.
-            var reachable = sources.Values.Where(node => node.IsReachable).ToFrozenDictionary(node => node.Name, StringComparer.Ordinal);
-            return await rebalancer.MoveAsync(before.Ring, after.Ring, reachable, targets, cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            membership.Publish(before);
-            onFailure();
-            throw;
-        }
-    }
 
     /// <summary>
     /// A node is back after being DOWN: copies to it every arc it holds from the other replicas, in case it
@@ -124,11 +68,55 @@ public sealed partial class ClusterAdmin(
             return moved;
         }, cancellationToken);
 
-    private static ClusterNode Find(ClusterView view, string name)
+    // Publishes a view in which writes reach the owners under both rings, copies the arcs that change hands, and
+    // restores the view before the change (and runs onFailure) if the copy fails.
+    private async Task<long> MoveWithDualWritesAsync(
+        ClusterView before, ClusterView after, IReadOnlyDictionary<string, ClusterNode> sources,
+        IReadOnlyDictionary<string, ClusterNode> targets, Action onFailure, CancellationToken cancellationToken)
+    {
+        membership.Publish(before with { Nodes = after.Nodes.Count > before.Nodes.Count ? after.Nodes : before.Nodes, PendingRing = after.Ring });
+        try
+        {
+            // DOWN nodes cannot be read from; the other replicas of their arcs are.
+            var reachable = sources.Values.Where(node => node.IsReachable).ToFrozenDictionary(node => node.Name, StringComparer.Ordinal);
+            return await rebalancer.MoveAsync(before.Ring, after.Ring, reachable, targets, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            membership.Publish(before);
+            onFailure();
+            if (ex is RpcException rpc)
+            {
+                throw new RpcException(new Status(rpc.StatusCode, $"{rpc.Status.Detail}; the ring is unchanged"));
+            }
+
+            throw;
+        }
+    }
+
+    // Commits the ring without the node, then retires it: requests planned on an older view may still reach it. Its
+    // hints have nowhere to go: its arcs' new replicas got them by the copy.
+    private RebalanceResult Leave(ClusterNode node, ClusterView after, long moved, long started, string change)
+    {
+        membership.Commit(after);
+        node.Retire();
+        hints.Forget(node.Name);
+        var result = new RebalanceResult(moved, Stopwatch.GetElapsedTime(started), after);
+        LogChanged(change, node.Name, moved, result.Took.TotalMilliseconds);
+        return result;
+    }
+
+    // The node that is to leave: NOT_FOUND when it is not in the ring, FAILED_PRECONDITION when it is the last one.
+    private static ClusterNode FindLeaving(ClusterView view, string name)
     {
         if (!view.Nodes.TryGetValue(name, out var node))
         {
             RpcErrors.Throw(StatusCode.NotFound, $"name: no node '{name}' in the ring");
+        }
+
+        if (view.Nodes.Count == 1)
+        {
+            RpcErrors.Throw(StatusCode.FailedPrecondition, $"name: '{name}' is the last node; the ring cannot be empty");
         }
 
         return node;

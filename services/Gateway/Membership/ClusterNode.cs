@@ -1,3 +1,5 @@
+using Grpc.Core;
+using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
 using HealthClient = Grpc.Health.V1.Health.HealthClient;
 using NodeClient = Microservices.Cache.V1.CacheNode.CacheNodeClient;
@@ -8,21 +10,42 @@ namespace Microservices.Gateway.Membership;
 /// A cache node known to the gateway: its name, address, state, the one channel used to reach it, and what the
 /// failure detector keeps about it (consecutive failures, when to probe next).
 /// </summary>
-public sealed class ClusterNode(string name, Uri address, GrpcChannel channel) : IDisposable
+/// <remarks>
+/// Requests plan on a view and may reach a node after a membership change took it out of the ring. So a node that
+/// leaves is <see cref="Retire">retired</see>, not disposed: the calls already running finish, a call started later
+/// fails with UNAVAILABLE (a failure every request path fails over from, as from a node that is down), and the
+/// channel is closed when the last call has ended.
+/// </remarks>
+public sealed class ClusterNode : IDisposable
 {
+    private readonly GrpcChannel _channel;
     private int _state = (int)MemberState.Up;
+    private int _calls;
+    private int _retired;
+    private int _closed;
+
+    /// <summary>A node reached over <paramref name="channel"/>, which it owns from now on.</summary>
+    public ClusterNode(string name, Uri address, GrpcChannel channel)
+    {
+        Name = name;
+        Address = address;
+        _channel = channel;
+        var invoker = channel.Intercept(new CallTracker(this));
+        Client = new NodeClient(invoker);
+        Health = new HealthClient(invoker);
+    }
 
     /// <summary>The node's name: its identity on the ring.</summary>
-    public string Name { get; } = name;
+    public string Name { get; }
 
     /// <summary>Its gRPC address.</summary>
-    public Uri Address { get; } = address;
+    public Uri Address { get; }
 
     /// <summary>The client over the node's channel.</summary>
-    public NodeClient Client { get; } = new(channel);
+    public NodeClient Client { get; }
 
     /// <summary>grpc.health.v1 over the same channel, for probes.</summary>
-    public HealthClient Health { get; } = new(channel);
+    public HealthClient Health { get; }
 
     /// <summary>Its membership state.</summary>
     public MemberState State
@@ -43,6 +66,134 @@ public sealed class ClusterNode(string name, Uri address, GrpcChannel channel) :
     /// <summary>True when requests may use it: not DOWN.</summary>
     public bool IsReachable => State != MemberState.Down;
 
-    /// <inheritdoc/>
-    public void Dispose() => channel.Dispose();
+    /// <summary>
+    /// Takes the node out of use once it has left the ring: calls in flight finish, later ones answer UNAVAILABLE,
+    /// and the channel closes when the last call ends. Idempotent.
+    /// </summary>
+    public void Retire()
+    {
+        if (Interlocked.Exchange(ref _retired, 1) == 0 && Volatile.Read(ref _calls) == 0)
+        {
+            Close();
+        }
+    }
+
+    /// <summary>Closes the channel at once, calls in flight included (the gateway is stopping). Idempotent.</summary>
+    public void Dispose()
+    {
+        Volatile.Write(ref _retired, 1);
+        Close();
+    }
+
+    // Both sides write before they read (Interlocked is a full fence), so a call that starts as the node retires
+    // either sees the retirement or is seen by it: the channel never closes under a call.
+    private bool TryEnter()
+    {
+        Interlocked.Increment(ref _calls);
+        if (Volatile.Read(ref _retired) == 0)
+        {
+            return true;
+        }
+
+        Exit();
+        return false;
+    }
+
+    private void Exit()
+    {
+        if (Interlocked.Decrement(ref _calls) == 0 && Volatile.Read(ref _retired) != 0)
+        {
+            Close();
+        }
+    }
+
+    private void Close()
+    {
+        if (Interlocked.Exchange(ref _closed, 1) == 0)
+        {
+            _channel.Dispose();
+        }
+    }
+
+    private RpcException Retired() => new(new Status(StatusCode.Unavailable, $"{Name} has left the ring"));
+
+    // Counts the calls of the node's clients: unary and server streaming, the only kinds CacheNode and Health have.
+    private sealed class CallTracker(ClusterNode node) : Interceptor
+    {
+        public override AsyncUnaryCall<TResponse> AsyncUnaryCall<TRequest, TResponse>(
+            TRequest request, ClientInterceptorContext<TRequest, TResponse> context, AsyncUnaryCallContinuation<TRequest, TResponse> continuation)
+        {
+            if (!node.TryEnter())
+            {
+                var error = node.Retired();
+                return new AsyncUnaryCall<TResponse>(
+                    Task.FromException<TResponse>(error), Task.FromResult(new Metadata()), () => error.Status, () => new Metadata(), () => { });
+            }
+
+            AsyncUnaryCall<TResponse> call;
+            try
+            {
+                call = continuation(request, context);
+            }
+            catch
+            {
+                node.Exit();
+                throw;
+            }
+
+            call.ResponseAsync.ContinueWith(
+                static (_, state) => ((ClusterNode)state!).Exit(), node, CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            return call;
+        }
+
+        public override AsyncServerStreamingCall<TResponse> AsyncServerStreamingCall<TRequest, TResponse>(
+            TRequest request, ClientInterceptorContext<TRequest, TResponse> context, AsyncServerStreamingCallContinuation<TRequest, TResponse> continuation)
+        {
+            if (!node.TryEnter())
+            {
+                throw node.Retired();
+            }
+
+            AsyncServerStreamingCall<TResponse> call;
+            try
+            {
+                call = continuation(request, context);
+            }
+            catch
+            {
+                node.Exit();
+                throw;
+            }
+
+            // A stream is in flight until its caller disposes it.
+            var ended = 0;
+            return new AsyncServerStreamingCall<TResponse>(call.ResponseStream, call.ResponseHeadersAsync, call.GetStatus, call.GetTrailers, () =>
+            {
+                call.Dispose();
+                if (Interlocked.Exchange(ref ended, 1) == 0)
+                {
+                    node.Exit();
+                }
+            });
+        }
+
+        public override TResponse BlockingUnaryCall<TRequest, TResponse>(
+            TRequest request, ClientInterceptorContext<TRequest, TResponse> context, BlockingUnaryCallContinuation<TRequest, TResponse> continuation)
+        {
+            if (!node.TryEnter())
+            {
+                throw node.Retired();
+            }
+
+            try
+            {
+                return continuation(request, context);
+            }
+            finally
+            {
+                node.Exit();
+            }
+        }
+    }
 }

@@ -33,6 +33,12 @@ public sealed partial class TopologyStore(IOptions<GatewayOptions> options, IHos
                 return null;
             }
 
+            if (NodeRules.CheckNodes(kept.Nodes, "nodes") is [var error, ..])
+            {
+                LogUnreadable(logger, _path, error);
+                return null;
+            }
+
             LogLoaded(logger, _path, kept.Nodes.Count);
             return kept.Nodes;
         }

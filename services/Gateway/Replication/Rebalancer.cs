@@ -1,5 +1,5 @@
+using System.Collections.Concurrent;
 using Grpc.Core;
-using Microservices.Cache.V1;
 using Microservices.Gateway.Membership;
 using Microservices.Gateway.Routing;
 using Microsoft.Extensions.Options;
@@ -11,127 +11,144 @@ namespace Microservices.Gateway.Replication;
 /// preference list before and after the change is known. Nodes that join an arc's list (targets) receive its
 /// entries, values and tombstones, streamed with CacheNode.Scan from every node of the old list that can still
 /// answer (sources). Reading from all of them, not one, brings every write that reached any survivor; versions
-/// make the copies idempotent.
+/// make the copies idempotent. Scan pages and the MultiPut batches to targets are bounded in bytes as well as in
+/// entries, so any entry a node holds fits every message. A move that cannot copy everything fails: an arc that no
+/// source could read, or a target that refused a batch, is an error naming them, never a smaller count.
 /// </summary>
-public sealed partial class Rebalancer(IOptions<GatewayOptions> options, ILogger<Rebalancer> logger)
+public sealed partial class Rebalancer(IOptions<GatewayOptions> options, TimeProvider time, ILogger<Rebalancer> logger)
 {
-    private const int PageSize = 500;
+    // Deadline of each MultiPut to a new replica, and the longest wait for a Scan page: a few replica timeouts.
+    private readonly TimeSpan _callTimeout = options.Value.ReplicaTimeout * 5;
+    private readonly TimeProvider _time = time;
 
     /// <summary>
     /// Copies to the new replicas of every arc whose preference list changes from <paramref name="before"/> to
-    /// <paramref name="after"/>, reading from <paramref name="sources"/>. Returns the entries written to new replicas.
+    /// <paramref name="after"/>, reading from <paramref name="sources"/>. Returns the entries written to new replicas,
+    /// each counted once per new replica however many sources sent it.
     /// </summary>
+    /// <exception cref="RpcException">
+    /// UNAVAILABLE when some arc could be read from none of its old replicas, or a target failed a batch;
+    /// RESOURCE_EXHAUSTED when a target had no room for copies. Copies already made stay (they are harmless).
+    /// </exception>
     public async Task<long> MoveAsync(
         HashRing before, HashRing after, IReadOnlyDictionary<string, ClusterNode> sources,
         IReadOnlyDictionary<string, ClusterNode> targets, CancellationToken cancellationToken)
     {
         var n = options.Value.ReplicationFactor;
-        var ranges = RangesBySource(before, after, sources.Keys, n);
-        var moved = 0L;
-        await Task.WhenAll(ranges.Select(async pair =>
+        var arcs = ChangedArcs(before, after, n);
+        var progress = new Progress();
+        RpcException? failure = null;
+
+        // The first target that fails stops the other copies: the move has failed.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        await Task.WhenAll(RangesBySource(arcs, sources).Select(async pair =>
         {
-            var count = await CopyFromAsync(sources[pair.Key], pair.Value, before, after, targets, n, cancellationToken).ConfigureAwait(false);
-            Interlocked.Add(ref moved, count);
+            try
+            {
+                await new Copy(this, sources[pair.Key], before, after, targets, n, progress, stop.Token).RunAsync(pair.Value).ConfigureAwait(false);
+            }
+            catch (Exception) when (stop.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                // Stopped because another copy failed; that failure is the one reported.
+            }
+            catch (RpcException ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                Interlocked.CompareExchange(ref failure, ex, null);
+                await stop.CancelAsync().ConfigureAwait(false);
+            }
         })).ConfigureAwait(false);
-        return moved;
+
+        if (failure is not null)
+        {
+            throw failure;
+        }
+
+        ThrowIfUnread(arcs, sources, progress.Unreadable);
+        return progress.Moved;
     }
 
-    // For each source, the arcs it held before on which some node joins the preference list (adjacent arcs merged).
-    private static Dictionary<string, List<Cache.V1.HashRange>> RangesBySource(HashRing before, HashRing after, IEnumerable<string> sources, int n)
+    // The arcs (start, end] on which some node joins the preference list, with the nodes that held them before.
+    private static List<Arc> ChangedArcs(HashRing before, HashRing after, int n)
     {
         var cuts = before.Positions.ToArray().Concat(after.Positions.ToArray()).Distinct().Order().ToArray();
-        var result = sources.ToDictionary(s => s, _ => new List<Cache.V1.HashRange>(), StringComparer.Ordinal);
+        var arcs = new List<Arc>();
         for (var i = 0; i < cuts.Length; i++)
         {
             var end = cuts[i];
-            var start = i == 0 ? cuts[^1] : cuts[i - 1];
             var old = before.PreferenceNames(end, n);
-            var joined = after.PreferenceNames(end, n).Except(old, StringComparer.Ordinal).Any();
-            if (!joined)
+            if (after.PreferenceNames(end, n).Except(old, StringComparer.Ordinal).Any())
             {
-                continue;
+                arcs.Add(new Arc(i == 0 ? cuts[^1] : cuts[i - 1], end, old));
             }
+        }
 
-            foreach (var source in old)
+        return arcs;
+    }
+
+    // For each source, the arcs it held before (adjacent arcs merged).
+    private static Dictionary<string, List<Cache.V1.HashRange>> RangesBySource(List<Arc> arcs, IReadOnlyDictionary<string, ClusterNode> sources)
+    {
+        var result = new Dictionary<string, List<Cache.V1.HashRange>>(StringComparer.Ordinal);
+        foreach (var arc in arcs)
+        {
+            foreach (var owner in arc.Owners.Where(sources.ContainsKey))
             {
-                if (result.TryGetValue(source, out var list))
+                var list = result.TryGetValue(owner, out var l) ? l : result[owner] = [];
+                if (list.Count > 0 && list[^1].End == arc.Start)
                 {
-                    if (list.Count > 0 && list[^1].End == start)
-                    {
-                        list[^1].End = end;
-                    }
-                    else
-                    {
-                        list.Add(new Cache.V1.HashRange { Start = start, End = end });
-                    }
+                    list[^1].End = arc.End;
+                }
+                else
+                {
+                    list.Add(new Cache.V1.HashRange { Start = arc.Start, End = arc.End });
                 }
             }
         }
 
-        return result.Where(r => r.Value.Count > 0).ToDictionary(r => r.Key, r => r.Value, StringComparer.Ordinal);
+        return result;
     }
 
-    private async Task<long> CopyFromAsync(
-        ClusterNode source, List<Cache.V1.HashRange> ranges, HashRing before, HashRing after,
-        IReadOnlyDictionary<string, ClusterNode> targets, int n, CancellationToken cancellationToken)
+    // Every arc that held data (had owners) must have been read whole from at least one of them.
+    private static void ThrowIfUnread(List<Arc> arcs, IReadOnlyDictionary<string, ClusterNode> sources, ConcurrentDictionary<string, string> unreadable)
     {
-        var request = new ScanRequest { PageSize = PageSize };
-        request.Ranges.AddRange(ranges);
-        var pending = new Dictionary<string, MultiPutRequest>(StringComparer.Ordinal);
-        long written = 0;
-        try
+        var unread = arcs.Where(arc => arc.Owners.Length > 0 && !arc.Owners.Any(o => sources.ContainsKey(o) && !unreadable.ContainsKey(o))).ToList();
+        if (unread.Count == 0)
         {
-            using var scan = source.Client.Scan(request, cancellationToken: cancellationToken);
-            await foreach (var page in scan.ResponseStream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
-            {
-                foreach (var entry in page.Entries)
-                {
-                    var old = before.PreferenceNames(entry.KeyHash, n);
-                    foreach (var target in after.PreferenceNames(entry.KeyHash, n))
-                    {
-                        if (!old.Contains(target, StringComparer.Ordinal) && targets.ContainsKey(target))
-                        {
-                            var batch = pending.TryGetValue(target, out var b) ? b : pending[target] = new MultiPutRequest();
-                            batch.Entries.Add(entry);
-                        }
-                    }
-                }
+            return;
+        }
 
-                written += await FlushAsync(pending, targets, PageSize, cancellationToken).ConfigureAwait(false);
+        var owners = unread.SelectMany(arc => arc.Owners).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)
+            .Select(o => $"{o}: {(unreadable.TryGetValue(o, out var why) ? why : "not reachable")}");
+        throw new RpcException(new Status(StatusCode.Unavailable,
+            $"{unread.Count} arcs could be read from none of their replicas ({string.Join("; ", owners)})"));
+    }
+
+    private sealed record Arc(ulong Start, ulong End, string[] Owners);
+
+    // What the copies of one move share: the sources that could not be read (and why), and the entries each target
+    // received, by key hash, so an entry read from several sources counts once.
+    private sealed class Progress
+    {
+        private readonly ConcurrentDictionary<string, HashSet<ulong>> _delivered = new(StringComparer.Ordinal);
+        private long _moved;
+
+        public ConcurrentDictionary<string, string> Unreadable { get; } = new(StringComparer.Ordinal);
+
+        public long Moved => Interlocked.Read(ref _moved);
+
+        public void Delivered(string target, ulong keyHash)
+        {
+            var keys = _delivered.GetOrAdd(target, _ => []);
+            bool added;
+            lock (keys)
+            {
+                added = keys.Add(keyHash);
             }
 
-            written += await FlushAsync(pending, targets, 1, cancellationToken).ConfigureAwait(false);
-        }
-        catch (RpcException ex) when (!cancellationToken.IsCancellationRequested)
-        {
-            // Another source of the same arcs still copies them; the report counts what arrived.
-            LogSourceFailed(source.Name, ex.StatusCode);
-        }
-
-        return written;
-    }
-
-    private async Task<long> FlushAsync(
-        Dictionary<string, MultiPutRequest> pending, IReadOnlyDictionary<string, ClusterNode> targets, int threshold, CancellationToken cancellationToken)
-    {
-        long applied = 0;
-        foreach (var (target, batch) in pending)
-        {
-            if (batch.Entries.Count < threshold || batch.Entries.Count == 0)
+            if (added)
             {
-                continue;
+                Interlocked.Increment(ref _moved);
             }
-
-            // A page of up to 500 entries gets a few replica timeouts; a scan itself runs as long as its ranges need.
-            var deadline = DateTime.UtcNow + (options.Value.ReplicaTimeout * 5);
-            var reply = await targets[target].Client.MultiPutAsync(batch, deadline: deadline, cancellationToken: cancellationToken).ConfigureAwait(false);
-            applied += reply.Results.Count(r => r.Applied);
-            batch.Entries.Clear();
         }
-
-        return applied;
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Scan of {Node} failed during a rebalance ({Status}); its arcs come from the other replicas")]
-    private partial void LogSourceFailed(string node, StatusCode status);
 }
