@@ -29,8 +29,11 @@ public sealed class GatewayOptions
     [Range(typeof(TimeSpan), "00:00:01", "30.00:00:00")]
     public TimeSpan DefaultTtl { get; set; } = TimeSpan.FromHours(1);
 
-    /// <summary>Largest value accepted, in bytes. Default 1 MiB.</summary>
-    [Range(1, 16 * 1024 * 1024)]
+    /// <summary>
+    /// Largest value accepted, in bytes. Default 1 MiB; at most 15 MiB, so a value and its entry's other fields fit
+    /// one message to a node (<see cref="ServiceDefaults.GrpcLimits.MaxMessageBytes"/>).
+    /// </summary>
+    [Range(1, 15 * 1024 * 1024)]
     public int MaxValueBytes { get; set; } = 1024 * 1024;
 
     /// <summary>Consecutive failed calls or probes after which a node is DOWN (skipped). Default 3.</summary>

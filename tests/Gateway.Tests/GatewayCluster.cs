@@ -4,6 +4,7 @@ extern alias ratelimiter;
 using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
 using Microservices.Gateway.Membership;
+using Microservices.ServiceDefaults;
 using Microservices.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
 using RateLimiterClient = Microservices.RateLimit.V1.RateLimiter.RateLimiterClient;
@@ -25,14 +26,16 @@ public sealed class GatewayCluster : IDisposable
     private readonly Dictionary<string, GrpcServiceApp<cachenode::Program>> _nodes = [];
     private readonly GrpcServiceApp<ratelimiter::Program> _limiter;
     private readonly GrpcServiceApp<Program> _gateway;
+    private GrpcChannel? _client;
 
     /// <summary>
     /// <paramref name="nodes"/> nodes on the ring from the start, and <paramref name="spares"/> more running but not
     /// on it (named after them), for AddNode. <paramref name="nodeSettings"/> configure every node.
+    /// <paramref name="nodeMessageBytes"/> is the largest message the gateway sends a node or takes from one.
     /// </summary>
     public GatewayCluster(
         int nodes = 3, Dictionary<string, string?>? settings = null, int spares = 0, Action<IServiceCollection>? services = null,
-        Dictionary<string, string?>? nodeSettings = null)
+        Dictionary<string, string?>? nodeSettings = null, int nodeMessageBytes = GrpcLimits.MaxMessageBytes)
     {
         for (var i = 1; i <= nodes + spares; i++)
         {
@@ -79,7 +82,7 @@ public sealed class GatewayCluster : IDisposable
 
         _gateway = new GrpcServiceApp<Program>(config, services: collection =>
         {
-            collection.AddSingleton<NodeChannelFactory>(new InProcessChannels(Links));
+            collection.AddSingleton<NodeChannelFactory>(new InProcessChannels(Links, nodeMessageBytes));
             collection.AddGrpcClient<RateLimiterClient>().ConfigurePrimaryHttpMessageHandler(() => LimiterLink);
             services?.Invoke(collection);
         });
@@ -91,19 +94,41 @@ public sealed class GatewayCluster : IDisposable
     /// <summary>The connection to the rate limiter.</summary>
     public SwitchableHandler LimiterLink { get; }
 
-    public V1.Cache.CacheClient Cache(string apiKey) => new(_gateway.Channel.Intercept(m =>
+    public V1.Cache.CacheClient Cache(string apiKey) => new(Client.Intercept(m =>
     {
         m.Add("x-api-key", apiKey);
         return m;
     }));
 
-    public V1.Cluster.ClusterClient Cluster(string apiKey = AdminKey) => new(_gateway.Channel.Intercept(m =>
+    public V1.Cluster.ClusterClient Cluster(string apiKey = AdminKey) => new(Client.Intercept(m =>
     {
         m.Add("x-api-key", apiKey);
         return m;
     }));
 
     public Cache.V1.CacheNode.CacheNodeClient Node(string name) => new(_nodes[name].Channel);
+
+    /// <summary>A node's clock.</summary>
+    public Microsoft.Extensions.Time.Testing.FakeTimeProvider NodeTime(string name) => _nodes[name].Time;
+
+    /// <summary>A node's state as the gateway's topology shows it.</summary>
+    public async Task<V1.NodeState> StateOfAsync(string node)
+    {
+        var topology = await Cluster().GetTopologyAsync(new V1.GetTopologyRequest());
+        return topology.Topology.Nodes.Single(n => n.Name == node).State;
+    }
+
+    /// <summary>Advances the gateway's clock in steps, so its timers run, until <paramref name="condition"/> holds.</summary>
+    public async Task AdvanceUntilAsync(Func<Task<bool>> condition, TimeSpan step, int maxSteps = 100)
+    {
+        for (var i = 0; i < maxSteps && !await condition(); i++)
+        {
+            Time.Advance(step);
+            await Task.Delay(20);
+        }
+
+        Xunit.Assert.True(await condition());
+    }
 
     /// <summary>The gateway's clock.</summary>
     public Microsoft.Extensions.Time.Testing.FakeTimeProvider Time => _gateway.Time;
@@ -118,8 +143,17 @@ public sealed class GatewayCluster : IDisposable
         }
     }
 
+    // A client with the message limits of the product's own clients, so a test may send what the gateway accepts.
+    private GrpcChannel Client => _client ??= GrpcChannel.ForAddress(_gateway.Server.BaseAddress, new GrpcChannelOptions
+    {
+        HttpHandler = _gateway.Server.CreateHandler(),
+        MaxReceiveMessageSize = GrpcLimits.MaxMessageBytes,
+        MaxSendMessageSize = GrpcLimits.MaxMessageBytes,
+    });
+
     public void Dispose()
     {
+        _client?.Dispose();
         _gateway.Dispose();
         _limiter.Dispose();
         foreach (var node in _nodes.Values)
@@ -163,9 +197,15 @@ public sealed class GatewayCluster : IDisposable
         }
     }
 
-    private sealed class InProcessChannels(Dictionary<string, SwitchableHandler> links) : NodeChannelFactory
+    // The gateway's channels to the nodes, over the links, with message limits as its real ones (by default).
+    private sealed class InProcessChannels(Dictionary<string, SwitchableHandler> links, int messageBytes) : NodeChannelFactory
     {
-        public override GrpcChannel Create(string name, Uri address) =>
-            GrpcChannel.ForAddress(address, new GrpcChannelOptions { HttpHandler = links[name], DisposeHttpClient = false });
+        public override GrpcChannel Create(string name, Uri address) => GrpcChannel.ForAddress(address, new GrpcChannelOptions
+        {
+            HttpHandler = links[name],
+            DisposeHttpClient = false,
+            MaxReceiveMessageSize = messageBytes,
+            MaxSendMessageSize = messageBytes,
+        });
     }
 }

@@ -1,13 +1,19 @@
 using System.Collections.Concurrent;
+using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Microservices.Cache.V1;
+using Microservices.Gateway.Batching;
 using Microservices.Gateway.Membership;
 
 namespace Microservices.Gateway.Replication;
 
 /// <summary>
-/// When a node is UP again, sends it the writes it missed (MultiPut pages of 100). Versions make replays safe: a
-/// node keeps whichever version is newer. A page that fails goes back to the store for the next recovery. A node
+/// When a node is UP again, sends it the writes it missed, in MultiPut pages of at most 100 hints and
+/// <see cref="NodeBatchLimits.MaxBytes"/>. Versions make replays safe: a node keeps whichever version is newer, so a
+/// hint the node answers "a newer version is stored" is done. Hints that have expired are dropped unsent; a page the
+/// node refuses as a whole is sent again hint by hint, and a hint it refuses for good (INVALID_ARGUMENT, OUT_OF_RANGE,
+/// or larger than its memory) is dropped; both are counted (<see cref="HintStore.Discarded"/>) and logged. A hint the
+/// node has no room for yet, and a page that fails (the node is away again), go back to the store for later. A node
 /// that was DOWN may have restarted with nothing (nodes keep data in memory), so it is then also resynchronised:
 /// every arc it holds is copied to it from the other replicas (CacheNode.Scan), as when a node joins. Hints that
 /// are still held for an UP node (loaded from disk by a restarted gateway, or left by a replay that failed) are
@@ -15,7 +21,7 @@ namespace Microservices.Gateway.Replication;
 /// </summary>
 public sealed partial class HintReplayer : IHostedService
 {
-    private const int PageSize = 100;
+    private const int PageItems = 100;
     private static readonly TimeSpan PageTimeout = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(10);
 
@@ -63,32 +69,39 @@ public sealed partial class HintReplayer : IHostedService
     public async Task<int> ReplayAsync(ClusterNode node)
     {
         var delivered = 0;
-        while (_hints.Take(node.Name, PageSize) is { Count: > 0 } page)
+        var later = new List<Entry>();
+        while (_hints.Take(node.Name, PageItems, NodeBatchLimits.MaxBytes) is { Count: > 0 } taken)
         {
-            var request = new MultiPutRequest();
-            request.Entries.AddRange(page);
+            var page = Unexpired(node, taken);
+            if (page.Count == 0)
+            {
+                continue;
+            }
+
+            var kept = new List<Entry>();
             try
             {
-                await node.Client.MultiPutAsync(request, deadline: DateTime.UtcNow + PageTimeout);
+                delivered += await DeliverAsync(node, page, kept);
                 _calls.Observe(node, null);
-                delivered += page.Count;
-                _hints.Delivered(page.Count);
+                later.AddRange(kept);
             }
             catch (Exception ex) when (ex is RpcException or HttpRequestException)
             {
                 // A node that fails its replay is SUSPECT; its recovery replays the hints again.
                 _calls.Observe(node, ex);
-                foreach (var entry in page)
-                {
-                    _hints.Add(node.Name, entry);
-                }
-
+                later.AddRange(page);
                 LogReplayFailed(_logger, node.Name, page.Count, ex.Message);
                 break;
             }
         }
 
+        foreach (var entry in later)
+        {
+            _hints.Add(node.Name, entry);
+        }
+
         _hints.Persist(node.Name);
+        _hints.Delivered(delivered);
         if (delivered > 0)
         {
             LogReplayed(_logger, node.Name, delivered);
@@ -96,6 +109,79 @@ public sealed partial class HintReplayer : IHostedService
 
         return delivered;
     }
+
+    // The hints of the page that have not expired; the others are dropped and counted.
+    private List<Entry> Unexpired(ClusterNode node, List<Entry> page)
+    {
+        var now = Timestamp.FromDateTimeOffset(_time.GetUtcNow());
+        var live = page.FindAll(entry => entry.ExpiresAt is null || entry.ExpiresAt > now);
+        if (live.Count < page.Count)
+        {
+            _hints.Discard(page.Count - live.Count, "expired");
+            LogExpired(_logger, page.Count - live.Count, node.Name);
+        }
+
+        return live;
+    }
+
+    // Sends a page; returns how many hints the node now holds (or holds newer). Hints it has no room for yet go to
+    // `kept`. A page refused as a whole goes again hint by hint, so one bad hint cannot hold back the others.
+    private async Task<int> DeliverAsync(ClusterNode node, List<Entry> page, List<Entry> kept)
+    {
+        try
+        {
+            return Settle(await PutAsync(node, page), page, kept);
+        }
+        catch (RpcException ex) when (IsRefusal(ex))
+        {
+            if (page.Count == 1)
+            {
+                _hints.Discard(1, "refused");
+                LogRefused(_logger, node.Name, ex.Status.Detail);
+                return 0;
+            }
+
+            var delivered = 0;
+            foreach (var entry in page)
+            {
+                delivered += await DeliverAsync(node, [entry], kept);
+            }
+
+            return delivered;
+        }
+    }
+
+    // One entry alone is sent as a MultiPut too, so "no room" comes back as a flag, and RESOURCE_EXHAUSTED means the
+    // entry is larger than the node's whole memory.
+    private static async Task<MultiPutResponse> PutAsync(ClusterNode node, List<Entry> entries)
+    {
+        var request = new MultiPutRequest();
+        request.Entries.AddRange(entries);
+        return await node.Client.MultiPutAsync(request, deadline: DateTime.UtcNow + PageTimeout);
+    }
+
+    // The hints the node took (or holds newer); those it had no room for go to `kept`.
+    private static int Settle(MultiPutResponse reply, List<Entry> page, List<Entry> kept)
+    {
+        var took = 0;
+        for (var i = 0; i < page.Count; i++)
+        {
+            if (reply.Results[i].NoRoom)
+            {
+                kept.Add(page[i]);
+            }
+            else
+            {
+                took++;
+            }
+        }
+
+        return took;
+    }
+
+    // The node refuses the request, not the call: retrying it unchanged would be refused again.
+    private static bool IsRefusal(RpcException ex) =>
+        ex.StatusCode is StatusCode.InvalidArgument or StatusCode.OutOfRange or StatusCode.ResourceExhausted;
 
     // Replays what is held for UP nodes; drops what is held for nodes that left the ring.
     private void Sweep()
@@ -153,6 +239,12 @@ public sealed partial class HintReplayer : IHostedService
 
     [LoggerMessage(LogLevel.Information, "Replayed {Count} hinted writes to {Node}")]
     private static partial void LogReplayed(ILogger logger, string node, int count);
+
+    [LoggerMessage(LogLevel.Warning, "Dropped {Count} hints for {Node}: they expired before it was back")]
+    private static partial void LogExpired(ILogger logger, int count, string node);
+
+    [LoggerMessage(LogLevel.Warning, "Dropped a hint for {Node}: the node refuses it ({Reason})")]
+    private static partial void LogRefused(ILogger logger, string node, string reason);
 
     [LoggerMessage(LogLevel.Warning, "Replaying {Count} hints to {Node} failed ({Reason}); they are kept for its next recovery")]
     private static partial void LogReplayFailed(ILogger logger, string node, int count, string reason);

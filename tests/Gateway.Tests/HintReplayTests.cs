@@ -1,0 +1,107 @@
+using Google.Protobuf.WellKnownTypes;
+using Microservices.Gateway.Replication;
+using Microservices.Gateway.V1;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Microservices.Gateway.Tests;
+
+/// <summary>Hint replay: what has expired or is refused for good is dropped, the rest is delivered, in pages that fit.</summary>
+public sealed class HintReplayTests
+{
+    // node-1 misses a Put with `ttl` and an Invalidate of a key it holds; both are kept as hints for it.
+    private static async Task<HintStore> MissTwoWritesAsync(GatewayCluster cluster, Duration ttl)
+    {
+        var cache = cluster.Cache(GatewayCluster.AlphaKey);
+        await cache.PutAsync(new PutRequest { Key = "gone", Text = "v", Consistency = V1.Consistency.All });
+        cluster.Links["node-1"].Down = true;
+        await cache.PutAsync(new PutRequest { Key = "short", Text = "v", Ttl = ttl });
+        await cache.InvalidateAsync(new InvalidateRequest { Key = "gone" });
+        var hints = cluster.GatewayServices.GetRequiredService<HintStore>();
+        Assert.Equal(2, hints.CountFor("node-1"));
+        return hints;
+    }
+
+    // node-1 answers again; its hints are replayed when it is UP (at once, or by the 10 s sweep).
+    private static async Task ReplayAsync(GatewayCluster cluster, HintStore hints)
+    {
+        cluster.Links["node-1"].Down = false;
+        await cluster.AdvanceUntilAsync(async () => await cluster.StateOfAsync("node-1") == NodeState.Up, TimeSpan.FromMilliseconds(200));
+        await cluster.AdvanceUntilAsync(() => Task.FromResult(hints.CountFor("node-1") == 0), TimeSpan.FromMilliseconds(200));
+    }
+
+    private static async Task<Cache.V1.Entry?> HeldAsync(GatewayCluster cluster, string storedKey)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (true)
+        {
+            var reply = await cluster.Node("node-1").GetAsync(new Cache.V1.GetRequest { Key = storedKey, IncludeTombstone = true });
+            if (reply.Entry?.Tombstone == true || DateTime.UtcNow > deadline)
+            {
+                return reply.Entry;
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
+    [Fact]
+    public async Task AnExpiredHintIsDroppedAndTheOthersAreDelivered()
+    {
+        using var cluster = new GatewayCluster();
+        var hints = await MissTwoWritesAsync(cluster, Duration.FromTimeSpan(TimeSpan.FromSeconds(1)));
+
+        // The node stays away 2.5 s: the Put's value has expired everywhere by then.
+        cluster.Time.Advance(TimeSpan.FromSeconds(2.5));
+        cluster.NodeTime("node-1").Advance(TimeSpan.FromSeconds(2.5));
+        await ReplayAsync(cluster, hints);
+
+        Assert.True((await HeldAsync(cluster, "alpha/gone"))?.Tombstone);
+        Assert.Null((await cluster.Node("node-1").GetAsync(new Cache.V1.GetRequest { Key = "alpha/short", IncludeTombstone = true })).Entry);
+        Assert.Equal(1, hints.Discarded);
+    }
+
+    [Fact]
+    public async Task AHintTheNodeRefusesForGoodIsDroppedAndCountedAndTheOthersAreDelivered()
+    {
+        using var cluster = new GatewayCluster();
+        var hints = await MissTwoWritesAsync(cluster, Duration.FromTimeSpan(TimeSpan.FromMinutes(1)));
+
+        // The node's clock is ahead of the gateway's: it finds the Put expired and refuses it (INVALID_ARGUMENT),
+        // which would refuse the whole page; the gateway still thinks it is live.
+        cluster.NodeTime("node-1").Advance(TimeSpan.FromMinutes(2));
+        await ReplayAsync(cluster, hints);
+
+        Assert.True((await HeldAsync(cluster, "alpha/gone"))?.Tombstone);
+        Assert.Equal(1, hints.Discarded);
+
+        // Never retried: the sweep finds nothing more to replay.
+        var calls = cluster.Links["node-1"].Calls;
+        cluster.Time.Advance(TimeSpan.FromSeconds(30));
+        await Task.Delay(200);
+        Assert.Equal(0, hints.CountFor("node-1"));
+        Assert.Equal(calls, cluster.Links["node-1"].Calls);
+    }
+
+    [Fact]
+    public async Task HintsOfMoreBytesThanOneMessageAreReplayedInPagesThatFit()
+    {
+        using var cluster = new GatewayCluster(settings: new() { ["Gateway:MaxValueBytes"] = "1048576" });
+        var cache = cluster.Cache(GatewayCluster.BulkKey);
+        cluster.Links["node-1"].Down = true;
+        var value = Google.Protobuf.ByteString.CopyFrom(new byte[1024 * 1024]);
+        for (var i = 0; i < 20; i++)
+        {
+            await cache.PutAsync(new PutRequest { Key = $"big{i}", Data = value });
+        }
+
+        var hints = cluster.GatewayServices.GetRequiredService<HintStore>();
+        Assert.Equal(20, hints.CountFor("node-1"));
+        await ReplayAsync(cluster, hints);
+
+        for (var i = 0; i < 20; i++)
+        {
+            var held = await cluster.Node("node-1").GetAsync(new Cache.V1.GetRequest { Key = $"bulk/big{i}" });
+            Assert.Equal(value.Length, held.Entry.Value.Length);
+        }
+    }
+}
