@@ -85,11 +85,12 @@ public sealed partial class HintReplayer : IHostedService
                 _calls.Observe(node, null);
                 later.AddRange(kept);
             }
-            catch (Exception ex) when (ex is RpcException or HttpRequestException)
+            catch (Exception ex)
             {
-                // A node that fails its replay is SUSPECT; its recovery replays the hints again.
+                // A node that fails its replay is SUSPECT; its recovery replays the hints again. Whatever the
+                // failure, no hint is lost with it.
                 _calls.Observe(node, ex);
-                later.AddRange(page);
+                later.AddRange(kept);
                 LogReplayFailed(_logger, node.Name, page.Count, ex.Message);
                 break;
             }
@@ -125,7 +126,8 @@ public sealed partial class HintReplayer : IHostedService
     }
 
     // Sends a page; returns how many hints the node now holds (or holds newer). Hints it has no room for yet go to
-    // `kept`. A page refused as a whole goes again hint by hint, so one bad hint cannot hold back the others.
+    // `kept`. A page refused as a whole goes again hint by hint, so one bad hint cannot hold back the others. When
+    // the node fails the call (it is away again), what is not settled goes to `kept` and the failure is rethrown.
     private async Task<int> DeliverAsync(ClusterNode node, List<Entry> page, List<Entry> kept)
     {
         try
@@ -142,12 +144,25 @@ public sealed partial class HintReplayer : IHostedService
             }
 
             var delivered = 0;
-            foreach (var entry in page)
+            for (var i = 0; i < page.Count; i++)
             {
-                delivered += await DeliverAsync(node, [entry], kept);
+                try
+                {
+                    delivered += await DeliverAsync(node, [page[i]], kept);
+                }
+                catch
+                {
+                    kept.AddRange(page.Skip(i + 1));
+                    throw;
+                }
             }
 
             return delivered;
+        }
+        catch
+        {
+            kept.AddRange(page);
+            throw;
         }
     }
 

@@ -117,8 +117,8 @@ public sealed class HintStore
 
     /// <summary>
     /// Takes up to <paramref name="maxItems"/> hints for <paramref name="node"/>, oldest first, and no more than
-    /// <paramref name="maxBytes"/> of encoded entries unless the first alone is larger. The bytes hold when one caller
-    /// at a time takes a node's hints (the replayer); two at once may together exceed them by one hint.
+    /// <paramref name="maxBytes"/> of encoded entries unless the first alone is larger. The byte bound is exact while one
+    /// caller at a time takes a node's hints, as the replayer does; with two at once a page may hold one hint more.
     /// </summary>
     public List<Entry> Take(string node, int maxItems, long maxBytes = long.MaxValue)
     {

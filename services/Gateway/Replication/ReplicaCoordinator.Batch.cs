@@ -19,7 +19,7 @@ public sealed partial class ReplicaCoordinator
         var view = membership.View;
         var required = Consistency.Required(level, view.ReplicaCount(ReplicationFactor));
         var candidates = new ClusterNode[keys.Count][];
-        var failures = new List<string>?[keys.Count];
+        var failures = new List<string>[keys.Count];
         for (var i = 0; i < keys.Count; i++)
         {
             var own = view.Replicas(KeyHash.Of(keys[i]), ReplicationFactor);
@@ -67,7 +67,7 @@ public sealed partial class ReplicaCoordinator
                     }
                     else
                     {
-                        failures[i]!.Add(ReplicaCalls.Describe(node, error!));
+                        failures[i].Add(ReplicaCalls.Describe(node, error!));
                     }
                 }
             }
@@ -95,7 +95,7 @@ public sealed partial class ReplicaCoordinator
         var reads = new ReplicaRead[keys.Count];
         for (var i = 0; i < reads.Length; i++)
         {
-            reads[i] = new ReplicaRead(newest[i], answered[i], required, failures[i]!);
+            reads[i] = new ReplicaRead(newest[i], answered[i], required, failures[i]);
         }
 
         return reads;
@@ -143,10 +143,10 @@ public sealed partial class ReplicaCoordinator
 
     /// <summary>
     /// Puts first in each key's <paramref name="candidates"/> (its reachable own replicas) the
-    /// <paramref name="required"/> of them that a greedy set cover picks: the node that holds the most keys still short of replicas,
-    /// again and again, so a batch at ONE over three nodes holding every key makes one call instead of three. Ties
-    /// go to the node after the previous batch's (<paramref name="turn"/> rotates the start), so the load spreads.
-    /// The other candidates keep their ring order behind, for retries.
+    /// <paramref name="required"/> of them that a greedy set cover picks: the node that holds the most keys still
+    /// short of replicas, again and again, so a batch at ONE over three nodes holding every key makes one call
+    /// instead of three. Ties go to the node after the previous batch's (<paramref name="turn"/> rotates the start),
+    /// so the load spreads. The other candidates keep their ring order behind, for retries.
     /// </summary>
     private static void AskFewestNodesFirst(ClusterNode[][] candidates, int required, long turn)
     {

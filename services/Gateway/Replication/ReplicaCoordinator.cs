@@ -67,8 +67,8 @@ public sealed partial class ReplicaCoordinator(
 
     /// <summary>
     /// Writes <paramref name="entry"/> (namespaced key, stamped version; a tombstone for a delete) and waits until
-    /// <paramref name="level"/>'s number of own replicas hold it, or too few can. Stragglers are not cancelled with
-    /// the caller: a write keeps going to every replica it can reach.
+    /// <paramref name="level"/>'s number of own replicas hold it, or all of them have answered. Stragglers are not
+    /// cancelled with the caller: a write keeps going to every replica it can reach.
     /// </summary>
     public Task<ReplicaWrite> WriteAsync(Entry entry, ConsistencyLevel level, CancellationToken cancellationToken)
     {

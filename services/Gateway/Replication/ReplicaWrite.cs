@@ -25,5 +25,6 @@ public sealed record ReplicaWrite(
         (Failures.Count > 0 ? $" ({string.Join(", ", Failures)})" : string.Empty) +
         (Satisfied || LostToNewerWrite
             ? string.Empty
-            : "; the write is not undone and may still take effect: replicas that took it keep it, and hints kept for the others are delivered when they are back");
+            : "; the write is not undone and may still take effect: replicas that took it keep it, and hints kept for "
+                + "the others are delivered when they are back");
 }
