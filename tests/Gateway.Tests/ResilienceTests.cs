@@ -213,6 +213,7 @@ public sealed class ResilienceTests
         var cache = cluster.Cache(GatewayCluster.BulkKey);
         var acknowledged = new System.Collections.Concurrent.ConcurrentDictionary<string, string>();
         using var stop = new CancellationTokenSource();
+        var acks = 0;
         var writers = Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
         {
             for (var i = 0; !stop.IsCancellationRequested; i++)
@@ -223,6 +224,7 @@ public sealed class ResilienceTests
                 {
                     await cache.PutAsync(new PutRequest { Key = key, Text = value });
                     acknowledged[key] = value;
+                    Interlocked.Increment(ref acks);
                 }
                 catch (RpcException)
                 {
@@ -231,9 +233,20 @@ public sealed class ResilienceTests
             }
         })).ToArray();
 
-        await Task.Delay(200);
+        // Counted in writes, not time, so a busy machine only makes the test slower: 100 writes before, and 100 more
+        // once the join is done (some of them while it runs).
+        async Task WritesAsync(int count)
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (Volatile.Read(ref acks) < count && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(10);
+            }
+        }
+
+        await WritesAsync(100);
         await cluster.Cluster().AddNodeAsync(new AddNodeRequest { Name = "node-4", Address = "http://node-4" });
-        await Task.Delay(200);
+        await WritesAsync(Volatile.Read(ref acks) + 100);
         await stop.CancelAsync();
         await Task.WhenAll(writers);
 
@@ -261,7 +274,7 @@ public sealed class ResilienceTests
         }
 
         Assert.Equal(0, lost);
-        Assert.True(acknowledged.Count > 100);
+        Assert.True(acknowledged.Count > 100, $"{acknowledged.Count} acknowledged");
     }
 
     [Fact]
