@@ -21,12 +21,13 @@ internal sealed class WriteFanOut
     private readonly Lock _gate = new();
     private readonly ClusterNode[] _own;
     private readonly ClusterNode[] _newOwners;
-    private readonly Queue<ClusterNode> _standIns;
+    private readonly ClusterView _view;
     private readonly HintStore _hints;
     private readonly int _required;
     private readonly List<string> _acknowledged = [];
     private readonly List<string> _failures = [];
     private readonly TaskCompletionSource<ReplicaWrite> _decided = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Queue<ClusterNode>? _standIns;
     private int _ownInFlight;
     private int _superseded;
 
@@ -41,8 +42,8 @@ internal sealed class WriteFanOut
         var hash = KeyHash.Of(entry.Key);
         _own = view.Replicas(hash, replicationFactor);
         _required = Consistency.Required(level, _own.Length);
-        _newOwners = [.. view.PendingOwners(hash, replicationFactor, _own)];
-        _standIns = new(view.Reachable(hash).Where(node => !_own.Contains(node) && !_newOwners.Contains(node)));
+        _newOwners = view.PendingRing is null ? [] : [.. view.PendingOwners(hash, replicationFactor, _own)];
+        _view = view;
         _hints = hints;
     }
 
@@ -152,9 +153,12 @@ internal sealed class WriteFanOut
         return Replaced(why);
     }
 
+    // The next stand-in: the reachable nodes after the key's own replicas, in ring order (found when first needed).
     private ClusterNode? Replaced(string why)
     {
         _failures.Add(why);
+        _standIns ??= new(_view.Reachable(KeyHash.Of(Entry.Key))
+            .Where(node => !_own.Contains(node) && !_newOwners.Contains(node)));
         return _standIns.TryDequeue(out var standIn) ? standIn : null;
     }
 
