@@ -154,8 +154,8 @@ public sealed class ConsistencyLevelTests
         Assert.Contains("may still take effect", all.Status.Detail, StringComparison.Ordinal);
 
         // The stand-in holds the write (for availability); the replica gets it later from its hint.
-        var standIn = await cluster.Node(order[3]).GetAsync(new Cache.V1.GetRequest { Key = "bulk/k-before" });
-        Assert.Equal("v2", standIn.Entry.Value.ToStringUtf8());
+        await cluster.AdvanceUntilAsync(async () => (await cluster.Node(order[3]).GetAsync(new Cache.V1.GetRequest { Key = "bulk/k-before" }))
+            .Entry?.Value.ToStringUtf8() == "v2", TimeSpan.Zero);
 
         cluster.Links[order[1]].Down = true;
         var quorum = await Assert.ThrowsAsync<RpcException>(() => cache.PutAsync(new PutRequest { Key = "k-before", Text = "v3" }).ResponseAsync);

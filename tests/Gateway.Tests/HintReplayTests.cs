@@ -17,7 +17,7 @@ public sealed class HintReplayTests
         await cache.PutAsync(new PutRequest { Key = "short", Text = "v", Ttl = ttl });
         await cache.InvalidateAsync(new InvalidateRequest { Key = "gone" });
         var hints = cluster.GatewayServices.GetRequiredService<HintStore>();
-        Assert.Equal(2, hints.CountFor("node-1"));
+        await cluster.AdvanceUntilAsync(() => Task.FromResult(hints.CountFor("node-1") == 2), TimeSpan.Zero);
         return hints;
     }
 
@@ -95,7 +95,7 @@ public sealed class HintReplayTests
         }
 
         var hints = cluster.GatewayServices.GetRequiredService<HintStore>();
-        Assert.Equal(20, hints.CountFor("node-1"));
+        await cluster.AdvanceUntilAsync(() => Task.FromResult(hints.CountFor("node-1") == 20), TimeSpan.Zero);
         await ReplayAsync(cluster, hints);
 
         for (var i = 0; i < 20; i++)
