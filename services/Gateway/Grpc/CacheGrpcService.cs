@@ -104,7 +104,8 @@ internal sealed partial class CacheGrpcService(
         var write = await coordinator.WriteAsync(tombstone, ConsistencyLevel.Quorum, context.CancellationToken);
         Record(activity, "delete", write.AcknowledgedBy.Count, write.Failures.Count);
         ThrowIfUnsatisfied("Delete", ConsistencyLevel.Quorum, write.Satisfied,
-            $"the row was deleted from the origin database, but the cache was not invalidated: {write.Describe()}", FailureOf(write));
+            $"the row was deleted from the origin database, but the cache was not invalidated: {write.Describe()}",
+            FailureOf(write));
         return new V1.DeleteResponse { Existed = existed, AcknowledgedBy = { write.AcknowledgedBy } };
     }
 

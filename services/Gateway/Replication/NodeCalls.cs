@@ -11,8 +11,9 @@ namespace Microservices.Gateway.Replication;
 /// <summary>
 /// Single-key reads and writes to cache nodes, coalesced per node: while a call to a node is in flight, the Gets
 /// (and Puts) that arrive for it wait and go together in one MultiGet (MultiPut). Under load this turns many calls
-/// into a few; a lone request still goes at once as a plain Get or Put. Every call tells the failure detector how
-/// the node is doing, once per call, however many requests it carried.
+/// into a few; a lone request still goes at once as a plain Get or Put. Writes go in MultiPuts bounded by items and
+/// bytes (<see cref="NodeBatchLimits"/>), a client's MultiPut through the same queues. Every call tells the failure
+/// detector how the node is doing, once per call, however many requests it carried.
 /// </summary>
 public sealed class NodeCalls(FailureDetector detector, IOptions<GatewayOptions> options)
 {
