@@ -39,10 +39,10 @@ public sealed class GatewayOptions
     public TimeSpan DefaultTtl { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>
-    /// Largest value accepted, in bytes. Default 1 MiB; at most 16 MiB - 64 KiB, so that a value with its key and
-    /// version fits every internal message (a Put to a node, a Scan page, a copy to a new replica).
+    /// Largest value accepted, in bytes. Default 1 MiB; at most 15 MiB, so a value and its entry's other fields fit
+    /// one message to a node (<see cref="ServiceDefaults.GrpcLimits.MaxMessageBytes"/>).
     /// </summary>
-    [Range(1, GrpcLimits.MaxMessageBytes - (64 * 1024))]
+    [Range(1, 15 * 1024 * 1024)]
     public int MaxValueBytes { get; set; } = 1024 * 1024;
 
     /// <summary>Consecutive failed calls or probes after which a node is DOWN (skipped). Default 3.</summary>

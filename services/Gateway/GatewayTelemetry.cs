@@ -29,7 +29,7 @@ public sealed class GatewayTelemetry
         _rateLimit = meter.CreateCounter<long>("gateway.ratelimit.decisions", "{decision}", "Rate-limit outcomes: allowed, denied (by the limiter), local_allowed, local_denied (by the gateway's local bucket), failed_open, failed_closed.");
         _replicaErrors = meter.CreateCounter<long>("gateway.replica.errors", "{error}", "Calls to cache nodes that failed.");
         _nodeStates = meter.CreateCounter<long>("gateway.node.state_changes", "{change}", "Node state changes, by node and new state.");
-        _hints = meter.CreateCounter<long>("gateway.hints", "{hint}", "Hinted writes by outcome: queued, replayed, dropped.");
+        _hints = meter.CreateCounter<long>("gateway.hints", "{hint}", "Hinted writes by outcome: queued, replayed, dropped (store full), refused (by the node, for good).");
         _readRepairs = meter.CreateCounter<long>("gateway.read_repairs", "{repair}", "Stale replicas rewritten with the newest version after a read.");
         _lookups = meter.CreateCounter<long>(
             "gateway.cache.lookups", "{lookup}", "Get results: hit (from the cache), origin (a miss loaded from the origin), miss. Hit ratio = hit / all.");

@@ -28,14 +28,16 @@ public sealed class GatewayCluster : IDisposable
     private readonly GrpcServiceApp<ratelimiter::Program> _limiter;
     private readonly GrpcServiceApp<Program> _gateway;
     private readonly Microsoft.Extensions.Time.Testing.FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
+    private GrpcChannel? _client;
 
     /// <summary>
     /// <paramref name="nodes"/> nodes on the ring from the start, and <paramref name="spares"/> more running but not
     /// on it (named after them), for AddNode. <paramref name="nodeSettings"/> configure every node.
+    /// <paramref name="nodeMessageBytes"/> is the largest message the gateway sends a node or takes from one.
     /// </summary>
     public GatewayCluster(
         int nodes = 3, Dictionary<string, string?>? settings = null, int spares = 0, Action<IServiceCollection>? services = null,
-        Dictionary<string, string?>? nodeSettings = null)
+        Dictionary<string, string?>? nodeSettings = null, int nodeMessageBytes = GrpcLimits.MaxMessageBytes)
     {
         for (var i = 1; i <= nodes + spares; i++)
         {
@@ -82,7 +84,7 @@ public sealed class GatewayCluster : IDisposable
 
         _gateway = new GrpcServiceApp<Program>(config, time: _time, services: collection =>
         {
-            collection.AddSingleton<NodeChannelFactory>(new InProcessChannels(Links));
+            collection.AddSingleton<NodeChannelFactory>(new InProcessChannels(Links, nodeMessageBytes));
             collection.AddGrpcClient<RateLimiterClient>().ConfigurePrimaryHttpMessageHandler(() => LimiterLink);
             services?.Invoke(collection);
         });
@@ -100,13 +102,13 @@ public sealed class GatewayCluster : IDisposable
     /// <summary>The connection to the rate limiter.</summary>
     public SwitchableHandler LimiterLink { get; }
 
-    public V1.Cache.CacheClient Cache(string apiKey) => new(_gateway.Channel.Intercept(m =>
+    public V1.Cache.CacheClient Cache(string apiKey) => new(Client.Intercept(m =>
     {
         m.Add("x-api-key", apiKey);
         return m;
     }));
 
-    public V1.Cluster.ClusterClient Cluster(string apiKey = AdminKey) => new(_gateway.Channel.Intercept(m =>
+    public V1.Cluster.ClusterClient Cluster(string apiKey = AdminKey) => new(Client.Intercept(m =>
     {
         m.Add("x-api-key", apiKey);
         return m;
@@ -120,6 +122,25 @@ public sealed class GatewayCluster : IDisposable
     /// <summary>A node's clock (the one clock of the cluster, unless the node was given its own).</summary>
     public Microsoft.Extensions.Time.Testing.FakeTimeProvider NodeTime(string name) => _nodes[name].Time;
 
+    /// <summary>A node's state as the gateway's topology shows it.</summary>
+    public async Task<V1.NodeState> StateOfAsync(string node)
+    {
+        var topology = await Cluster().GetTopologyAsync(new V1.GetTopologyRequest());
+        return topology.Topology.Nodes.Single(n => n.Name == node).State;
+    }
+
+    /// <summary>Advances the gateway's clock in steps, so its timers run, until <paramref name="condition"/> holds.</summary>
+    public async Task AdvanceUntilAsync(Func<Task<bool>> condition, TimeSpan step, int maxSteps = 100)
+    {
+        for (var i = 0; i < maxSteps && !await condition(); i++)
+        {
+            Time.Advance(step);
+            await Task.Delay(20);
+        }
+
+        Xunit.Assert.True(await condition());
+    }
+
     /// <summary>The gateway's services (starts it on first use).</summary>
     public IServiceProvider GatewayServices
     {
@@ -130,8 +151,17 @@ public sealed class GatewayCluster : IDisposable
         }
     }
 
+    // A client with the message limits of the product's own clients, so a test may send what the gateway accepts.
+    private GrpcChannel Client => _client ??= GrpcChannel.ForAddress(_gateway.Server.BaseAddress, new GrpcChannelOptions
+    {
+        HttpHandler = _gateway.Server.CreateHandler(),
+        MaxReceiveMessageSize = GrpcLimits.MaxMessageBytes,
+        MaxSendMessageSize = GrpcLimits.MaxMessageBytes,
+    });
+
     public void Dispose()
     {
+        _client?.Dispose();
         _gateway.Dispose();
         _limiter.Dispose();
         foreach (var node in _nodes.Values)
@@ -189,16 +219,16 @@ public sealed class GatewayCluster : IDisposable
         }
     }
 
-    // Reaches the node whose link is named by the address's host, with the message limits the real channels have;
+    // Reaches the node whose link is named by the address's host, with message limits as its real ones (by default);
     // an address that names no link is a port nobody listens on.
-    private sealed class InProcessChannels(Dictionary<string, SwitchableHandler> links) : NodeChannelFactory
+    private sealed class InProcessChannels(Dictionary<string, SwitchableHandler> links, int messageBytes) : NodeChannelFactory
     {
         public override GrpcChannel Create(string name, Uri address) => GrpcChannel.ForAddress(address, new GrpcChannelOptions
         {
             HttpHandler = links.TryGetValue(address.Host, out var link) ? link : new Unreachable(),
             DisposeHttpClient = false,
-            MaxReceiveMessageSize = GrpcLimits.MaxMessageBytes,
-            MaxSendMessageSize = GrpcLimits.MaxMessageBytes,
+            MaxReceiveMessageSize = messageBytes,
+            MaxSendMessageSize = messageBytes,
         });
     }
 

@@ -23,7 +23,7 @@ public sealed class GatewayReplicationTests : IDisposable
         _cluster.Links["node-2"].Down = true;
         var error = await Assert.ThrowsAsync<RpcException>(() => _alpha.PutAsync(new PutRequest { Key = "k2", Text = "v" }).ResponseAsync);
         Assert.Equal(StatusCode.Unavailable, error.StatusCode);
-        Assert.Contains("1 of 3 replicas answered, 2 needed", error.Status.Detail, StringComparison.Ordinal);
+        Assert.Contains("1 of 3 replicas hold it, 2 needed", error.Status.Detail, StringComparison.Ordinal);
 
         var one = await _alpha.PutAsync(new PutRequest { Key = "k3", Text = "v", Consistency = V1.Consistency.One });
         Assert.Equal(["node-3"], one.AcknowledgedBy);

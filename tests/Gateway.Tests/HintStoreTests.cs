@@ -127,4 +127,22 @@ public sealed class HintStoreTests : IDisposable
         var big = new Entry { Key = "big", Value = Google.Protobuf.ByteString.CopyFrom(new byte[200]) };
         Assert.False(one.Add("n", big));
     }
+
+    [Fact]
+    public void APageOfHintsStopsAtTheByteBoundButAlwaysHoldsOne()
+    {
+        var store = Store(maxHints: 100, maxBytes: 10_000_000);
+        var big = new Entry { Key = "big", Value = Google.Protobuf.ByteString.CopyFrom(new byte[5000]) };
+        store.Add("n", big);
+        for (var i = 0; i < 5; i++)
+        {
+            store.Add("n", Entry(i));
+        }
+
+        // The first hint alone is over the bound: it goes alone. Then as many as fit: three of about 106 bytes.
+        Assert.Equal(["big"], store.Take("n", 100, maxBytes: 350).Select(e => e.Key));
+        Assert.Equal(["k0", "k1", "k2"], store.Take("n", 100, maxBytes: 350).Select(e => e.Key));
+        Assert.Equal(["k3"], store.Take("n", 1, maxBytes: 350).Select(e => e.Key));
+        Assert.Equal(1, store.Count);
+    }
 }

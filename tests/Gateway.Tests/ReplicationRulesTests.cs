@@ -8,23 +8,27 @@ namespace Microservices.Gateway.Tests;
 public sealed class ReplicationRulesTests
 {
     [Theory]
-    [InlineData(ConsistencyLevel.One, 3, 3, 1)]
-    [InlineData(ConsistencyLevel.Quorum, 3, 3, 2)]
-    [InlineData(ConsistencyLevel.All, 3, 3, 3)]
-    [InlineData(ConsistencyLevel.Quorum, 5, 5, 3)]
-    [InlineData(ConsistencyLevel.Quorum, 3, 2, 2)]
-    [InlineData(ConsistencyLevel.All, 3, 2, 2)]
-    [InlineData(ConsistencyLevel.Quorum, 1, 1, 1)]
-    public void ReplicasNeededFollowTheConsistencyLevel(ConsistencyLevel level, int n, int replicas, int expected) =>
-        Assert.Equal(expected, Consistency.Required(level, n, replicas));
+    [InlineData(ConsistencyLevel.One, 3, 1)]
+    [InlineData(ConsistencyLevel.Quorum, 3, 2)]
+    [InlineData(ConsistencyLevel.All, 3, 3)]
+    [InlineData(ConsistencyLevel.Quorum, 5, 3)]
+    [InlineData(ConsistencyLevel.Quorum, 2, 2)]
+    [InlineData(ConsistencyLevel.All, 2, 2)]
+    [InlineData(ConsistencyLevel.Quorum, 1, 1)]
+    [InlineData(ConsistencyLevel.All, 1, 1)]
+    [InlineData(ConsistencyLevel.All, 0, 1)]
+    public void ReplicasNeededFollowTheConsistencyLevel(ConsistencyLevel level, int replicas, int expected) =>
+        Assert.Equal(expected, Consistency.Required(level, replicas));
 
     [Fact]
-    public void QuorumReadsAndWritesOverlap()
+    public void QuorumsOverlapAndNoLevelIsWeakerThanTheOneBelowIt()
     {
         for (var n = 1; n <= 9; n++)
         {
-            var quorum = Consistency.Required(ConsistencyLevel.Quorum, n, n);
+            var (one, quorum, all) = (Consistency.Required(ConsistencyLevel.One, n), Consistency.Required(ConsistencyLevel.Quorum, n),
+                Consistency.Required(ConsistencyLevel.All, n));
             Assert.True(quorum + quorum > n, $"N = {n}");
+            Assert.True(one <= quorum && quorum <= all && all <= n, $"N = {n}");
         }
     }
 

@@ -55,7 +55,7 @@ public sealed class NodeFailureSystemTests(FailureAppHostFixture fixture)
         var error = await Assert.ThrowsAsync<RpcException>(() =>
             cache.PutAsync(new PutRequest { Key = "user:1004", Text = "Dave" }).ResponseAsync.WaitAsync(CallTimeout));
         Assert.Equal(StatusCode.Unavailable, error.StatusCode);
-        Assert.Contains("1 of 2 replicas answered, 2 needed", error.Status.Detail, StringComparison.Ordinal);
+        Assert.Contains("1 of 2 replicas hold it, 2 needed", error.Status.Detail, StringComparison.Ordinal);
     }
 
     private static async Task<Metadata> DrainAsync(Gateway.V1.Cache.CacheClient cache)

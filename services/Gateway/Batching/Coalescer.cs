@@ -56,6 +56,35 @@ public sealed class Coalescer<TItem, TResult>
         return cancellationToken.CanBeCanceled ? waiter.Task.WaitAsync(cancellationToken) : waiter.Task;
     }
 
+    /// <summary>
+    /// Queues <paramref name="items"/> together, so they go in as few batches as the bounds allow, and completes each
+    /// with its result, in order. Not cancellable: the items are sent whatever becomes of their caller.
+    /// </summary>
+    public Task<TResult>[] EnqueueManyAsync(IReadOnlyList<TItem> items)
+    {
+        var results = new Task<TResult>[items.Count];
+        bool send;
+        lock (_gate)
+        {
+            for (var i = 0; i < items.Count; i++)
+            {
+                var waiter = new Waiter(items[i], Activity.Current);
+                _waiting.Enqueue(waiter);
+                results[i] = waiter.Task;
+            }
+
+            send = !_sending && items.Count > 0;
+            _sending |= send;
+        }
+
+        if (send)
+        {
+            _ = SendAllAsync();
+        }
+
+        return results;
+    }
+
     // Sends what is waiting, one batch at a time, until nothing is left.
     private async Task SendAllAsync()
     {

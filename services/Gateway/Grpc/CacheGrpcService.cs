@@ -67,7 +67,7 @@ internal sealed partial class CacheGrpcService(
         await WriteThroughAsync([(request.Key, entry)], caller, context.CancellationToken);
         var write = await coordinator.WriteAsync(entry, level, context.CancellationToken);
         Record(activity, "put", write.AcknowledgedBy.Count, write.Failures.Count);
-        ThrowIfUnsatisfied("Put", level, write.Satisfied, WrittenThrough(write.Describe()));
+        ThrowIfUnsatisfied("Put", level, write.Satisfied, WrittenThrough(write.Describe()), FailureOf(write));
         return new V1.PutResponse { AcknowledgedBy = { write.AcknowledgedBy }, Version = entry.Version };
     }
 
@@ -82,7 +82,7 @@ internal sealed partial class CacheGrpcService(
         var tombstone = new Entry { Key = key, Tombstone = true, Version = coordinator.Stamp() };
         var write = await coordinator.WriteAsync(tombstone, level, context.CancellationToken);
         Record(activity, "invalidate", write.AcknowledgedBy.Count, write.Failures.Count);
-        ThrowIfUnsatisfied("Invalidate", level, write.Satisfied, write.Describe());
+        ThrowIfUnsatisfied("Invalidate", level, write.Satisfied, write.Describe(), FailureOf(write));
         return new InvalidateResponse { AcknowledgedBy = { write.AcknowledgedBy } };
     }
 
@@ -110,7 +110,8 @@ internal sealed partial class CacheGrpcService(
         var write = await coordinator.WriteAsync(tombstone, ConsistencyLevel.Quorum, context.CancellationToken);
         Record(activity, "delete", write.AcknowledgedBy.Count, write.Failures.Count);
         ThrowIfUnsatisfied("Delete", ConsistencyLevel.Quorum, write.Satisfied,
-            $"the row was deleted from the origin database, but the cache was not invalidated: {write.Describe()}");
+            $"the row was deleted from the origin database, but the cache was not invalidated: {write.Describe()}",
+            FailureOf(write));
         return new V1.DeleteResponse { Existed = existed, AcknowledgedBy = { write.AcknowledgedBy } };
     }
 
@@ -161,11 +162,16 @@ internal sealed partial class CacheGrpcService(
         telemetry.RecordRequest(operation, failed == 0 ? "ok" : "degraded");
     }
 
-    private static void ThrowIfUnsatisfied(string operation, ConsistencyLevel level, bool satisfied, string description)
+    // UNAVAILABLE: too few replicas answered (or took the write); ABORTED: a write lost to a newer version already
+    // held by enough replicas (last writer wins), which a retry, stamped after it, wins.
+    private static void ThrowIfUnsatisfied(
+        string operation, ConsistencyLevel level, bool satisfied, string description, StatusCode status = StatusCode.Unavailable)
     {
         if (!satisfied)
         {
-            RpcErrors.Throw(StatusCode.Unavailable, $"{operation} at {level.ToString().ToUpperInvariant()} failed: {description}");
+            RpcErrors.Throw(status, $"{operation} at {level.ToString().ToUpperInvariant()} failed: {description}");
         }
     }
+
+    private static StatusCode FailureOf(ReplicaWrite write) => write.LostToNewerWrite ? StatusCode.Aborted : StatusCode.Unavailable;
 }

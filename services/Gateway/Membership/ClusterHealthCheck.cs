@@ -16,8 +16,8 @@ public sealed class ClusterHealthCheck(ClusterMembership membership) : IHealthCh
         var nodes = membership.View.Nodes.Values.ToList();
         var reachable = nodes.Count(node => node.IsReachable);
         var up = nodes.Count(node => node.State == MemberState.Up);
-        var n = membership.ReplicationFactor;
-        var quorum = Consistency.Required(ConsistencyLevel.Quorum, n, n);
+        var n = membership.View.ReplicaCount(membership.ReplicationFactor);
+        var quorum = Consistency.Required(ConsistencyLevel.Quorum, n);
         var data = nodes.ToDictionary(node => node.Name, node => (object)node.State.ToString(), StringComparer.Ordinal);
         var description = $"{up} of {nodes.Count} nodes up, {reachable} reachable; N = {n}, write quorum = {quorum}";
         var result = reachable < quorum ? HealthCheckResult.Unhealthy(description, data: data)

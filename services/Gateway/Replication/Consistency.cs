@@ -4,15 +4,15 @@ namespace Microservices.Gateway.Replication;
 public static class Consistency
 {
     /// <summary>
-    /// Replicas needed at <paramref name="level"/> with replication factor N = <paramref name="replicationFactor"/>
-    /// and <paramref name="replicas"/> nodes in the key's preference list (N, or fewer on a smaller cluster):
-    /// ONE = 1, QUORUM = floor(N / 2) + 1, ALL = every replica of the key. QUORUM does not shrink with the
-    /// cluster, so R + W > N keeps reads seeing the last acknowledged write.
+    /// Own replicas needed at <paramref name="level"/> for a key with <paramref name="replicas"/> own replicas
+    /// (N: the replication factor, or the number of nodes on a smaller ring): ONE = 1, QUORUM = floor(N / 2) + 1,
+    /// ALL = N. So ONE &lt;= QUORUM &lt;= ALL for every N, and two quorums of the same N always share a replica. A key
+    /// without replicas (an empty ring) still needs one, so nothing succeeds on it.
     /// </summary>
-    public static int Required(ConsistencyLevel level, int replicationFactor, int replicas) => level switch
+    public static int Required(ConsistencyLevel level, int replicas) => level switch
     {
         ConsistencyLevel.One => 1,
-        ConsistencyLevel.Quorum => (replicationFactor / 2) + 1,
-        _ => Math.Max(1, Math.Min(replicationFactor, replicas)),
+        ConsistencyLevel.Quorum => (replicas / 2) + 1,
+        _ => Math.Max(1, replicas),
     };
 }

@@ -1,14 +1,17 @@
 namespace Microservices.Gateway.Replication;
 
-/// <summary>How many replicas must answer a read or acknowledge a write.</summary>
+/// <summary>
+/// How many of a key's own replicas (the first N nodes of its preference list, live or not) must hold a write
+/// before it is acknowledged, or answer a read. Stand-ins, which take writes for replicas that are down, never count.
+/// </summary>
 public enum ConsistencyLevel
 {
-    /// <summary>One replica.</summary>
+    /// <summary>One own replica.</summary>
     One,
 
-    /// <summary>A majority of the replication factor.</summary>
+    /// <summary>A majority of the N own replicas: floor(N / 2) + 1.</summary>
     Quorum,
 
-    /// <summary>Every replica of the key.</summary>
+    /// <summary>All N own replicas.</summary>
     All,
 }

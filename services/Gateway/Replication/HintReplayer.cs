@@ -1,13 +1,21 @@
 using System.Collections.Concurrent;
+using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Microservices.Cache.V1;
+using Microservices.Gateway.Batching;
 using Microservices.Gateway.Membership;
 
 namespace Microservices.Gateway.Replication;
 
 /// <summary>
-/// When a node is UP again, sends it the writes it missed (MultiPut pages of 100). Versions make replays safe: a
-/// node keeps whichever version is newer. A page that fails goes back to the store for the next recovery. A node
+/// When a node is UP again, sends it the writes it missed, in MultiPut pages of at most 100 hints and
+/// <see cref="NodeBatchLimits.MaxBytes"/>. Versions make replays safe: a node keeps whichever version is newer, so a
+/// hint the node answers "a newer version is stored" is done. A hint whose value has expired is delivered all the
+/// same: the node keeps its version as an expiry marker (so an older value it holds cannot win a read), not the
+/// value. A page the node refuses as a whole is sent again hint by hint, and a hint it refuses for good
+/// (INVALID_ARGUMENT, OUT_OF_RANGE, or larger than its memory, as a whole call or as its item's error) is dropped,
+/// counted (<see cref="HintStore.Discarded"/>) and logged. A hint the
+/// node has no room for yet, and a page that fails (the node is away again), go back to the store for later. A node
 /// that was DOWN may have restarted with nothing (nodes keep data in memory), so it is then also resynchronised:
 /// every arc it holds is copied to it from the other replicas (CacheNode.Scan), as when a node joins. Hints that
 /// are still held for an UP node (loaded from disk by a restarted gateway, or left by a replay that failed) are
@@ -15,7 +23,7 @@ namespace Microservices.Gateway.Replication;
 /// </summary>
 public sealed partial class HintReplayer : IHostedService
 {
-    private const int PageSize = 100;
+    private const int PageItems = 100;
     private static readonly TimeSpan PageTimeout = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(10);
 
@@ -63,32 +71,35 @@ public sealed partial class HintReplayer : IHostedService
     public async Task<int> ReplayAsync(ClusterNode node)
     {
         var delivered = 0;
-        while (_hints.Take(node.Name, PageSize) is { Count: > 0 } page)
+        var later = new List<Entry>();
+        while (_hints.Take(node.Name, PageItems, NodeBatchLimits.MaxBytes) is { Count: > 0 } taken)
         {
-            var request = new MultiPutRequest();
-            request.Entries.AddRange(page);
+            var page = taken;
+            var kept = new List<Entry>();
             try
             {
-                await node.Client.MultiPutAsync(request, deadline: DateTime.UtcNow + PageTimeout);
+                delivered += await DeliverAsync(node, page, kept);
                 _calls.Observe(node, null);
-                delivered += page.Count;
-                _hints.Delivered(page.Count);
+                later.AddRange(kept);
             }
-            catch (Exception ex) when (ex is RpcException or HttpRequestException)
+            catch (Exception ex)
             {
-                // A node that fails its replay is SUSPECT; its recovery replays the hints again.
+                // A node that fails its replay is SUSPECT; its recovery replays the hints again. Whatever the
+                // failure, no hint is lost with it.
                 _calls.Observe(node, ex);
-                foreach (var entry in page)
-                {
-                    _hints.Add(node.Name, entry);
-                }
-
+                later.AddRange(kept);
                 LogReplayFailed(_logger, node.Name, page.Count, ex.Message);
                 break;
             }
         }
 
+        foreach (var entry in later)
+        {
+            _hints.Add(node.Name, entry);
+        }
+
         _hints.Persist(node.Name);
+        _hints.Delivered(delivered);
         if (delivered > 0)
         {
             LogReplayed(_logger, node.Name, delivered);
@@ -96,6 +107,85 @@ public sealed partial class HintReplayer : IHostedService
 
         return delivered;
     }
+
+    // Sends a page; returns how many hints the node now holds (or holds newer). Hints it has no room for yet go to
+    // `kept`. A page refused as a whole goes again hint by hint, so one bad hint cannot hold back the others. When
+    // the node fails the call (it is away again), what is not settled goes to `kept` and the failure is rethrown.
+    private async Task<int> DeliverAsync(ClusterNode node, List<Entry> page, List<Entry> kept)
+    {
+        try
+        {
+            return Settle(node, await PutAsync(node, page), page, kept);
+        }
+        catch (RpcException ex) when (IsRefusal(ex))
+        {
+            if (page.Count == 1)
+            {
+                _hints.Discard(1, "refused");
+                LogRefused(_logger, node.Name, ex.Status.Detail);
+                return 0;
+            }
+
+            var delivered = 0;
+            for (var i = 0; i < page.Count; i++)
+            {
+                try
+                {
+                    delivered += await DeliverAsync(node, [page[i]], kept);
+                }
+                catch
+                {
+                    kept.AddRange(page.Skip(i + 1));
+                    throw;
+                }
+            }
+
+            return delivered;
+        }
+        catch
+        {
+            kept.AddRange(page);
+            throw;
+        }
+    }
+
+    // One entry alone is sent as a MultiPut too, so "no room" comes back as a flag, and RESOURCE_EXHAUSTED means the
+    // entry is larger than the node's whole memory.
+    private static async Task<MultiPutResponse> PutAsync(ClusterNode node, List<Entry> entries)
+    {
+        var request = new MultiPutRequest();
+        request.Entries.AddRange(entries);
+        return await node.Client.MultiPutAsync(request, deadline: DateTime.UtcNow + PageTimeout);
+    }
+
+    // The hints the node took (or holds newer); those it had no room for go to `kept`; those it refused on their
+    // own are dropped.
+    private int Settle(ClusterNode node, MultiPutResponse reply, List<Entry> page, List<Entry> kept)
+    {
+        var took = 0;
+        for (var i = 0; i < page.Count; i++)
+        {
+            if (reply.Results[i].Error.Length > 0)
+            {
+                _hints.Discard(1, "refused");
+                LogRefused(_logger, node.Name, reply.Results[i].Error);
+            }
+            else if (reply.Results[i].NoRoom)
+            {
+                kept.Add(page[i]);
+            }
+            else
+            {
+                took++;
+            }
+        }
+
+        return took;
+    }
+
+    // The node refuses the request, not the call: retrying it unchanged would be refused again.
+    private static bool IsRefusal(RpcException ex) =>
+        ex.StatusCode is StatusCode.InvalidArgument or StatusCode.OutOfRange or StatusCode.ResourceExhausted;
 
     // Replays what is held for UP nodes; drops what is held for nodes that left the ring.
     private void Sweep()
@@ -153,6 +243,9 @@ public sealed partial class HintReplayer : IHostedService
 
     [LoggerMessage(LogLevel.Information, "Replayed {Count} hinted writes to {Node}")]
     private static partial void LogReplayed(ILogger logger, string node, int count);
+
+    [LoggerMessage(LogLevel.Warning, "Dropped a hint for {Node}: the node refuses it ({Reason})")]
+    private static partial void LogRefused(ILogger logger, string node, string reason);
 
     [LoggerMessage(LogLevel.Warning, "Replaying {Count} hints to {Node} failed ({Reason}); they are kept for its next recovery")]
     private static partial void LogReplayFailed(ILogger logger, string node, int count, string reason);

@@ -21,6 +21,7 @@ public sealed class HintStore
     private long _bytes;
     private long _dropped;
     private long _replayed;
+    private long _discarded;
 
     /// <param name="options">The caps (<see cref="GatewayOptions.MaxHints"/>, <see cref="GatewayOptions.MaxHintBytes"/>).</param>
     /// <param name="telemetry">Counts hints queued, dropped and replayed.</param>
@@ -55,6 +56,9 @@ public sealed class HintStore
 
     /// <summary>Hints delivered, since start.</summary>
     public long Replayed => Interlocked.Read(ref _replayed);
+
+    /// <summary>Hints given up at replay, since start: expired, or refused by their node for good.</summary>
+    public long Discarded => Interlocked.Read(ref _discarded);
 
     /// <summary>Hints held for <paramref name="node"/>.</summary>
     public int CountFor(string node) => _byNode.TryGetValue(node, out var queue) ? queue.Count : 0;
@@ -111,15 +115,22 @@ public sealed class HintStore
     /// <summary>Nodes that have hints held.</summary>
     public IEnumerable<string> Nodes => _byNode.Where(pair => !pair.Value.IsEmpty).Select(pair => pair.Key);
 
-    /// <summary>Takes up to <paramref name="max"/> hints for <paramref name="node"/>, oldest first.</summary>
-    public List<Entry> Take(string node, int max)
+    /// <summary>
+    /// Takes up to <paramref name="maxItems"/> hints for <paramref name="node"/>, oldest first, and no more than
+    /// <paramref name="maxBytes"/> of encoded entries unless the first alone is larger. The byte bound is exact while one
+    /// caller at a time takes a node's hints, as the replayer does; with two at once a page may hold one hint more.
+    /// </summary>
+    public List<Entry> Take(string node, int maxItems, long maxBytes = long.MaxValue)
     {
         var taken = new List<Entry>();
         if (_byNode.TryGetValue(node, out var queue))
         {
-            while (taken.Count < max && queue.TryDequeue(out var hint))
+            long bytes = 0;
+            while (taken.Count < maxItems && queue.TryPeek(out var next)
+                && (taken.Count == 0 || bytes + next.Size <= maxBytes) && queue.TryDequeue(out var hint))
             {
                 taken.Add(hint.Entry);
+                bytes += hint.Size;
                 Interlocked.Decrement(ref _count);
                 Interlocked.Add(ref _bytes, -hint.Size);
             }
@@ -133,6 +144,13 @@ public sealed class HintStore
     {
         Take(node, int.MaxValue);
         Persist(node);
+    }
+
+    /// <summary>Counts <paramref name="count"/> hints given up at replay, by <paramref name="reason"/> (refused).</summary>
+    public void Discard(int count, string reason)
+    {
+        Interlocked.Add(ref _discarded, count);
+        _telemetry.RecordHints(reason, count);
     }
 
     /// <summary>Counts hints delivered.</summary>

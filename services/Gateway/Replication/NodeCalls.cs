@@ -11,15 +11,15 @@ namespace Microservices.Gateway.Replication;
 /// <summary>
 /// Single-key reads and writes to cache nodes, coalesced per node: while a call to a node is in flight, the Gets
 /// (and Puts) that arrive for it wait and go together in one MultiGet (MultiPut). Under load this turns many calls
-/// into a few; a lone request still goes at once as a plain Get or Put. Every call tells the failure detector how
-/// the node is doing, once per call, however many requests it carried.
+/// into a few; a lone request still goes at once as a plain Get or Put. Writes go in MultiPuts bounded by items and
+/// bytes (<see cref="NodeBatchLimits"/>), a client's MultiPut through the same queues. Every call tells the failure
+/// detector how the node is doing, once per call, however many requests it carried.
 /// </summary>
 public sealed class NodeCalls(FailureDetector detector, IOptions<GatewayOptions> options)
 {
-    private const int MaxKeysPerBatch = 128;
-
-    // Values in one MultiPut, far under the 16 MiB message limit; a larger lone value goes alone.
-    private const long MaxPutBytesPerBatch = 4L * 1024 * 1024;
+    // Gets per MultiGet: their answers' size is unknown until they come, so a batch stays small; one whose answers
+    // do not fit a message is asked again key by key.
+    private const int MaxGetsPerBatch = 128;
 
     private readonly TimeSpan _timeout = options.Value.ReplicaTimeout;
     private readonly ConditionalWeakTable<ClusterNode, Queues> _queues = [];
@@ -31,6 +31,13 @@ public sealed class NodeCalls(FailureDetector detector, IOptions<GatewayOptions>
     /// <summary>Writes <paramref name="entry"/> to <paramref name="node"/>. A write is not cancelled with its caller.</summary>
     public Task<PutResponse> PutAsync(ClusterNode node, Entry entry) =>
         QueuesOf(node).Puts.EnqueueAsync(entry, CancellationToken.None);
+
+    /// <summary>
+    /// Writes <paramref name="entries"/> to <paramref name="node"/>, queued together so they go in as few MultiPuts
+    /// as <see cref="NodeBatchLimits"/> allow; one result per entry, in order. Not cancelled with the caller.
+    /// </summary>
+    public Task<PutResponse>[] PutManyAsync(ClusterNode node, IReadOnlyList<Entry> entries) =>
+        QueuesOf(node).Puts.EnqueueManyAsync(entries);
 
     /// <summary>Tells the failure detector how a call to <paramref name="node"/> went (null = it succeeded).</summary>
     public void Observe(ClusterNode node, Exception? error)
@@ -49,9 +56,9 @@ public sealed class NodeCalls(FailureDetector detector, IOptions<GatewayOptions>
     public DateTime Deadline() => DateTime.UtcNow + _timeout;
 
     private Queues QueuesOf(ClusterNode node) => _queues.TryGetValue(node, out var queues) ? queues : _queues.GetValue(node, n => new Queues(
-        new Coalescer<string, GetResponse>(batch => SendGetsAsync(n, batch), MaxKeysPerBatch),
-        new Coalescer<Entry, PutResponse>(batch => SendPutsAsync(n, batch), MaxKeysPerBatch,
-            static entry => entry.Value.Length, MaxPutBytesPerBatch)));
+        new Coalescer<string, GetResponse>(batch => SendGetsAsync(n, batch), MaxGetsPerBatch),
+        new Coalescer<Entry, PutResponse>(batch => SendPutsAsync(n, batch), NodeBatchLimits.MaxItems,
+            static entry => entry.CalculateSize(), NodeBatchLimits.MaxBytes)));
 
     private Task SendGetsAsync(ClusterNode node, CoalescedBatch<string, GetResponse> batch)
     {

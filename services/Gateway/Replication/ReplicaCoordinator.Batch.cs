@@ -9,19 +9,21 @@ namespace Microservices.Gateway.Replication;
 public sealed partial class ReplicaCoordinator
 {
     /// <summary>
-    /// Reads <paramref name="keys"/> (namespaced). Each key is asked of R of its N replicas, chosen so the batch
-    /// reaches as few nodes as it can, grouped into one MultiGet per node; keys whose replicas failed are asked of
-    /// their other replicas, then the stand-ins, in another round. Replicas that answered an older version, or none,
-    /// are repaired in the background, as for one read.
+    /// Reads <paramref name="keys"/> (namespaced). Each key is asked of R of its reachable own replicas, chosen so the
+    /// batch reaches as few nodes as it can, grouped into one MultiGet per node; keys whose replicas failed are asked
+    /// of their other own replicas in another round (never of stand-ins, as for one read). Replicas that answered an
+    /// older version, or none, are repaired in the background, as for one read.
     /// </summary>
     public async Task<ReplicaRead[]> ReadManyAsync(IReadOnlyList<string> keys, ConsistencyLevel level, CancellationToken cancellationToken)
     {
         var view = membership.View;
-        var required = Consistency.Required(level, N, view.ReplicaCount(N));
+        var required = Consistency.Required(level, view.ReplicaCount(ReplicationFactor));
         var candidates = new ClusterNode[keys.Count][];
+        var failures = new List<string>[keys.Count];
         for (var i = 0; i < keys.Count; i++)
         {
-            candidates[i] = view.Reachable(KeyHash.Of(keys[i]));
+            var own = view.Replicas(KeyHash.Of(keys[i]), ReplicationFactor);
+            candidates[i] = Reachable(own, failures[i] = []);
         }
 
         AskFewestNodesFirst(candidates, required, Interlocked.Increment(ref _batchReads));
@@ -29,7 +31,6 @@ public sealed partial class ReplicaCoordinator
         var asked = new int[keys.Count];
         var answered = new int[keys.Count];
         var newest = new Entry?[keys.Count];
-        var failures = new List<string>?[keys.Count];
         var answers = new List<(ClusterNode Node, List<int> Indexes, MultiGetResponse Reply)>();
         while (true)
         {
@@ -66,7 +67,7 @@ public sealed partial class ReplicaCoordinator
                     }
                     else
                     {
-                        (failures[i] ??= []).Add(ReplicaCalls.Describe(node, error!));
+                        failures[i].Add(ReplicaCalls.Describe(node, error!));
                     }
                 }
             }
@@ -80,16 +81,13 @@ public sealed partial class ReplicaCoordinator
             }
         }
 
-        var preferred = new ClusterNode[]?[keys.Count];
         foreach (var (node, indexes, reply) in answers)
         {
             for (var j = 0; j < indexes.Count; j++)
             {
-                var i = indexes[j];
-                if (newest[i] is { } latest && IsStale(reply.Results[j].Entry, latest)
-                    && (preferred[i] ??= view.Replicas(KeyHash.Of(keys[i]), N)).Contains(node))
+                if (newest[indexes[j]] is { } latest)
                 {
-                    Repair(node, latest);
+                    RepairIfStale(node, reply.Results[j].Entry, latest);
                 }
             }
         }
@@ -97,22 +95,16 @@ public sealed partial class ReplicaCoordinator
         var reads = new ReplicaRead[keys.Count];
         for (var i = 0; i < reads.Length; i++)
         {
-            reads[i] = new ReplicaRead(newest[i], answered[i], required, (IReadOnlyList<string>?)failures[i] ?? []);
+            reads[i] = new ReplicaRead(newest[i], answered[i], required, failures[i]);
         }
 
         return reads;
 
         async Task<(ClusterNode Node, List<int> Indexes, MultiGetResponse? Reply, Exception? Error)> AskAsync(ClusterNode node, List<int> indexes)
         {
-            var request = new MultiGetRequest { IncludeTombstone = true };
-            foreach (var i in indexes)
-            {
-                request.Keys.Add(keys[i]);
-            }
-
             try
             {
-                var reply = await node.Client.MultiGetAsync(request, deadline: calls.Deadline(), cancellationToken: cancellationToken).ResponseAsync.ConfigureAwait(false);
+                var reply = await MultiGetAsync(node, indexes, 0, indexes.Count).ConfigureAwait(false);
                 calls.Observe(node, null);
                 return (node, indexes, reply, null);
             }
@@ -122,16 +114,41 @@ public sealed partial class ReplicaCoordinator
                 return (node, indexes, null, ex);
             }
         }
+
+        // Keys indexes[start..start+count] from one node. Answers that do not fit one message (the node or this
+        // gateway refuses them with RESOURCE_EXHAUSTED) are asked for in halves: nothing is wrong with the node.
+        async Task<MultiGetResponse> MultiGetAsync(ClusterNode node, List<int> indexes, int start, int count)
+        {
+            var request = new MultiGetRequest { IncludeTombstone = true };
+            for (var j = start; j < start + count; j++)
+            {
+                request.Keys.Add(keys[indexes[j]]);
+            }
+
+            try
+            {
+                return await node.Client.MultiGetAsync(request, deadline: calls.Deadline(), cancellationToken: cancellationToken).ResponseAsync.ConfigureAwait(false);
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.ResourceExhausted && count > 1)
+            {
+                var half = count / 2;
+                var first = MultiGetAsync(node, indexes, start, half);
+                var second = MultiGetAsync(node, indexes, start + half, count - half);
+                var reply = await first.ConfigureAwait(false);
+                reply.Results.AddRange((await second.ConfigureAwait(false)).Results);
+                return reply;
+            }
+        }
     }
 
     /// <summary>
-    /// Puts first in each key's <paramref name="candidates"/> the <paramref name="required"/> of its replicas (the
-    /// first N reachable) that a greedy set cover picks: the node that holds the most keys still short of replicas,
-    /// again and again, so a batch at ONE over three nodes holding every key makes one call instead of three. Ties
-    /// go to the node after the previous batch's (<paramref name="turn"/> rotates the start), so the load spreads.
-    /// The other candidates keep their ring order behind, for retries.
+    /// Puts first in each key's <paramref name="candidates"/> (its reachable own replicas) the
+    /// <paramref name="required"/> of them that a greedy set cover picks: the node that holds the most keys still
+    /// short of replicas, again and again, so a batch at ONE over three nodes holding every key makes one call
+    /// instead of three. Ties go to the node after the previous batch's (<paramref name="turn"/> rotates the start),
+    /// so the load spreads. The other candidates keep their ring order behind, for retries.
     /// </summary>
-    private void AskFewestNodesFirst(ClusterNode[][] candidates, int required, long turn)
+    private static void AskFewestNodesFirst(ClusterNode[][] candidates, int required, long turn)
     {
         var chosen = new int[candidates.Length];
         var counts = new Dictionary<ClusterNode, int>();
@@ -165,8 +182,8 @@ public sealed partial class ReplicaCoordinator
             }
         }
 
-        // A key's replicas: its first N reachable nodes.
-        int Replicas(int key) => Math.Min(N, candidates[key].Length);
+        // A key's reachable own replicas, before its candidates are reordered.
+        int Replicas(int key) => candidates[key].Length;
 
         static ClusterNode Best(Dictionary<ClusterNode, int> counts, long turn)
         {
@@ -186,82 +203,33 @@ public sealed partial class ReplicaCoordinator
     }
 
     /// <summary>
-    /// Writes <paramref name="entries"/> (namespaced, stamped) with one MultiPut per node, to each key's first N
-    /// reachable nodes (and new owners during a change); owners not reached get hints, as for one write.
+    /// Writes <paramref name="entries"/> (namespaced, stamped) under the same rules as one write each
+    /// (<see cref="WriteFanOut"/>); each node's share of the first round is queued at once, so it goes in as few
+    /// MultiPuts as the node batch bounds allow (<see cref="Batching.NodeBatchLimits"/>).
     /// </summary>
-    public async Task<ReplicaWrite[]> WriteManyAsync(IReadOnlyList<Entry> entries, ConsistencyLevel level, CancellationToken cancellationToken)
+    public Task<ReplicaWrite[]> WriteManyAsync(IReadOnlyList<Entry> entries, ConsistencyLevel level, CancellationToken cancellationToken)
     {
         var view = membership.View;
-        var preferred = new ClusterNode[entries.Count][];
-        var replicas = new ClusterNode[entries.Count][];
-        var owners = new ClusterNode[entries.Count][];
+        var writes = new WriteFanOut[entries.Count];
+        var byNode = new Dictionary<ClusterNode, List<WriteFanOut>>();
         for (var i = 0; i < entries.Count; i++)
         {
-            (preferred[i], owners[i], var targets, var initial) = PlanWrite(view, entries[i]);
-            replicas[i] = [.. targets.Take(initial)];
-        }
-
-        var acknowledged = entries.Select(_ => new List<string>()).ToArray();
-        var failures = entries.Select(_ => new List<string>()).ToArray();
-        var byNode = new Dictionary<ClusterNode, List<int>>();
-        for (var i = 0; i < entries.Count; i++)
-        {
-            foreach (var node in replicas[i])
+            writes[i] = new WriteFanOut(view, entries[i], ReplicationFactor, level, hints);
+            foreach (var node in writes[i].Start())
             {
-                (byNode.TryGetValue(node, out var list) ? list : byNode[node] = []).Add(i);
+                (byNode.TryGetValue(node, out var list) ? list : byNode[node] = []).Add(writes[i]);
             }
         }
 
-        await Task.WhenAll(byNode.Select(async pair =>
+        foreach (var (node, share) in byNode)
         {
-            var (node, indexes) = pair;
-            var request = new MultiPutRequest();
-            request.Entries.AddRange(indexes.Select(i => entries[i]));
-            try
+            var replies = calls.PutManyAsync(node, share.ConvertAll(write => write.Entry));
+            for (var j = 0; j < share.Count; j++)
             {
-                var reply = await node.Client.MultiPutAsync(request, deadline: calls.Deadline()).ResponseAsync.ConfigureAwait(false);
-                calls.Observe(node, null);
-                for (var j = 0; j < indexes.Count; j++)
-                {
-                    var i = indexes[j];
-                    var result = reply.Results[j];
-                    lock (acknowledged[i])
-                    {
-                        if (result.NoRoom)
-                        {
-                            failures[i].Add($"{node.Name}: no room");
-                        }
-                        else if (result.Error.Length > 0)
-                        {
-                            // Refused for good (e.g. a version too far ahead of the node's clock): no hint either.
-                            failures[i].Add($"{node.Name}: InvalidArgument ({result.Error})");
-                        }
-                        else
-                        {
-                            acknowledged[i].Add(node.Name);
-                        }
-                    }
-                }
+                _ = FollowAsync(share[j], node, replies[j]);
             }
-            catch (Exception ex) when (ex is RpcException or HttpRequestException)
-            {
-                calls.Observe(node, ex);
-                foreach (var i in indexes)
-                {
-                    lock (acknowledged[i])
-                    {
-                        failures[i].Add(ReplicaCalls.Describe(node, ex));
-                    }
+        }
 
-                    if (owners[i].Contains(node))
-                    {
-                        hints.Add(node.Name, entries[i]);
-                    }
-                }
-            }
-        })).WaitAsync(cancellationToken).ConfigureAwait(false);
-
-        return entries.Select((_, i) => new ReplicaWrite(
-            acknowledged[i], Consistency.Required(level, N, preferred[i].Length), preferred[i].Length, failures[i])).ToArray();
+        return Task.WhenAll(writes.Select(write => write.Decided)).WaitAsync(cancellationToken);
     }
 }

@@ -7,10 +7,13 @@ using ProtoVersion = Microservices.Cache.V1.Version;
 namespace Microservices.Gateway.Replication;
 
 /// <summary>
-/// Reads and writes a key on its replicas: the first N distinct nodes clockwise from the key's hash. Writes go to
-/// all N in parallel and are acknowledged after W succeed; reads ask R (more when some fail) and keep the newest
-/// version. Versions are stamped here: a hybrid-logical-clock timestamp, this gateway's id, and a version vector
-/// of one counter per gateway.
+/// Reads and writes a key on its own replicas: the first N distinct nodes clockwise from the key's hash (N is the
+/// replication factor, or the number of nodes on a smaller ring). Writes go to all of them in parallel, with stand-ins
+/// and hints for those that cannot take it (<see cref="WriteFanOut"/>), and are acknowledged when W own replicas hold
+/// them; reads ask R reachable own replicas (the next ones when a call fails) and keep the newest version. Only own
+/// replicas count, for reads and writes alike, so R + W &gt; N means a read meets the last acknowledged write.
+/// Versions are stamped here: a hybrid-logical-clock timestamp, this gateway's id, and a version vector of one counter
+/// per gateway.
 /// </summary>
 public sealed partial class ReplicaCoordinator(
     ClusterMembership membership, HybridLogicalClock clock, IOptions<GatewayOptions> options, NodeCalls calls,
@@ -21,7 +24,7 @@ public sealed partial class ReplicaCoordinator(
     private long _readRepairs;
     private long _batchReads;
 
-    private int N => membership.ReplicationFactor;
+    private int ReplicationFactor => membership.ReplicationFactor;
 
     /// <summary>A new version for a write by this gateway.</summary>
     public ProtoVersion Stamp() => new()
@@ -32,18 +35,17 @@ public sealed partial class ReplicaCoordinator(
     };
 
     /// <summary>
-    /// Reads <paramref name="key"/> (already namespaced) at <paramref name="level"/>: R reachable replicas, the next
-    /// ones when a call fails. Replicas that answered with an older version (or none) are repaired in the
-    /// background with the newest one.
+    /// Reads <paramref name="key"/> (already namespaced) at <paramref name="level"/>: R of its reachable own replicas,
+    /// the next ones when a call fails; never a stand-in, which may not hold the key. Replicas that answered with an
+    /// older version (or none) are repaired in the background with the newest one.
     /// </summary>
     public async Task<ReplicaRead> ReadAsync(string key, ConsistencyLevel level, CancellationToken cancellationToken)
     {
-        var view = membership.View;
-        var hash = KeyHash.Of(key);
-        var required = Consistency.Required(level, N, view.ReplicaCount(N));
         var failures = new List<string>();
-        var answers = await ReplicaCalls.GatherAsync(view.Reachable(hash), required, required,
-            node => calls.GetAsync(node, key, cancellationToken), failures, observe: null, cancellationToken).ConfigureAwait(false);
+        var own = membership.View.Replicas(KeyHash.Of(key), ReplicationFactor);
+        var required = Consistency.Required(level, own.Length);
+        var answers = await ReplicaCalls.GatherAsync(Reachable(own, failures), required,
+            node => calls.GetAsync(node, key, cancellationToken), failures, cancellationToken).ConfigureAwait(false);
 
         Entry? newest = null;
         foreach (var (_, reply) in answers)
@@ -54,95 +56,88 @@ public sealed partial class ReplicaCoordinator(
         if (newest is not null)
         {
             clock.Observe(newest.Version.Timestamp);
-            RepairStale(newest, answers, view, hash);
+            foreach (var (node, reply) in answers)
+            {
+                RepairIfStale(node, reply.Entry, newest);
+            }
         }
 
         return new ReplicaRead(newest, answers.Count, required, failures);
     }
 
     /// <summary>
-    /// Writes <paramref name="entry"/> (namespaced key, stamped version; a tombstone for a delete) and waits for
-    /// <paramref name="level"/>'s number of acknowledgements. Sloppy quorum: a DOWN or failing replica is replaced
-    /// by the next reachable node on the ring, and a hint keeps the write for the replica until it is back. During
-    /// a membership change the write also goes to the key's owners under the new ring.
+    /// Writes <paramref name="entry"/> (namespaced key, stamped version; a tombstone for a delete) and waits until
+    /// <paramref name="level"/>'s number of own replicas hold it, or all of them have answered. Stragglers are not
+    /// cancelled with the caller: a write keeps going to every replica it can reach.
     /// </summary>
-    public async Task<ReplicaWrite> WriteAsync(Entry entry, ConsistencyLevel level, CancellationToken cancellationToken)
+    public Task<ReplicaWrite> WriteAsync(Entry entry, ConsistencyLevel level, CancellationToken cancellationToken)
     {
-        var (preferred, owners, targets, initial) = PlanWrite(membership.View, entry);
-        var required = Consistency.Required(level, N, preferred.Length);
-        var failures = new List<string>();
-
-        // Stragglers are not cancelled with the caller: a write keeps going to every replica it can reach.
-        var answers = await ReplicaCalls.GatherAsync(targets, initial, required,
-            node => calls.PutAsync(node, entry),
-            failures,
-            (node, error) =>
-            {
-                if (error is not null && owners.Contains(node))
-                {
-                    hints.Add(node.Name, entry);
-                }
-            },
-            CancellationToken.None).WaitAsync(cancellationToken).ConfigureAwait(false);
-
-        var acknowledged = new List<string>(answers.Count);
-        foreach (var (node, reply) in answers)
+        var write = new WriteFanOut(membership.View, entry, ReplicationFactor, level, hints);
+        foreach (var node in write.Start())
         {
-            // A replica that holds a newer version has not lost this write: it was superseded. No room is a failure.
-            if (reply.NoRoom)
-            {
-                failures.Add($"{node.Name}: no room");
-            }
-            else
-            {
-                acknowledged.Add(node.Name);
-            }
+            _ = FollowAsync(write, node, calls.PutAsync(node, entry));
         }
 
-        return new ReplicaWrite(acknowledged, required, preferred.Length, failures);
+        return write.Decided.WaitAsync(cancellationToken);
     }
 
-    /// <summary>
-    /// Where a write goes: the first N reachable nodes on the ring from the key (replicas, and stand-ins for the
-    /// unreachable ones), plus during a change the owners under the new ring: the <c>initial</c> targets; then the
-    /// further reachable nodes, for when a call fails. Owners not among the initial targets get a hint now.
-    /// </summary>
-    private (ClusterNode[] Preferred, ClusterNode[] Owners, List<ClusterNode> Targets, int Initial) PlanWrite(ClusterView view, Entry entry)
+    // Hears how a write's call went; a node that did not take it is replaced by the next stand-in, and so on. Never
+    // throws: every failure of a call is an outcome of the write.
+    private async Task FollowAsync(WriteFanOut write, ClusterNode node, Task<PutResponse> call)
     {
-        var hash = KeyHash.Of(entry.Key);
-        var preferred = view.Replicas(hash, N);
-        var reachable = view.Reachable(hash);
-        var targets = reachable.Take(preferred.Length).ToList();
-        targets.AddRange(view.PendingOwners(hash, N, targets).Where(node => node.IsReachable));
-        var initial = targets.Count;
-        var owners = preferred.Concat(view.PendingOwners(hash, N, preferred)).ToArray();
-        foreach (var owner in owners)
+        while (true)
         {
-            if (!targets.Contains(owner))
+            PutResponse? reply = null;
+            Exception? error = null;
+            try
             {
-                hints.Add(owner.Name, entry);
+                reply = await call.ConfigureAwait(false);
             }
-        }
-
-        targets.AddRange(reachable.Skip(preferred.Length).Where(node => !targets.Contains(node)));
-        return (preferred, owners, targets, initial);
-    }
-
-    // Read repair: replicas of the key that answered an older version, or none, get the newest in the background.
-    private void RepairStale(Entry newest, List<(ClusterNode Node, GetResponse Reply)> answers, ClusterView view, ulong hash)
-    {
-        ClusterNode[]? preferred = null;
-        foreach (var (node, reply) in answers)
-        {
-            if (IsStale(reply.Entry, newest) && (preferred ??= view.Replicas(hash, N)).Contains(node))
+            catch (Exception ex)
             {
-                Repair(node, newest);
+                error = ex;
             }
+
+            // A newer version is stored there: this gateway's next stamps come after it.
+            if (reply is { Applied: false, NoRoom: false, Current: { } current })
+            {
+                clock.Observe(current.Timestamp);
+            }
+
+            if (write.Record(node, reply, error) is not { } next)
+            {
+                return;
+            }
+
+            (node, call) = (next, calls.PutAsync(next, write.Entry));
         }
     }
 
-    // A replica's answer is stale when it has no entry or an older version than the newest seen.
-    private static bool IsStale(Entry? held, Entry newest) => held is null || Versions.Compare(held.Version, newest.Version) < 0;
+    // The reachable ones of a key's own replicas, in ring order; the others are noted as failures.
+    private static ClusterNode[] Reachable(ClusterNode[] own, List<string> failures)
+    {
+        var down = 0;
+        foreach (var node in own)
+        {
+            if (!node.IsReachable)
+            {
+                failures.Add($"{node.Name}: DOWN");
+                down++;
+            }
+        }
+
+        return down == 0 ? own : Array.FindAll(own, static node => node.IsReachable);
+    }
+
+    // Read repair: a replica that answered an older version than the newest seen, or none, gets the newest in the
+    // background.
+    private void RepairIfStale(ClusterNode node, Entry? held, Entry newest)
+    {
+        if (held is null || Versions.Compare(held.Version, newest.Version) < 0)
+        {
+            Repair(node, newest);
+        }
+    }
 
     private void Repair(ClusterNode node, Entry newest)
     {

@@ -1,13 +1,30 @@
 namespace Microservices.Gateway.Replication;
 
-/// <summary>A write at some consistency: which replicas acknowledged it, and how many were needed.</summary>
-public sealed record ReplicaWrite(IReadOnlyList<string> AcknowledgedBy, int Required, int Replicas, IReadOnlyList<string> Failures)
+/// <summary>
+/// A write at some consistency: the key's own replicas that hold it (stand-ins never count), how many were needed of
+/// how many, why the others do not hold it, and how many of them hold a newer version of the key instead.
+/// </summary>
+public sealed record ReplicaWrite(
+    IReadOnlyList<string> AcknowledgedBy, int Required, int Replicas, IReadOnlyList<string> Failures, int Superseded)
 {
-    /// <summary>True when enough replicas acknowledged.</summary>
+    /// <summary>True when enough own replicas hold the write.</summary>
     public bool Satisfied => AcknowledgedBy.Count >= Required;
 
-    /// <summary>"1 of 3 replicas answered, 2 needed (cache-node-2: Unavailable)".</summary>
+    /// <summary>
+    /// True when the write failed because own replicas hold a newer version (last writer wins): with them it would
+    /// have had enough. The gateway's clock has seen that version, so a retry is stamped after it.
+    /// </summary>
+    public bool LostToNewerWrite => !Satisfied && AcknowledgedBy.Count + Superseded >= Required;
+
+    /// <summary>
+    /// "1 of 3 replicas hold it, 2 needed (cache-node-2: Unavailable, cache-node-3: no room)", and for a failed write
+    /// that it is not undone: the replicas that took it keep it, and hints may still bring it to the others.
+    /// </summary>
     public string Describe() =>
-        $"{AcknowledgedBy.Count} of {Replicas} replicas answered, {Required} needed" +
-        (Failures.Count > 0 ? $" ({string.Join(", ", Failures)})" : string.Empty);
+        $"{AcknowledgedBy.Count} of {Replicas} replicas hold it, {Required} needed" +
+        (Failures.Count > 0 ? $" ({string.Join(", ", Failures)})" : string.Empty) +
+        (Satisfied || LostToNewerWrite
+            ? string.Empty
+            : "; the write is not undone and may still take effect: replicas that took it keep it, and hints kept for "
+                + "the others are delivered when they are back");
 }
