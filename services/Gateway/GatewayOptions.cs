@@ -1,5 +1,4 @@
 using System.ComponentModel.DataAnnotations;
-using Microservices.ServiceDefaults;
 
 namespace Microservices.Gateway;
 

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Microservices.Cache.V1;
 using Microservices.Gateway.Batching;

@@ -1,5 +1,6 @@
 using Grpc.Core;
 using Microservices.Gateway.Membership;
+using Microservices.ServiceDefaults;
 
 namespace Microservices.Gateway.Replication;
 
@@ -47,10 +48,17 @@ internal static class ReplicaCalls
         return answers;
     }
 
-    /// <summary>"node: STATUS" for an error message.</summary>
-    public static string Describe(ClusterNode node, Exception exception) => exception is RpcException rpc
-        ? $"{node.Name}: {rpc.StatusCode}"
-        : $"{node.Name}: {exception.GetType().Name}";
+    /// <summary>
+    /// "node: STATUS" for an error message; a node's refusal of the request itself (INVALID_ARGUMENT, OUT_OF_RANGE)
+    /// adds its reason, cut to 200 characters, since the client can act on it.
+    /// </summary>
+    public static string Describe(ClusterNode node, Exception exception) => exception switch
+    {
+        RpcException { StatusCode: StatusCode.InvalidArgument or StatusCode.OutOfRange } rpc =>
+            $"{node.Name}: {rpc.StatusCode} ({TextCut.ToChars(rpc.Status.Detail, 200)})",
+        RpcException rpc => $"{node.Name}: {rpc.StatusCode}",
+        _ => $"{node.Name}: {exception.GetType().Name}",
+    };
 
     // Runs the call so a synchronous throw becomes a faulted task.
     private static async Task<T> Start<T>(Func<ClusterNode, Task<T>> call, ClusterNode node) => await call(node).ConfigureAwait(false);
