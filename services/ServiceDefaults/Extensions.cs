@@ -25,11 +25,21 @@ public static class Extensions
     // The log shippers' stream; its client side is suppressed, so the server side would be a trace of its own.
     private const string IngestPath = "/microservices.logs.v1.LogCollector/Ingest";
 
+    // IHttpClientFactory's loggers: four Information lines per outgoing call (the rate limiter, the nodes, log shipping).
+    private const string HttpClientLogCategory = "System.Net.Http.HttpClient";
+
     /// <summary>Adds the shared defaults to a service.</summary>
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder)
         where TBuilder : IHostApplicationBuilder
     {
         builder.ConfigureOpenTelemetry();
+
+        // Outgoing calls log warnings and errors only, unless Logging:LogLevel names the category (a rule from code
+        // would otherwise override the configured one).
+        if (builder.Configuration[$"Logging:LogLevel:{HttpClientLogCategory}"] is null)
+        {
+            builder.Logging.AddFilter(HttpClientLogCategory, LogLevel.Warning);
+        }
 
         // Clients keep HTTP/2 connections open; a stop should not wait the default 30 s for them to go.
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(5));
