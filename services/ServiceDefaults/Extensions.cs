@@ -1,5 +1,6 @@
 using Microservices.ServiceDefaults;
 using Microservices.ServiceDefaults.LogShipping;
+using Microservices.ServiceDefaults.RequestParsing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -57,6 +58,9 @@ public static class Extensions
         builder.Services.AddGrpcReflection();
         builder.Services.AddGrpcHealthChecks()
             .AddCheck("self", () => HealthCheckResult.Healthy(), ["live"]);
+
+        // A request that does not parse is INVALID_ARGUMENT on every RPC (grpc-dotnet alone answers UNKNOWN).
+        builder.Services.AddRequestParsingRule();
 
         builder.Services.AddServiceDiscovery();
         builder.Services.ConfigureHttpClientDefaults(http => http.AddServiceDiscovery());

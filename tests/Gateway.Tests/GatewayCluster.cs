@@ -105,6 +105,9 @@ public sealed class GatewayCluster : IDisposable
 
     public Cache.V1.CacheNode.CacheNodeClient Node(string name) => new(_nodes[name].Channel);
 
+    /// <summary>The channel to the gateway, for calls made without a generated client.</summary>
+    public GrpcChannel GatewayChannel => _gateway.Channel;
+
     /// <summary>The gateway's clock.</summary>
     public Microsoft.Extensions.Time.Testing.FakeTimeProvider Time => _gateway.Time;
 
