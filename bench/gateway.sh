@@ -15,7 +15,8 @@ redis_pid=()
 cleanup() { kill "${pids[@]}" "${redis_pid[@]}" 2>/dev/null || true; }
 trap cleanup EXIT
 
-export ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning
+# The rate limiter and the nodes refuse calls without the cluster key; the gateway sends it.
+export ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning ClusterAuth__Key=bench-cluster-key
 RateLimiter__Policies__bench__Capacity=1000000000 RateLimiter__Policies__bench__RefillPerSecond=1000000000 \
   dotnet services/RateLimiter/bin/Release/net10.0/RateLimiter.dll --contentRoot "$PWD"/services/RateLimiter/bin/Release/net10.0 \
   --urls http://127.0.0.1:5101 & pids+=($!)

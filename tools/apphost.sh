@@ -1,10 +1,14 @@
 # Sourced by the tool scripts: builds and starts the AppHost (stopped when the script exits), waits until the
-# gateway answers its health check, and defines `grpcurl` as `buf curl` with grpcurl's arguments.
+# gateway answers its health check, and defines `grpcurl` as `buf curl` with grpcurl's arguments. The AppHost gets
+# a cluster key made for this run, exported as CLUSTER_KEY for commands that call an internal service directly.
 npm ci --prefix tools --silent > /dev/null
 dotnet build AppHost -v q -nologo > /dev/null
 
+CLUSTER_KEY=$(head -c 24 /dev/urandom | base64 | tr '+/' '-_')
+export CLUSTER_KEY
 apphost_log=$(mktemp)
-dotnet run --project AppHost --no-build > "$apphost_log" 2>&1 &
+# In the environment, not on the command line, which every user of the machine can read.
+env "Parameters__cluster-key=$CLUSTER_KEY" dotnet run --project AppHost --no-build > "$apphost_log" 2>&1 &
 apphost_pid=$!
 
 # What this script started, found by pid only (never by name: other checkouts on the machine run the same

@@ -1,4 +1,5 @@
 using Microservices.ServiceDefaults;
+using Microservices.ServiceDefaults.ClusterAuth;
 using Microservices.ServiceDefaults.LogShipping;
 using Microservices.ServiceDefaults.RequestParsing;
 using Microsoft.AspNetCore.Builder;
@@ -61,6 +62,9 @@ public static class Extensions
 
         // A request that does not parse is INVALID_ARGUMENT on every RPC (grpc-dotnet alone answers UNKNOWN).
         builder.Services.AddRequestParsingRule();
+
+        // The cluster key every service sends to the internal ones (and the internal ones check: RequireClusterKey).
+        builder.Services.AddOptions<ClusterAuthOptions>().BindConfiguration(ClusterAuthOptions.Section);
 
         builder.Services.AddServiceDiscovery();
         builder.Services.ConfigureHttpClientDefaults(http => http.AddServiceDiscovery());

@@ -12,7 +12,7 @@ public sealed class MalformedRequestTests : IDisposable
     [Fact]
     public async Task EveryRpcAnswersInvalidArgumentToARequestThatDoesNotParse()
     {
-        var outcomes = await MalformedRequests.SendAsync(_app.Channel, headers: null,
+        var outcomes = await EveryRpc.SendAsync(_app.Channel, headers: null, EveryRpc.MalformedBodies,
             Cache.V1.CacheNode.Descriptor, global::Grpc.Health.V1.Health.Descriptor,
             global::Grpc.Reflection.V1.ServerReflection.Descriptor, global::Grpc.Reflection.V1Alpha.ServerReflection.Descriptor);
 

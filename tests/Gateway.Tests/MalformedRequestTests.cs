@@ -14,7 +14,7 @@ public sealed class MalformedRequestTests : IDisposable
     [InlineData(GatewayCluster.AdminKey)]
     public async Task EveryRpcAnswersInvalidArgumentToARequestThatDoesNotParse(string apiKey)
     {
-        var outcomes = await MalformedRequests.SendAsync(_cluster.GatewayChannel, new Metadata { { "x-api-key", apiKey } },
+        var outcomes = await EveryRpc.SendAsync(_cluster.GatewayChannel, new Metadata { { "x-api-key", apiKey } }, EveryRpc.MalformedBodies,
             apiKey == GatewayCluster.AdminKey ? V1.Cluster.Descriptor : V1.Cache.Descriptor, global::Grpc.Health.V1.Health.Descriptor,
             global::Grpc.Reflection.V1.ServerReflection.Descriptor, global::Grpc.Reflection.V1Alpha.ServerReflection.Descriptor);
 

@@ -12,7 +12,7 @@ public sealed class MalformedRequestTests : IDisposable
     [Fact]
     public async Task EveryRpcAnswersInvalidArgumentToARequestThatDoesNotParse()
     {
-        var outcomes = await MalformedRequests.SendAsync(_collector.App.Channel, headers: null,
+        var outcomes = await EveryRpc.SendAsync(_collector.App.Channel, headers: null, EveryRpc.MalformedBodies,
             Logs.V1.LogCollector.Descriptor, global::Grpc.Health.V1.Health.Descriptor,
             global::Grpc.Reflection.V1.ServerReflection.Descriptor, global::Grpc.Reflection.V1Alpha.ServerReflection.Descriptor);
 

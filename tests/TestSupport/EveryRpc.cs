@@ -5,10 +5,10 @@ using Grpc.Net.Client;
 namespace Microservices.TestSupport;
 
 /// <summary>
-/// Sends request bodies no request message parses to every RPC of a service, as raw bytes through a byte-array
-/// marshaller, and reports what each call answered.
+/// Calls every RPC of the services given with raw request bodies (through a byte-array marshaller, so any bytes can
+/// be sent) and reports what each call answered.
 /// </summary>
-public static class MalformedRequests
+public static class EveryRpc
 {
     // Field 1 declared 5 bytes long with 2 present, and a lone end-group tag: neither parses as any message.
     private static readonly byte[][] AnyMessage = [[0x0a, 0x05, 0x61, 0x62], [0x0c]];
@@ -21,15 +21,25 @@ public static class MalformedRequests
     /// <summary>One call's outcome: the RPC, the body sent (hex) and the status it answered (OK when it answered).</summary>
     public sealed record Outcome(string Method, string Body, StatusCode Code, string Detail);
 
-    /// <summary>Calls every method of <paramref name="services"/> with each malformed body, sending <paramref name="headers"/>.</summary>
-    public static async Task<IReadOnlyList<Outcome>> SendAsync(GrpcChannel channel, Metadata? headers, params ServiceDescriptor[] services)
+    /// <summary>Bodies that do not parse as the request of <paramref name="method"/>.</summary>
+    public static byte[][] MalformedBodies(MethodDescriptor method) =>
+        method.InputType.FindFieldByNumber(1)?.FieldType == FieldType.String ? [.. AnyMessage, InvalidUtf8] : AnyMessage;
+
+    /// <summary>The empty body: every field at its default, a request that parses for every method.</summary>
+    public static byte[][] EmptyBody(MethodDescriptor method) => [[]];
+
+    /// <summary>
+    /// Calls every method of <paramref name="services"/> once with each of its <paramref name="bodies"/>, sending
+    /// <paramref name="headers"/>, each call with a 10 s deadline.
+    /// </summary>
+    public static async Task<IReadOnlyList<Outcome>> SendAsync(
+        GrpcChannel channel, Metadata? headers, Func<MethodDescriptor, byte[][]> bodies, params ServiceDescriptor[] services)
     {
         var invoker = channel.CreateCallInvoker();
         var outcomes = new List<Outcome>();
         foreach (var method in services.SelectMany(s => s.Methods))
         {
-            var bodies = method.InputType.FindFieldByNumber(1)?.FieldType == FieldType.String ? [.. AnyMessage, InvalidUtf8] : AnyMessage;
-            foreach (var body in bodies)
+            foreach (var body in bodies(method))
             {
                 var (code, detail) = await CallAsync(invoker, method, body, new CallOptions(headers, DateTime.UtcNow.AddSeconds(10)));
                 outcomes.Add(new Outcome(method.FullName, Convert.ToHexString(body), code, detail));
