@@ -16,10 +16,14 @@ namespace Microservices.AppHost;
 /// </summary>
 internal static partial class DashboardCommands
 {
-    /// <summary>The property a failed node carries on its dashboard page, so its stop reads as the operator's.</summary>
-    public const string RingProperty = "cluster.ring";
+    // The property a failed node carries on its dashboard page, so its stop reads as the operator's.
+    private const string RingProperty = "cluster.ring";
 
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(60);
+
+    // Aspire's stop command reports a failure when the process has not gone within about 15 s, while the orchestrator
+    // goes on stopping it; a service under `dotnet run` on a busy machine can take longer than that.
+    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(60);
 
     /// <summary>
     /// "Fail node": stops the node, tells the gateway it is gone (HandleNodeFailure), and marks the stop as the
@@ -30,10 +34,10 @@ internal static partial class DashboardCommands
         node.WithCommand("fail-node", "Fail node", async context =>
         {
             var commands = context.Services.GetRequiredService<ResourceCommandService>();
-            var stopped = await commands.ExecuteCommandAsync(node.Resource, KnownResourceCommands.StopCommand, context.CancellationToken);
-            if (!stopped.Success)
+            await commands.ExecuteCommandAsync(node.Resource, KnownResourceCommands.StopCommand, context.CancellationToken);
+            if (!await HasStoppedAsync(context, node.Resource))
             {
-                return stopped;
+                return CommandResults.Failure(Invariant($"{node.Resource.Name} did not stop within {StopTimeout.TotalSeconds} s; it is still in the ring"));
             }
 
             var result = await CallAsync(gateway, adminKey, context, async cluster =>
@@ -89,7 +93,8 @@ internal static partial class DashboardCommands
         gateway.WithCommand("show-topology", "Show topology", context => CallAsync(gateway, adminKey, context, async cluster =>
         {
             var topology = (await cluster.GetTopologyAsync(new GetTopologyRequest())).Topology;
-            var text = new StringBuilder(Invariant($"Ring: {topology.Nodes.Count} nodes, N = {topology.ReplicationFactor}"));
+            var ring = Invariant($"Ring: {topology.Nodes.Count} nodes, N = {topology.ReplicationFactor}");
+            var text = new StringBuilder(ring);
             foreach (var node in topology.Nodes)
             {
                 text.Append(Invariant($"; {node.Name} {node.State} owns {node.Ownership:P1} ({node.Vnodes} vnodes, {node.Entries} entries) at {node.Address}"));
@@ -97,7 +102,7 @@ internal static partial class DashboardCommands
 
             var summary = text.ToString();
             LogTopology(context.Logger, summary);
-            return (summary, Markdown(Invariant($"Ring: {topology.Nodes.Count} nodes, N = {topology.ReplicationFactor}"), topology));
+            return (summary, Markdown(ring, topology));
         }), new CommandOptions
         {
             Description = "Show the ring, each node's state and its share of the ring, and write them to this log.",
@@ -127,11 +132,25 @@ internal static partial class DashboardCommands
         }
     }
 
-    // Once the stop has settled, so the orchestrator's own update of the stop does not come after this one.
+    // True once the orchestrator reports the resource stopped, within StopTimeout; after that no update of its own
+    // about the stop follows, so the operator's mark stays.
+    private static async Task<bool> HasStoppedAsync(ExecuteCommandContext context, ProjectResource node)
+    {
+        var notifications = context.Services.GetRequiredService<ResourceNotificationService>();
+        try
+        {
+            await notifications.WaitForResourceAsync(node.Name, KnownResourceStates.TerminalStates, context.CancellationToken).WaitAsync(StopTimeout);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
+
     private static async Task MarkFailedByOperatorAsync(ExecuteCommandContext context, ProjectResource node, string summary)
     {
         var notifications = context.Services.GetRequiredService<ResourceNotificationService>();
-        await notifications.WaitForResourceAsync(node.Name, KnownResourceStates.TerminalStates, context.CancellationToken);
         var note = Invariant($"Failed by the operator at {DateTimeOffset.UtcNow:u}: {summary}");
         await notifications.PublishUpdateAsync(node, snapshot => snapshot with
         {
