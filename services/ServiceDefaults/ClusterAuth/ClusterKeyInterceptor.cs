@@ -15,7 +15,7 @@ namespace Microservices.ServiceDefaults.ClusterAuth;
 /// Keys are compared in constant time. With no key configured (Development, or
 /// <see cref="ClusterAuthOptions.AllowAnonymous"/>) every call passes.
 /// </summary>
-public sealed class ClusterKeyInterceptor : Interceptor
+internal sealed class ClusterKeyInterceptor : Interceptor
 {
     private const string HealthPrefix = "/grpc.health.v1.";
     private const string ReflectionPrefix = "/grpc.reflection.";
