@@ -7,26 +7,36 @@ var dataFolder = DataFolder.Root(builder);
 var apiKey = builder.AddParameter("gateway-api-key", "dev-key", secret: true);
 var adminKey = builder.AddParameter("gateway-admin-key", "dev-admin-key", secret: true);
 
+// The cluster credential: the internal services (nodes, rate limiter, log collector) refuse any call without it
+// (x-cluster-key), and every service sends it on its own calls. A new one each run unless Parameters:cluster-key is set.
+var clusterKey = builder.AddParameter("cluster-key", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true);
+
+// The key of applications that call the rate limiter or ship logs themselves (x-api-key): not the cluster's.
+var applicationKey = builder.AddParameter("application-key", "dev-app-key", secret: true);
+
 // Log ingest, sliding-window analytics and alerts. Every other service ships its request logs here (a reference
 // turns shipping on); none waits for it, since shipping queues and retries while it is away.
-var logcollector = builder.AddGrpcService<Projects.LogCollector>("logcollector", DevPorts.LogCollector);
+var logcollector = builder.AddGrpcService<Projects.LogCollector>("logcollector", DevPorts.LogCollector, clusterKey)
+    .WithApplicationKey(applicationKey);
 
 // Token buckets for the gateway's per-tenant limits, and for any client that calls it directly.
-var ratelimiter = builder.AddGrpcService<Projects.RateLimiter>("ratelimiter", DevPorts.RateLimiter)
+var ratelimiter = builder.AddGrpcService<Projects.RateLimiter>("ratelimiter", DevPorts.RateLimiter, clusterKey)
+    .WithApplicationKey(applicationKey)
     .WithReference(logcollector);
 
 // Three cache nodes form the ring; each knows its name (the resource name) for stats and telemetry.
 var nodes = Enumerable.Range(1, 3)
-    .Select(n => builder.AddCacheNode($"cache-node-{n}", DevPorts.CacheNode(n)).WithReference(logcollector))
+    .Select(n => builder.AddCacheNode($"cache-node-{n}", DevPorts.CacheNode(n), clusterKey).WithReference(logcollector))
     .ToArray();
 
 // The spare node for the scale-out demo: declared, but started only on demand (dashboard or a test).
-var spare = builder.AddCacheNode("cache-node-4", DevPorts.CacheNode(4)).WithReference(logcollector).WithExplicitStart();
+var spare = builder.AddCacheNode("cache-node-4", DevPorts.CacheNode(4), clusterKey).WithReference(logcollector).WithExplicitStart();
 
-// The public entry point. It finds the rate limiter by service discovery and is given the ring's nodes.
-var gateway = builder.AddGrpcService<Projects.Gateway>("gateway", DevPorts.Gateway)
+// The public entry point. It finds the rate limiter by service discovery and is given the ring's nodes; each start
+// waits for them to be healthy, but not for one that is stopped (it starts with what it has).
+var gateway = builder.AddGrpcService<Projects.Gateway>("gateway", DevPorts.Gateway, clusterKey)
     .WithExternalHttpEndpoints()
-    .WithReference(ratelimiter).WaitFor(ratelimiter)
+    .WithReference(ratelimiter).WaitForHealthyUnlessStopped(ratelimiter)
     .WithReference(logcollector)
     .WithEnvironment("Origin__Path", DataFolder.OriginDatabase(dataFolder))
     // Membership changes and hints survive a gateway restart within this run; a new run starts from the configured nodes.

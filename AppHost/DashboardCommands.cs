@@ -10,29 +10,48 @@ namespace Microservices.AppHost;
 
 /// <summary>
 /// Commands on the dashboard's resource pages that drive the gateway's Cluster service with the admin key:
-/// "Fail node" on each cache node, "Join cluster" on the spare, "Show topology" on the gateway.
+/// "Fail node" on each cache node, "Join cluster" on the spare, "Show topology" on the gateway. Each answers with a
+/// one-line message (the toast and the notification) and a report the dashboard opens at once: what changed, and the
+/// ring after it.
 /// </summary>
 internal static partial class DashboardCommands
 {
+    // The property a failed node carries on its dashboard page, so its stop reads as the operator's.
+    private const string RingProperty = "cluster.ring";
+
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(60);
 
-    /// <summary>"Fail node": stops the node, then tells the gateway it is gone (HandleNodeFailure).</summary>
+    // Aspire's stop command reports a failure when the process has not gone within about 15 s, while the orchestrator
+    // goes on stopping it; a service under `dotnet run` on a busy machine can take longer than that.
+    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// "Fail node": stops the node, tells the gateway it is gone (HandleNodeFailure), and marks the stop as the
+    /// operator's: state Finished (not an exit with an error code) and a property saying it was removed from the ring.
+    /// </summary>
     public static IResourceBuilder<ProjectResource> WithFailNodeCommand(
         this IResourceBuilder<ProjectResource> node, IResourceBuilder<ProjectResource> gateway, IResourceBuilder<ParameterResource> adminKey) =>
         node.WithCommand("fail-node", "Fail node", async context =>
         {
             var commands = context.Services.GetRequiredService<ResourceCommandService>();
-            var stopped = await commands.ExecuteCommandAsync(node.Resource, KnownResourceCommands.StopCommand, context.CancellationToken);
-            if (!stopped.Success)
+            await commands.ExecuteCommandAsync(node.Resource, KnownResourceCommands.StopCommand, context.CancellationToken);
+            if (!await HasStoppedAsync(context, node.Resource))
             {
-                return stopped;
+                return CommandResults.Failure(Invariant($"{node.Resource.Name} did not stop within {StopTimeout.TotalSeconds} s; it is still in the ring"));
             }
 
-            return await CallAsync(gateway, adminKey, context, async cluster =>
+            var result = await CallAsync(gateway, adminKey, context, async cluster =>
             {
-                var reply = await cluster.HandleNodeFailureAsync(new HandleNodeFailureRequest { Name = node.Resource.Name });
-                return string.Create(CultureInfo.InvariantCulture, $"{node.Resource.Name} removed: {reply.Report.EntriesMoved} entries re-replicated in {reply.Report.Took.ToTimeSpan().TotalMilliseconds:0} ms");
+                var report = (await cluster.HandleNodeFailureAsync(new HandleNodeFailureRequest { Name = node.Resource.Name })).Report;
+                var summary = Invariant($"{node.Resource.Name} removed from the ring: {report.EntriesMoved} entries re-replicated in {Milliseconds(report.Took)} ms; {report.Topology.Nodes.Count} nodes left");
+                return (summary, Markdown(summary, report.Topology));
             });
+            if (result.Success)
+            {
+                await MarkFailedByOperatorAsync(context, node.Resource, result.Message!);
+            }
+
+            return result;
         }, new CommandOptions
         {
             Description = "Stop this node and tell the gateway it is gone: it leaves the ring and its ranges are re-replicated.",
@@ -57,9 +76,10 @@ internal static partial class DashboardCommands
             var address = node.GetEndpoint(GrpcResourceExtensions.EndpointName).Url;
             return await CallAsync(gateway, adminKey, context, async cluster =>
             {
-                var reply = await cluster.AddNodeAsync(new AddNodeRequest { Name = node.Resource.Name, Address = address });
-                var share = reply.Report.Topology.Nodes.Single(n => n.Name == node.Resource.Name).Ownership;
-                return string.Create(CultureInfo.InvariantCulture, $"{node.Resource.Name} joined: owns {share:P1} of the ring; {reply.Report.EntriesMoved} entries copied in {reply.Report.Took.ToTimeSpan().TotalMilliseconds:0} ms");
+                var report = (await cluster.AddNodeAsync(new AddNodeRequest { Name = node.Resource.Name, Address = address })).Report;
+                var share = report.Topology.Nodes.Single(n => n.Name == node.Resource.Name).Ownership;
+                var summary = Invariant($"{node.Resource.Name} joined: owns {share:P1} of the ring; {report.EntriesMoved} entries copied in {Milliseconds(report.Took)} ms");
+                return (summary, Markdown(summary, report.Topology));
             });
         }, new CommandOptions
         {
@@ -67,30 +87,32 @@ internal static partial class DashboardCommands
             IconName = "AddCircle",
         });
 
-    /// <summary>"Show topology": writes the ring, node states and ownership to the gateway's log.</summary>
+    /// <summary>"Show topology": shows the ring, node states and ownership, and writes them to the gateway's log.</summary>
     public static IResourceBuilder<ProjectResource> WithShowTopologyCommand(
         this IResourceBuilder<ProjectResource> gateway, IResourceBuilder<ParameterResource> adminKey) =>
         gateway.WithCommand("show-topology", "Show topology", context => CallAsync(gateway, adminKey, context, async cluster =>
         {
             var topology = (await cluster.GetTopologyAsync(new GetTopologyRequest())).Topology;
-            var text = new StringBuilder(string.Create(CultureInfo.InvariantCulture, $"Ring: {topology.Nodes.Count} nodes, N = {topology.ReplicationFactor}"));
+            var ring = Invariant($"Ring: {topology.Nodes.Count} nodes, N = {topology.ReplicationFactor}");
+            var text = new StringBuilder(ring);
             foreach (var node in topology.Nodes)
             {
-                text.Append(string.Create(CultureInfo.InvariantCulture, $"; {node.Name} {node.State} owns {node.Ownership:P1} ({node.Vnodes} vnodes, {node.Entries} entries) at {node.Address}"));
+                text.Append(Invariant($"; {node.Name} {node.State} owns {node.Ownership:P1} ({node.Vnodes} vnodes, {node.Entries} entries) at {node.Address}"));
             }
 
             var summary = text.ToString();
             LogTopology(context.Logger, summary);
-            return summary;
+            return (summary, Markdown(ring, topology));
         }), new CommandOptions
         {
-            Description = "Write the ring, each node's state and its share of the ring to this log.",
+            Description = "Show the ring, each node's state and its share of the ring, and write them to this log.",
             IconName = "DataTreemap",
         });
 
+    // Calls the gateway's Cluster service; the call's summary is the message, its report the result shown at once.
     private static async Task<ExecuteCommandResult> CallAsync(
         IResourceBuilder<ProjectResource> gateway, IResourceBuilder<ParameterResource> adminKey, ExecuteCommandContext context,
-        Func<Cluster.ClusterClient, Task<string>> call)
+        Func<Cluster.ClusterClient, Task<(string Summary, string Report)>> call)
     {
         try
         {
@@ -101,14 +123,57 @@ internal static partial class DashboardCommands
                 metadata.Add("x-api-key", key ?? string.Empty);
                 return metadata;
             });
-            var message = await call(new Cluster.ClusterClient(invoker)).WaitAsync(CallTimeout, context.CancellationToken);
-            return new ExecuteCommandResult { Success = true, Message = message };
+            var (summary, report) = await call(new Cluster.ClusterClient(invoker)).WaitAsync(CallTimeout, context.CancellationToken);
+            return CommandResults.Success(summary, report, CommandResultFormat.Markdown, displayImmediately: true);
         }
         catch (Exception ex) when (ex is RpcException or TimeoutException or HttpRequestException)
         {
-            return new ExecuteCommandResult { Success = false, Message = ex.Message };
+            return CommandResults.Failure(ex is RpcException rpc ? $"{rpc.StatusCode}: {rpc.Status.Detail}" : ex.Message);
         }
     }
+
+    // True once the orchestrator reports the resource stopped, within StopTimeout; after that no update of its own
+    // about the stop follows, so the operator's mark stays.
+    private static async Task<bool> HasStoppedAsync(ExecuteCommandContext context, ProjectResource node)
+    {
+        var notifications = context.Services.GetRequiredService<ResourceNotificationService>();
+        try
+        {
+            await notifications.WaitForResourceAsync(node.Name, KnownResourceStates.TerminalStates, context.CancellationToken).WaitAsync(StopTimeout);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    private static async Task MarkFailedByOperatorAsync(ExecuteCommandContext context, ProjectResource node, string summary)
+    {
+        var notifications = context.Services.GetRequiredService<ResourceNotificationService>();
+        var note = Invariant($"Failed by the operator at {DateTimeOffset.UtcNow:u}: {summary}");
+        await notifications.PublishUpdateAsync(node, snapshot => snapshot with
+        {
+            State = new ResourceStateSnapshot(KnownResourceStates.Finished, KnownResourceStateStyles.Info),
+            ExitCode = null,
+            Properties = [.. snapshot.Properties.Where(p => p.Name != RingProperty), new ResourcePropertySnapshot(RingProperty, note)],
+        });
+    }
+
+    private static string Markdown(string summary, Topology topology)
+    {
+        var text = new StringBuilder(Invariant($"**{summary}**\n\n| Node | State | Share of the ring | Entries | Address |\n|---|---|---:|---:|---|\n"));
+        foreach (var node in topology.Nodes)
+        {
+            text.Append(Invariant($"| {node.Name} | {node.State} | {node.Ownership:P1} | {node.Entries} | {node.Address} |\n"));
+        }
+
+        return text.ToString();
+    }
+
+    private static long Milliseconds(Google.Protobuf.WellKnownTypes.Duration took) => (long)took.ToTimeSpan().TotalMilliseconds;
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
     [LoggerMessage(LogLevel.Information, "{Topology}")]
     private static partial void LogTopology(ILogger logger, string topology);

@@ -10,15 +10,17 @@ internal static class GrpcResourceExtensions
     public const string EndpointName = "http";
 
     /// <summary>
-    /// Adds a service project with one h2c endpoint named <see cref="EndpointName"/> on a fixed port, and a
-    /// health check through grpc.health.v1, so the dashboard's Healthy and <c>WaitFor</c> mean "answers gRPC".
+    /// Adds a service project with one h2c endpoint named <see cref="EndpointName"/> on a fixed port, a health check
+    /// through grpc.health.v1 (so the dashboard's Healthy and the start order mean "answers gRPC"), and the cluster
+    /// key, which it sends to the internal services and, if it is one, requires of its callers.
     /// </summary>
     public static IResourceBuilder<ProjectResource> AddGrpcService<TProject>(
-        this IDistributedApplicationBuilder builder, string name, int port)
+        this IDistributedApplicationBuilder builder, string name, int port, IResourceBuilder<ParameterResource> clusterKey)
         where TProject : IProjectMetadata, new()
     {
         var project = builder.AddProject<TProject>(name, launchProfileName: null)
-            .WithHttpEndpoint(port: port, name: EndpointName);
+            .WithHttpEndpoint(port: port, name: EndpointName)
+            .WithEnvironment("ClusterAuth__Key", clusterKey);
 
         var endpoint = project.GetEndpoint(EndpointName);
         var checkName = $"{name}-grpc-health";
@@ -28,11 +30,21 @@ internal static class GrpcResourceExtensions
     }
 
     /// <summary>Adds one cache node, named after its resource.</summary>
-    public static IResourceBuilder<ProjectResource> AddCacheNode(this IDistributedApplicationBuilder builder, string name, int port) =>
-        builder.AddGrpcService<Projects.CacheNode>(name, port)
+    public static IResourceBuilder<ProjectResource> AddCacheNode(
+        this IDistributedApplicationBuilder builder, string name, int port, IResourceBuilder<ParameterResource> clusterKey) =>
+        builder.AddGrpcService<Projects.CacheNode>(name, port, clusterKey)
             .WithEnvironment("CacheNode__NodeName", name);
 
-    /// <summary>Gives the gateway the names and addresses of the nodes its ring starts with, and waits for them.</summary>
+    /// <summary>Lets applications call this service with their own key (x-api-key), not the cluster's.</summary>
+    public static IResourceBuilder<ProjectResource> WithApplicationKey(
+        this IResourceBuilder<ProjectResource> service, IResourceBuilder<ParameterResource> applicationKey) =>
+        service.WithEnvironment("ClusterAuth__ApplicationKeys__0", applicationKey);
+
+    /// <summary>
+    /// Gives the gateway the names and addresses of the nodes its ring starts with. Each start of the gateway waits
+    /// until they answer their health checks, except a node that is stopped (failed from the dashboard, say): the
+    /// gateway starts with the ring it has.
+    /// </summary>
     public static IResourceBuilder<ProjectResource> WithRingNodes(
         this IResourceBuilder<ProjectResource> gateway, IEnumerable<IResourceBuilder<ProjectResource>> nodes)
     {
@@ -41,7 +53,7 @@ internal static class GrpcResourceExtensions
         {
             gateway.WithEnvironment($"Gateway__Nodes__{i}__Name", node.Resource.Name)
                 .WithEnvironment($"Gateway__Nodes__{i}__Address", node.GetEndpoint(EndpointName))
-                .WaitFor(node);
+                .WaitForHealthyUnlessStopped(node);
             i++;
         }
 

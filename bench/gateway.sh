@@ -9,11 +9,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 dotnet build -c Release Microservices.sln -v q -nologo > /dev/null
 
+# Everything started here is stopped by its pid, never by name or port: other checkouts on the machine may run the same.
 pids=()
-cleanup() { kill "${pids[@]}" 2>/dev/null || true; redis-cli -p 6379 shutdown nosave > /dev/null 2>&1 || true; }
+redis_pid=()
+cleanup() { kill "${pids[@]}" "${redis_pid[@]}" 2>/dev/null || true; }
 trap cleanup EXIT
 
-export ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning
+# The rate limiter and the nodes refuse calls without the cluster key; the gateway sends it.
+export ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning ClusterAuth__Key=bench-cluster-key
 RateLimiter__Policies__bench__Capacity=1000000000 RateLimiter__Policies__bench__RefillPerSecond=1000000000 \
   dotnet services/RateLimiter/bin/Release/net10.0/RateLimiter.dll --contentRoot "$PWD"/services/RateLimiter/bin/Release/net10.0 \
   --urls http://127.0.0.1:5101 & pids+=($!)
@@ -30,7 +33,7 @@ Gateway__Nodes__1__Name=cache-node-2 Gateway__Nodes__1__Address=http://127.0.0.1
 Gateway__Nodes__2__Name=cache-node-3 Gateway__Nodes__2__Address=http://127.0.0.1:5113 \
   dotnet services/Gateway/bin/Release/net10.0/Gateway.dll --contentRoot "$PWD"/services/Gateway/bin/Release/net10.0 \
   --urls http://127.0.0.1:5100 & pids+=($!)
-redis-server --port 6379 --save "" --appendonly no --daemonize yes > /dev/null
+redis-server --port 6379 --save "" --appendonly no > /dev/null & redis_pid=($!)
 sleep 5
 
 load() { dotnet bench/LoadGen/bin/Release/net10.0/LoadGen.dll --target http://127.0.0.1:5100 --api-key bench-key "$@"; }

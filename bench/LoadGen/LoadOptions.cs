@@ -5,12 +5,12 @@ namespace Microservices.LoadGen;
 /// <summary>Command-line options of the load generator.</summary>
 internal sealed record LoadOptions(
     Uri Target, string[] Rpcs, int Concurrency, int Connections, TimeSpan Duration, TimeSpan Warmup, int Batch, int Keys, int Runs,
-    string Redis, int ValueBytes, string ApiKey)
+    string Redis, int ValueBytes, string ApiKey, string? ClusterKey)
 {
     public const string Usage = """
         usage: LoadGen [--target http://127.0.0.1:5101] [--rpc health,acquire,batch] [--concurrency 64]
                        [--connections 4] [--duration 10] [--warmup 2] [--batch 100] [--keys 10000] [--runs 1]
-                       [--redis 127.0.0.1:6379] [--value-bytes 100] [--api-key dev-key]
+                       [--redis 127.0.0.1:6379] [--value-bytes 100] [--api-key dev-key] [--cluster-key KEY]
           --rpc          comma-separated, run one after the other in this process:
                          health (grpc.health.v1 Check, the transport floor), acquire (RateLimiter/Acquire),
                          batch (RateLimiter/AcquireBatch of --batch items), node-put and node-get (CacheNode Put
@@ -23,6 +23,7 @@ internal sealed record LoadOptions(
           --connections  HTTP/2 connections the workers share
           --duration     measured seconds per rpc and run; --warmup seconds before each, not measured
           --keys         distinct rate-limit keys the calls spread over
+          --cluster-key  sent as x-cluster-key on every call: the internal services (node, limiter, collector) need it
           --runs         repeat the whole sequence; the summary gives the median of the runs
         """;
 
@@ -68,6 +69,7 @@ internal sealed record LoadOptions(
             Int("runs", 1, 1),
             Get("redis", "127.0.0.1:6379"),
             Int("value-bytes", 100, 0),
-            Get("api-key", "dev-key"));
+            Get("api-key", "dev-key"),
+            values.GetValueOrDefault("cluster-key"));
     }
 }

@@ -17,7 +17,7 @@ catch (Exception ex) when (ex is ArgumentException or FormatException)
 var channels = Enumerable.Range(0, options.Connections)
     .Select(_ => GrpcChannel.ForAddress(options.Target, new GrpcChannelOptions
     {
-        HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true },
+        HttpHandler = new ClusterKeyHandler(options.ClusterKey) { InnerHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true } },
     }))
     .ToArray();
 

@@ -1,7 +1,9 @@
 using Microservices.CacheNode;
+using Microservices.ServiceDefaults.ClusterAuth;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
+builder.RequireClusterKey(acceptApplicationKeys: false);
 builder.AddCacheNodeServices();
 
 var app = builder.Build();

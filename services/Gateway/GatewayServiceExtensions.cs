@@ -4,6 +4,7 @@ using Microservices.Gateway.Origin;
 using Microservices.Gateway.RateLimiting;
 using Microservices.Gateway.Replication;
 using Microservices.Gateway.Security;
+using Microservices.ServiceDefaults.ClusterAuth;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -52,7 +53,7 @@ public static class GatewayServiceExtensions
         services.AddSingleton<GatewayInterceptor>();
 
         services.AddGrpcClient<RateLimiterClient>((sp, client) =>
-            client.Address = sp.GetRequiredService<IOptions<RateLimitOptions>>().Value.Address);
+            client.Address = sp.GetRequiredService<IOptions<RateLimitOptions>>().Value.Address).AddClusterKey();
         services.Configure<global::Grpc.AspNetCore.Server.GrpcServiceOptions>(grpc => grpc.Interceptors.Add<GatewayInterceptor>());
         return builder;
     }

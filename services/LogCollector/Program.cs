@@ -1,7 +1,9 @@
 using Microservices.LogCollector;
+using Microservices.ServiceDefaults.ClusterAuth;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
+builder.RequireClusterKey(acceptApplicationKeys: true);
 builder.AddLogCollectorServices();
 
 var app = builder.Build();

@@ -1,7 +1,9 @@
 using Microservices.RateLimiter;
+using Microservices.ServiceDefaults.ClusterAuth;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
+builder.RequireClusterKey(acceptApplicationKeys: true);
 builder.AddRateLimiterServices();
 
 var app = builder.Build();

@@ -1,5 +1,7 @@
 using Microservices.ServiceDefaults;
+using Microservices.ServiceDefaults.ClusterAuth;
 using Microservices.ServiceDefaults.LogShipping;
+using Microservices.ServiceDefaults.RequestParsing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -25,11 +27,21 @@ public static class Extensions
     // The log shippers' stream; its client side is suppressed, so the server side would be a trace of its own.
     private const string IngestPath = "/microservices.logs.v1.LogCollector/Ingest";
 
+    // IHttpClientFactory's loggers: four Information lines per outgoing call (the rate limiter, the nodes, log shipping).
+    private const string HttpClientLogCategory = "System.Net.Http.HttpClient";
+
     /// <summary>Adds the shared defaults to a service.</summary>
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder)
         where TBuilder : IHostApplicationBuilder
     {
         builder.ConfigureOpenTelemetry();
+
+        // Outgoing calls log warnings and errors only, unless Logging:LogLevel names the category (a rule from code
+        // would otherwise override the configured one).
+        if (builder.Configuration[$"Logging:LogLevel:{HttpClientLogCategory}"] is null)
+        {
+            builder.Logging.AddFilter(HttpClientLogCategory, LogLevel.Warning);
+        }
 
         // Clients keep HTTP/2 connections open; a stop should not wait the default 30 s for them to go.
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(5));
@@ -47,6 +59,12 @@ public static class Extensions
         builder.Services.AddGrpcReflection();
         builder.Services.AddGrpcHealthChecks()
             .AddCheck("self", () => HealthCheckResult.Healthy(), ["live"]);
+
+        // A request that does not parse is INVALID_ARGUMENT on every RPC (grpc-dotnet alone answers UNKNOWN).
+        builder.Services.AddRequestParsingRule();
+
+        // The cluster key every service sends to the internal ones (and the internal ones check: RequireClusterKey).
+        builder.Services.AddOptions<ClusterAuthOptions>().BindConfiguration(ClusterAuthOptions.Section);
 
         builder.Services.AddServiceDiscovery();
         builder.Services.ConfigureHttpClientDefaults(http => http.AddServiceDiscovery());

@@ -140,6 +140,9 @@ public sealed class GatewayCluster : IDisposable
 
         Xunit.Assert.True(await condition());
     }
+    /// <summary>The channel to the gateway, for calls made without a generated client.</summary>
+    public GrpcChannel GatewayChannel => _gateway.Channel;
+
 
     /// <summary>The gateway's services (starts it on first use).</summary>
     public IServiceProvider GatewayServices

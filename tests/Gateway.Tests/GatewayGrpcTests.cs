@@ -60,15 +60,17 @@ public sealed class GatewayGrpcTests : IDisposable
     }
 
     [Fact]
-    public async Task CallsWithoutAKnownKeyAreUnauthenticated()
+    public async Task CallsWithoutAKnownKeyAreUnauthenticatedAndAMistypedKeyIsCalledUnknown()
     {
         var unknown = await Assert.ThrowsAsync<RpcException>(() =>
-            _cluster.Cache("not-a-key").GetAsync(new GetRequest { Key = "k" }).ResponseAsync);
+            _cluster.Cache(GatewayCluster.AlphaKey + "x").GetAsync(new GetRequest { Key = "k" }).ResponseAsync);
         Assert.Equal(StatusCode.Unauthenticated, unknown.StatusCode);
+        Assert.StartsWith("unknown API key", unknown.Status.Detail, StringComparison.Ordinal);
 
         var missing = await Assert.ThrowsAsync<RpcException>(() =>
             _cluster.Cache(string.Empty).GetAsync(new GetRequest { Key = "k" }).ResponseAsync);
         Assert.Equal(StatusCode.Unauthenticated, missing.StatusCode);
+        Assert.StartsWith("an API key is required", missing.Status.Detail, StringComparison.Ordinal);
     }
 
     [Fact]

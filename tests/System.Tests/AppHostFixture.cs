@@ -23,13 +23,19 @@ public class AppHostFixture : IAsyncLifetime
     /// <summary>This AppHost's own data folder (origin database, gateway state), not the developer's <c>.data/</c>.</summary>
     public string DataFolder { get; } = Path.Combine(Path.GetTempPath(), $"apphost-{Guid.NewGuid():N}");
 
+    /// <summary>This AppHost's cluster key (Parameters:cluster-key), sent on every call through <see cref="Channel"/>.</summary>
+    public string ClusterKey { get; } = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+
+    /// <summary>The development application key the rate limiter and the log collector accept.</summary>
+    public const string ApplicationKey = "dev-app-key";
+
     /// <summary>True to start the Aspire dashboard too (off in tests unless a test reads telemetry from it).</summary>
     protected virtual bool WithDashboard => false;
 
     public async Task InitializeAsync()
     {
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
-            [$"DataFolder={DataFolder}"], (options, _) => options.DisableDashboard = !WithDashboard).WaitAsync(StartTimeout);
+            [$"DataFolder={DataFolder}", $"Parameters:cluster-key={ClusterKey}"], (options, _) => options.DisableDashboard = !WithDashboard).WaitAsync(StartTimeout);
         _app = await builder.BuildAsync().WaitAsync(StartTimeout);
         await _app.StartAsync().WaitAsync(StartTimeout);
         foreach (var resource in StartedResources)
@@ -38,20 +44,26 @@ public class AppHostFixture : IAsyncLifetime
         }
     }
 
-    /// <summary>One channel per resource, to its h2c endpoint.</summary>
+    /// <summary>One channel per resource, to its h2c endpoint; every call carries the cluster key.</summary>
     public GrpcChannel Channel(string resource)
     {
         lock (_channels)
         {
             if (!_channels.TryGetValue(resource, out var channel))
             {
-                channel = GrpcChannel.ForAddress(App.GetEndpoint(resource, "http"));
+                channel = GrpcChannel.ForAddress(App.GetEndpoint(resource, "http"), new GrpcChannelOptions
+                {
+                    HttpHandler = new ClusterKeyHandler(ClusterKey) { InnerHandler = new SocketsHttpHandler() },
+                });
                 _channels[resource] = channel;
             }
 
             return channel;
         }
     }
+
+    /// <summary>A channel to a resource that sends no key, as a stranger on the network would; the caller disposes it.</summary>
+    public GrpcChannel ChannelWithoutKey(string resource) => GrpcChannel.ForAddress(App.GetEndpoint(resource, "http"));
 
     /// <summary>A gateway client that sends <paramref name="apiKey"/>.</summary>
     public T Gateway<T>(Func<Grpc.Core.CallInvoker, T> create, string apiKey = "dev-key") =>
@@ -89,6 +101,15 @@ public class AppHostFixture : IAsyncLifetime
             .WaitAsync(StartTimeout);
     }
 
+    /// <summary>Starts a resource again through Aspire's start command, and waits until it is healthy.</summary>
+    public async Task StartAsync(string resource)
+    {
+        var commands = App.Services.GetRequiredService<ResourceCommandService>();
+        var result = await commands.ExecuteCommandAsync(resource, KnownResourceCommands.StartCommand).WaitAsync(StartTimeout);
+        Assert.True(result.Success, result.Message);
+        await App.ResourceNotifications.WaitForResourceHealthyAsync(resource).WaitAsync(StartTimeout);
+    }
+
     public async Task DisposeAsync()
     {
         foreach (var channel in _channels.Values)
@@ -105,6 +126,16 @@ public class AppHostFixture : IAsyncLifetime
         {
             Directory.Delete(DataFolder, recursive: true);
         }
+    }
+}
+
+/// <summary>Sends the cluster key in x-cluster-key, as the services do.</summary>
+internal sealed class ClusterKeyHandler(string key) : DelegatingHandler
+{
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        request.Headers.Add("x-cluster-key", key);
+        return base.SendAsync(request, cancellationToken);
     }
 }
 
@@ -150,20 +181,19 @@ public sealed class FailureAppHostTests : ICollectionFixture<FailureAppHostFixtu
 }
 
 /// <summary>A third AppHost, for killing and restarting a node under load.</summary>
-public sealed class ResilienceAppHostFixture : AppHostFixture
-{
-    /// <summary>Starts a resource again through Aspire's start command, and waits until it is healthy.</summary>
-    public async Task StartAsync(string resource)
-    {
-        var commands = App.Services.GetRequiredService<ResourceCommandService>();
-        var result = await commands.ExecuteCommandAsync(resource, KnownResourceCommands.StartCommand).WaitAsync(StartTimeout);
-        Assert.True(result.Success, result.Message);
-        await App.ResourceNotifications.WaitForResourceHealthyAsync(resource).WaitAsync(StartTimeout);
-    }
-}
+public sealed class ResilienceAppHostFixture : AppHostFixture;
 
 [CollectionDefinition(Name)]
 public sealed class ResilienceAppHostTests : ICollectionFixture<ResilienceAppHostFixture>
 {
     public const string Name = "AppHost with a restarted node";
+}
+
+/// <summary>A fourth AppHost, for the dashboard's commands that change the ring and for restarts after them.</summary>
+public sealed class OperatorAppHostFixture : AppHostFixture;
+
+[CollectionDefinition(Name)]
+public sealed class OperatorAppHostTests : ICollectionFixture<OperatorAppHostFixture>
+{
+    public const string Name = "AppHost driven by the operator";
 }

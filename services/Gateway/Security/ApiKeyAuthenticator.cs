@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using Grpc.Core;
+using Microservices.ServiceDefaults;
 using Microsoft.Extensions.Options;
 
 namespace Microservices.Gateway.Security;
@@ -26,8 +27,11 @@ public sealed class ApiKeyAuthenticator
         _callers = callers.ToFrozenDictionary(StringComparer.Ordinal);
     }
 
-    /// <summary>The caller, or null when the call has no key or an unknown one.</summary>
-    public Caller? Authenticate(Metadata headers)
+    /// <summary>
+    /// The caller of a call. UNAUTHENTICATED when the call has no key ("an API key is required") or one that is not
+    /// configured ("unknown API key"), so a mistyped key reads differently from a forgotten one.
+    /// </summary>
+    public Caller Authenticate(Metadata headers)
     {
         var key = headers.GetValue("x-api-key");
         if (key is null && headers.GetValue("authorization") is { } authorization
@@ -36,6 +40,16 @@ public sealed class ApiKeyAuthenticator
             key = authorization["Bearer ".Length..].Trim();
         }
 
-        return string.IsNullOrEmpty(key) ? null : _callers.GetValueOrDefault(key);
+        if (string.IsNullOrEmpty(key))
+        {
+            RpcErrors.Throw(StatusCode.Unauthenticated, "an API key is required: send it in the x-api-key metadata");
+        }
+
+        if (!_callers.TryGetValue(key, out var caller))
+        {
+            RpcErrors.Throw(StatusCode.Unauthenticated, "unknown API key: the x-api-key metadata holds no configured key");
+        }
+
+        return caller;
     }
 }

@@ -1,4 +1,5 @@
 using Grpc.AspNetCore.Server;
+using Microservices.ServiceDefaults.ClusterAuth;
 using Microservices.Logs.V1;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -35,7 +36,7 @@ public static class LogShippingExtensions
         services.AddSingleton<LogShippingInterceptor>();
         services.Configure<GrpcServiceOptions>(grpc => grpc.Interceptors.Add<LogShippingInterceptor>());
         services.AddGrpcClient<LogCollector.LogCollectorClient>((sp, client) =>
-            client.Address = sp.GetRequiredService<IOptions<LogShippingOptions>>().Value.Address);
+            client.Address = sp.GetRequiredService<IOptions<LogShippingOptions>>().Value.Address).AddClusterKey();
         services.AddHostedService<LogShipper>();
         builder.Logging.Services.AddSingleton<ILoggerProvider, ShippingLoggerProvider>();
         return builder;

@@ -1,0 +1,22 @@
+using Grpc.Core;
+using Microservices.TestSupport;
+
+namespace Microservices.RateLimiter.Tests;
+
+public sealed class MalformedRequestTests : IDisposable
+{
+    private readonly GrpcServiceApp<Program> _app = new();
+
+    public void Dispose() => _app.Dispose();
+
+    [Fact]
+    public async Task EveryRpcAnswersInvalidArgumentToARequestThatDoesNotParse()
+    {
+        var outcomes = await EveryRpc.SendAsync(_app.Channel, headers: null, EveryRpc.MalformedBodies,
+            RateLimit.V1.RateLimiter.Descriptor, global::Grpc.Health.V1.Health.Descriptor,
+            global::Grpc.Reflection.V1.ServerReflection.Descriptor, global::Grpc.Reflection.V1Alpha.ServerReflection.Descriptor);
+
+        Assert.All(outcomes, o => Assert.True(
+            o.Code == StatusCode.InvalidArgument && o.Detail.StartsWith("the request is not a valid", StringComparison.Ordinal), o.ToString()));
+    }
+}
