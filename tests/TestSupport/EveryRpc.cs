@@ -78,8 +78,7 @@ public static class EveryRpc
                 case MethodType.ClientStreaming:
                     using (var call = invoker.AsyncClientStreamingCall(raw, null, options))
                     {
-                        await call.RequestStream.WriteAsync(body);
-                        await call.RequestStream.CompleteAsync();
+                        await SendAsync(call.RequestStream, body);
                         await call.ResponseAsync;
                     }
 
@@ -87,8 +86,7 @@ public static class EveryRpc
                 default:
                     using (var call = invoker.AsyncDuplexStreamingCall(raw, null, options))
                     {
-                        await call.RequestStream.WriteAsync(body);
-                        await call.RequestStream.CompleteAsync();
+                        await SendAsync(call.RequestStream, body);
                         while (await call.ResponseStream.MoveNext(CancellationToken.None))
                         {
                         }
@@ -102,6 +100,23 @@ public static class EveryRpc
         catch (RpcException ex)
         {
             return (ex.StatusCode, ex.Status.Detail);
+        }
+    }
+
+    // The server may answer (and end the call) before the request is written, e.g. refusing the caller at once: then
+    // writing fails with Cancelled, and the call's own status is the one read from its response.
+    private static async Task SendAsync(IClientStreamWriter<byte[]> requests, byte[] body)
+    {
+        try
+        {
+            await requests.WriteAsync(body);
+            await requests.CompleteAsync();
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.Cancelled)
+        {
+        }
+        catch (InvalidOperationException)
+        {
         }
     }
 }
