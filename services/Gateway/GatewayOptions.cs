@@ -39,9 +39,9 @@ public sealed class GatewayOptions
 
     /// <summary>
     /// Largest value accepted, in bytes. Default 1 MiB; at most 15 MiB, so a value and its entry's other fields fit
-    /// one message to a node (<see cref="ServiceDefaults.GrpcLimits.MaxMessageBytes"/>).
+    /// one message to a node (<see cref="ServiceDefaults.GrpcLimits.MaxConfigurableValueBytes"/>).
     /// </summary>
-    [Range(1, 15 * 1024 * 1024)]
+    [Range(1, ServiceDefaults.GrpcLimits.MaxConfigurableValueBytes)]
     public int MaxValueBytes { get; set; } = 1024 * 1024;
 
     /// <summary>Consecutive failed calls or probes after which a node is DOWN (skipped). Default 3.</summary>

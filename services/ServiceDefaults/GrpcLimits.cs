@@ -8,4 +8,11 @@ public static class GrpcLimits
     /// larger messages are refused by gRPC with RESOURCE_EXHAUSTED before they reach a handler.
     /// </summary>
     public const int MaxMessageBytes = 16 * 1024 * 1024;
+
+    /// <summary>
+    /// The largest value any service may be configured to accept: 15 MiB, so that a value with its key, version and
+    /// other fields fits one message (<see cref="MaxMessageBytes"/>) on every hop: a Put to a node, a Scan page, a
+    /// copy to a new replica, a hint replayed.
+    /// </summary>
+    public const int MaxConfigurableValueBytes = 15 * 1024 * 1024;
 }

@@ -16,8 +16,12 @@ public sealed class CacheStoreOptions
     [Range(64 * 1024L, long.MaxValue)]
     public long MaxBytes { get; set; } = 256L * 1024 * 1024;
 
-    /// <summary>Largest value accepted, in bytes. Default 1 MiB.</summary>
-    [Range(1, 64 * 1024 * 1024)]
+    /// <summary>
+    /// Largest value accepted, in bytes. Default 1 MiB; at most 15 MiB, so a stored entry fits every message that
+    /// carries it (<see cref="ServiceDefaults.GrpcLimits.MaxConfigurableValueBytes"/>): a larger one could be
+    /// written but never read back, scanned or copied.
+    /// </summary>
+    [Range(1, ServiceDefaults.GrpcLimits.MaxConfigurableValueBytes)]
     public int MaxValueBytes { get; set; } = 1024 * 1024;
 
     /// <summary>
