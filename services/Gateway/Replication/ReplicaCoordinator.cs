@@ -17,7 +17,7 @@ namespace Microservices.Gateway.Replication;
 /// </summary>
 public sealed partial class ReplicaCoordinator(
     ClusterMembership membership, HybridLogicalClock clock, IOptions<GatewayOptions> options, NodeCalls calls,
-    HintStore hints, GatewayTelemetry telemetry)
+    HintStore hints, GatewayTelemetry telemetry, ILogger<ReplicaCoordinator> logger)
 {
     private readonly string _writer = options.Value.GatewayId;
     private long _writes;
@@ -143,10 +143,26 @@ public sealed partial class ReplicaCoordinator(
     {
         telemetry.RecordReadRepair();
         Interlocked.Increment(ref _readRepairs);
-        _ = calls.PutAsync(node, newest)
-            .ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        _ = RepairAsync(node, newest);
+    }
+
+    // Never throws: a repair that fails leaves the replica stale until the next read, its hints or its resync, and
+    // says so in the log (the failure detector has heard of the call already).
+    private async Task RepairAsync(ClusterNode node, Entry newest)
+    {
+        try
+        {
+            await calls.PutAsync(node, newest).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            LogRepairFailed(logger, node.Name, ex.Message);
+        }
     }
 
     /// <summary>Read repairs started, since start.</summary>
     public long ReadRepairs => Interlocked.Read(ref _readRepairs);
+
+    [LoggerMessage(LogLevel.Information, "Read repair of {Node} failed ({Reason}); the replica stays stale until its next read, hints or resync")]
+    private static partial void LogRepairFailed(ILogger logger, string node, string reason);
 }
