@@ -83,6 +83,21 @@ public sealed class RateLimitFallbackTests
         Assert.Equal((StatusCode.OK, (string?)null), (call.Status, call.Decision));
     }
 
+    [Theory]
+    [InlineData(false, 1L, -1)]
+    [InlineData(false, -1L, 0)]
+    [InlineData(false, 315_576_000_001L, 0)]
+    [InlineData(true, 0L, 0)]
+    public async Task ADenialWhoseRetryAfterIsNotAValidWaitTellsTheCallerToWaitOneSecond(bool unset, long seconds, int nanos)
+    {
+        var retryAfter = unset ? null : new Google.Protobuf.WellKnownTypes.Duration { Seconds = seconds, Nanos = nanos };
+        var gateway = Limiter(new DenyingLimiter(retryAfter), new FakeTimeProvider());
+
+        var decision = await gateway.AcquireAsync("t", "p", CancellationToken.None);
+
+        Assert.Equal((false, "denied", TimeSpan.FromSeconds(1)), (decision.Allowed, decision.Outcome, decision.RetryAfter));
+    }
+
     private static TenantRateLimiter Limiter(RateLimiterClient client, TimeProvider time, Dictionary<string, LocalPolicyOptions>? policies = null)
     {
         var options = Options.Create(new RateLimitOptions
@@ -179,5 +194,20 @@ public sealed class RateLimitFallbackTests
             Interlocked.Add(ref _admittedInTime, allowed.Count(ok => ok));
             return allowed;
         }
+    }
+
+    /// <summary>A limiter that denies every request, with the given <c>retry_after</c> (which may be unset or invalid).</summary>
+    private sealed class DenyingLimiter(Google.Protobuf.WellKnownTypes.Duration? retryAfter) : RateLimiterClient
+    {
+        public override AsyncUnaryCall<AcquireResponse> AcquireAsync(AcquireRequest request, CallOptions options) =>
+            Reply(Response());
+
+        public override AsyncUnaryCall<AcquireBatchResponse> AcquireBatchAsync(AcquireBatchRequest request, CallOptions options) =>
+            Reply(new AcquireBatchResponse { Results = { request.Requests.Select(_ => new AcquireBatchResult { Response = Response() }) } });
+
+        private AcquireResponse Response() => new() { Allowed = false, RetryAfter = retryAfter };
+
+        private static AsyncUnaryCall<T> Reply<T>(T reply) =>
+            new(Task.FromResult(reply), Task.FromResult(new Metadata()), () => Status.DefaultSuccess, () => [], () => { });
     }
 }

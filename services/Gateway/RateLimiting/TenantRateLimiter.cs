@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Grpc.Core;
 using Microservices.Gateway.Batching;
 using Microservices.RateLimit.V1;
+using Microservices.ServiceDefaults;
 using Microsoft.Extensions.Options;
 using RateLimiterClient = Microservices.RateLimit.V1.RateLimiter.RateLimiterClient;
 
@@ -87,9 +88,16 @@ public sealed partial class TenantRateLimiter(
         }
     }
 
+    // The limiter's retry_after is checked as any received Duration is: one it did not set, or not a valid
+    // Duration, becomes a wait of one second rather than an exception.
     private static RateDecision Decision(AcquireResponse reply) => reply.Allowed
         ? new RateDecision(true, TimeSpan.Zero, "allowed")
-        : new RateDecision(false, reply.RetryAfter.ToTimeSpan(), "denied");
+        : new RateDecision(false, RetryAfter(reply), "denied");
+
+    private static TimeSpan RetryAfter(AcquireResponse reply) =>
+        reply.RetryAfter is { } wait && ProtoTime.TryToTimeSpan(wait, "retry_after", out var retryAfter) is null && retryAfter >= TimeSpan.Zero
+            ? retryAfter
+            : TimeSpan.FromSeconds(1);
 
     // A request the limiter did not decide: by the local bucket, or open, or closed, as configured.
     private RateDecision Fallback(TenantState state, StatusCode status)
