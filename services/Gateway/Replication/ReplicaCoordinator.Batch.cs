@@ -9,7 +9,7 @@ namespace Microservices.Gateway.Replication;
 public sealed partial class ReplicaCoordinator
 {
     /// <summary>
-    /// Reads <paramref name="keys"/> (namespaced). Each key is asked of R of its reachable own replicas, chosen so the
+    /// Reads <paramref name="keys"/> (namespaced). Each key is asked of R of its readable own replicas (as for one read), chosen so the
     /// batch reaches as few nodes as it can, grouped into one MultiGet per node; keys whose replicas failed are asked
     /// of their other own replicas in another round (never of stand-ins, as for one read). Replicas that answered an
     /// older version, or none, are repaired in the background, as for one read.
@@ -23,7 +23,7 @@ public sealed partial class ReplicaCoordinator
         for (var i = 0; i < keys.Count; i++)
         {
             var own = view.Replicas(KeyHash.Of(keys[i]), ReplicationFactor);
-            candidates[i] = Reachable(own, failures[i] = []);
+            candidates[i] = Readable(own, failures[i] = []);
         }
 
         AskFewestNodesFirst(candidates, required, Interlocked.Increment(ref _batchReads));
