@@ -132,6 +132,13 @@ public sealed class RecoveringNodeTests
             Assert.Equal("v", (await cache.GetAsync(new GetRequest { Key = key, Consistency = V1.Consistency.One })).Text);
         }
 
+        // A batch spreads its reads over the nodes that hold its keys (a different one each time), but not onto it.
+        for (var batch = 0; batch < 3; batch++)
+        {
+            var read = await cache.MultiGetAsync(new MultiGetRequest { Keys = { keys }, Consistency = V1.Consistency.One });
+            Assert.All(read.Items, item => Assert.Equal("v", item.Text));
+        }
+
         Assert.Equal(calls, cluster.Links[Victim].Calls);
     }
 }

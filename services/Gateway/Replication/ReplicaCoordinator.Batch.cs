@@ -142,8 +142,9 @@ public sealed partial class ReplicaCoordinator
     }
 
     /// <summary>
-    /// Puts first in each key's <paramref name="candidates"/> (its reachable own replicas) the
-    /// <paramref name="required"/> of them that a greedy set cover picks: the node that holds the most keys still
+    /// Puts first in each key's <paramref name="candidates"/> (its readable own replicas, SUSPECT ones last) the
+    /// <paramref name="required"/> of them that a greedy set cover picks, among the ones that are not SUSPECT when
+    /// there are enough: the node that holds the most keys still
     /// short of replicas, again and again, so a batch at ONE over three nodes holding every key makes one call
     /// instead of three. Ties go to the node after the previous batch's (<paramref name="turn"/> rotates the start),
     /// so the load spreads. The other candidates keep their ring order behind, for retries.
@@ -182,8 +183,18 @@ public sealed partial class ReplicaCoordinator
             }
         }
 
-        // A key's reachable own replicas, before its candidates are reordered.
-        int Replicas(int key) => candidates[key].Length;
+        // How many of a key's candidates the cover picks from: all but the SUSPECT ones at the end, while enough are
+        // left. The cover reorders only these, so the SUSPECT ones stay last.
+        int Replicas(int key)
+        {
+            var count = candidates[key].Length;
+            while (count > required && candidates[key][count - 1].State == MemberState.Suspect)
+            {
+                count--;
+            }
+
+            return count;
+        }
 
         static ClusterNode Best(Dictionary<ClusterNode, int> counts, long turn)
         {
