@@ -7,20 +7,19 @@ using Microservices.Gateway.Membership;
 namespace Microservices.Gateway.Replication;
 
 /// <summary>
-/// When a node is back (UP again, or RECOVERING), sends it the writes it missed, in MultiPut pages of at most 100 hints and
-/// <see cref="NodeBatchLimits.MaxBytes"/>. Versions make replays safe: a node keeps whichever version is newer, so a
-/// hint the node answers "a newer version is stored" is done. A hint whose value has expired is delivered all the
-/// same: the node keeps its version as an expiry marker (so an older value it holds cannot win a read), not the
-/// value. A page the node refuses as a whole is sent again hint by hint, and a hint it refuses for good
-/// (INVALID_ARGUMENT, OUT_OF_RANGE, or larger than its memory, as a whole call or as its item's error) is dropped,
-/// counted (<see cref="HintStore.Discarded"/>) and logged. A hint the
-/// node has no room for yet, and a page that fails (the node is away again), go back to the store for later. A node
-/// that was DOWN may have restarted with nothing (nodes keep data in memory), so it comes back RECOVERING (not read)
-/// and is also resynchronised: every arc it holds is copied to it from the other replicas (CacheNode.Scan), as when
-/// a node joins; once every hint held for it and the resync have landed, it is UP. Hints that are still held for an
-/// UP node (loaded from disk by a restarted gateway, or left by a replay that failed) are replayed at start and then
-/// every 10 s, and a RECOVERING node whose replay or resync failed is recovered again then; hints of nodes no longer
-/// on the ring are dropped.
+/// When a node is back (UP again, or RECOVERING), sends it the writes it missed, in MultiPut pages of at most 100 hints
+/// and <see cref="NodeBatchLimits.MaxBytes"/>. Versions make replays safe: a node keeps whichever version is newer, so
+/// a hint the node answers "a newer version is stored" is done. A hint whose value has expired is delivered all the
+/// same: the node keeps its version as an expiry marker (so an older value it holds cannot win a read), not the value.
+/// A page the node refuses as a whole is sent again hint by hint, and a hint it refuses for good (INVALID_ARGUMENT,
+/// OUT_OF_RANGE, or larger than its memory, as a whole call or as its item's error) is dropped, counted
+/// (<see cref="HintStore.Discarded"/>) and logged. A hint the node has no room for yet, and a page that fails (the node is
+/// away again), go back to the store for later. A node that was DOWN may have restarted with nothing (nodes keep data
+/// in memory), so it comes back RECOVERING (not read) and is also resynchronised: every arc it holds is copied to it
+/// from the other replicas (CacheNode.Scan), as when a node joins; once every hint held for it and the resync have
+/// landed, it is UP. Hints that are still held for an UP node (loaded from disk by a restarted gateway, or left by a
+/// replay that failed) are replayed at start and then every 10 s, and a RECOVERING node whose replay or resync failed
+/// is recovered again then; hints of nodes no longer on the ring are dropped.
 /// </summary>
 public sealed partial class HintReplayer : IHostedService
 {

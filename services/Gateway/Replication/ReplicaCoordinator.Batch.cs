@@ -9,10 +9,10 @@ namespace Microservices.Gateway.Replication;
 public sealed partial class ReplicaCoordinator
 {
     /// <summary>
-    /// Reads <paramref name="keys"/> (namespaced). Each key is asked of R of its readable own replicas (as for one read), chosen so the
-    /// batch reaches as few nodes as it can, grouped into one MultiGet per node; keys whose replicas failed are asked
-    /// of their other own replicas in another round (never of stand-ins, as for one read). Replicas that answered an
-    /// older version, or none, are repaired in the background, as for one read.
+    /// Reads <paramref name="keys"/> (namespaced). Each key is asked of R of its readable own replicas (as for one
+    /// read), chosen so the batch reaches as few nodes as it can, grouped into one MultiGet per node; keys whose
+    /// replicas failed are asked of their other own replicas in another round (never of stand-ins, as for one read).
+    /// Replicas that answered an older version, or none, are repaired in the background, as for one read.
     /// </summary>
     public async Task<ReplicaRead[]> ReadManyAsync(IReadOnlyList<string> keys, ConsistencyLevel level, CancellationToken cancellationToken)
     {
@@ -144,10 +144,10 @@ public sealed partial class ReplicaCoordinator
     /// <summary>
     /// Puts first in each key's <paramref name="candidates"/> (its readable own replicas, SUSPECT ones last) the
     /// <paramref name="required"/> of them that a greedy set cover picks, among the ones that are not SUSPECT when
-    /// there are enough: the node that holds the most keys still
-    /// short of replicas, again and again, so a batch at ONE over three nodes holding every key makes one call
-    /// instead of three. Ties go to the node after the previous batch's (<paramref name="turn"/> rotates the start),
-    /// so the load spreads. The other candidates keep their ring order behind, for retries.
+    /// there are enough: the node that holds the most keys still short of replicas, again and again, so a batch at ONE
+    /// over three nodes holding every key makes one call instead of three. Ties go to the node after the previous
+    /// batch's (<paramref name="turn"/> rotates the start), so the load spreads. The other candidates keep their ring
+    /// order behind, for retries.
     /// </summary>
     private static void AskFewestNodesFirst(ClusterNode[][] candidates, int required, long turn)
     {

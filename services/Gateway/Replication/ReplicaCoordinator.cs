@@ -11,10 +11,9 @@ namespace Microservices.Gateway.Replication;
 /// replication factor, or the number of nodes on a smaller ring). Writes go to all of them in parallel, with stand-ins
 /// and hints for those that cannot take it (<see cref="WriteFanOut"/>), and are acknowledged when W own replicas hold
 /// them; reads ask R readable own replicas (UP first, SUSPECT last; never DOWN or RECOVERING ones), the next ones when
-/// a call fails, and keep the newest version. Only own
-/// replicas count, for reads and writes alike, so R + W &gt; N means a read meets the last acknowledged write.
-/// Versions are stamped here: a hybrid-logical-clock timestamp, this gateway's id, and a version vector of one counter
-/// per gateway.
+/// a call fails, and keep the newest version. Only own replicas count, for reads and writes alike, so R + W &gt; N
+/// means a read meets the last acknowledged write. Versions are stamped here: a hybrid-logical-clock timestamp, this
+/// gateway's id, and a version vector of one counter per gateway.
 /// </summary>
 public sealed partial class ReplicaCoordinator(
     ClusterMembership membership, HybridLogicalClock clock, IOptions<GatewayOptions> options, NodeCalls calls,
@@ -38,8 +37,8 @@ public sealed partial class ReplicaCoordinator(
     /// <summary>
     /// Reads <paramref name="key"/> (already namespaced) at <paramref name="level"/>: R of its readable own replicas,
     /// the next ones when a call fails; never a stand-in, which may not hold the key, nor a RECOVERING replica, which
-    /// may have restarted empty. Replicas that answered with an
-    /// older version (or none) are repaired in the background with the newest one.
+    /// may have restarted empty. Replicas that answered with an older version (or none) are repaired in the background
+    /// with the newest one.
     /// </summary>
     public async Task<ReplicaRead> ReadAsync(string key, ConsistencyLevel level, CancellationToken cancellationToken)
     {
