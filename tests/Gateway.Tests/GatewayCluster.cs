@@ -28,6 +28,7 @@ public sealed class GatewayCluster : IDisposable
     private readonly GrpcServiceApp<ratelimiter::Program> _limiter;
     private readonly GrpcServiceApp<Program> _gateway;
     private readonly Microsoft.Extensions.Time.Testing.FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
+    private readonly Dictionary<string, string?> _nodeSettings;
     private GrpcChannel? _client;
 
     /// <summary>
@@ -39,10 +40,11 @@ public sealed class GatewayCluster : IDisposable
         int nodes = 3, Dictionary<string, string?>? settings = null, int spares = 0, Action<IServiceCollection>? services = null,
         Dictionary<string, string?>? nodeSettings = null, int nodeMessageBytes = GrpcLimits.MaxMessageBytes)
     {
+        _nodeSettings = nodeSettings ?? [];
         for (var i = 1; i <= nodes + spares; i++)
         {
             var name = $"node-{i}";
-            _nodes[name] = new GrpcServiceApp<cachenode::Program>(new(nodeSettings ?? []) { ["CacheNode:NodeName"] = name }, time: _time);
+            _nodes[name] = StartNode(name);
             Links[name] = new SwitchableHandler(_nodes[name].Server.CreateHandler());
         }
 
@@ -95,6 +97,18 @@ public sealed class GatewayCluster : IDisposable
 
     /// <summary>Makes <paramref name="alias"/> a second address (http://alias) of the running node <paramref name="node"/>.</summary>
     public void AddAlias(string alias, string node) => Links[alias] = new SwitchableHandler(_nodes[node].Server.CreateHandler());
+
+    /// <summary>
+    /// Kills <paramref name="node"/> and starts it again, empty, under the same name and link (as a node process
+    /// restarted: its memory is gone). The link's <c>Down</c> and other settings are left as they are.
+    /// </summary>
+    public void RestartEmpty(string node)
+    {
+        var old = _nodes[node];
+        _nodes[node] = StartNode(node);
+        Links[node].Redirect(_nodes[node].Server.CreateHandler());
+        old.Dispose();
+    }
 
     /// <summary>Makes the rate limiter (a gRPC service, but not a cache node) reachable at http://<paramref name="host"/>.</summary>
     public void AddLimiterAddress(string host) => Links[host] = new SwitchableHandler(_limiter.Server.CreateHandler());
@@ -162,6 +176,9 @@ public sealed class GatewayCluster : IDisposable
         MaxSendMessageSize = GrpcLimits.MaxMessageBytes,
     });
 
+    private GrpcServiceApp<cachenode::Program> StartNode(string name) =>
+        new(new(_nodeSettings) { ["CacheNode:NodeName"] = name }, time: _time);
+
     public void Dispose()
     {
         _client?.Dispose();
@@ -177,6 +194,7 @@ public sealed class GatewayCluster : IDisposable
     public sealed class SwitchableHandler(HttpMessageHandler inner) : DelegatingHandler(inner)
     {
         private volatile bool _down;
+        private volatile HttpMessageInvoker? _redirected;
         private int _calls;
 
         /// <summary>Calls sent over the link, failed ones included.</summary>
@@ -196,6 +214,9 @@ public sealed class GatewayCluster : IDisposable
         /// passes, so the node can still hand its arcs off.
         /// </summary>
         public TaskCompletionSource? Hold { get; set; }
+
+        /// <summary>From now on, calls go to <paramref name="handler"/> (a node started again) instead of the first node.</summary>
+        public void Redirect(HttpMessageHandler handler) => _redirected = new HttpMessageInvoker(handler);
 
         /// <summary>Methods (as "MultiPut") the link fails while the others pass, as a node refusing one kind of call.</summary>
         public string[] RefusedMethods { get; set; } = [];
@@ -218,7 +239,9 @@ public sealed class GatewayCluster : IDisposable
                 throw new HttpRequestException("connection refused (test)");
             }
 
-            return await base.SendAsync(request, cancellationToken);
+            return _redirected is { } redirected
+                ? await redirected.SendAsync(request, cancellationToken)
+                : await base.SendAsync(request, cancellationToken);
         }
     }
 

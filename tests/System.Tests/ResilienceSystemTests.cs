@@ -104,8 +104,17 @@ public sealed class ResilienceSystemTests(ResilienceAppHostFixture fixture)
         while (behind.Count > 0 && DateTime.UtcNow < deadline);
 
         Assert.Empty(behind);
-        var topology = await cluster.GetTopologyAsync(new GetTopologyRequest()).ResponseAsync.WaitAsync(Timeout);
-        Assert.Equal(NodeState.Up, topology.Topology.Nodes.Single(n => n.Name == victim).State);
+
+        // RECOVERING (written, not read) until its hints and resync have landed, UP a moment after the last copy.
+        state = NodeState.Unspecified;
+        for (var attempt = 0; attempt < 20 && state != NodeState.Up; attempt++)
+        {
+            var topology = await cluster.GetTopologyAsync(new GetTopologyRequest()).ResponseAsync.WaitAsync(Timeout);
+            state = topology.Topology.Nodes.Single(n => n.Name == victim).State;
+            await Task.Delay(state == NodeState.Up ? 0 : 500);
+        }
+
+        Assert.Equal(NodeState.Up, state);
     }
 
     [Fact]

@@ -100,6 +100,7 @@ internal sealed class ClusterGrpcService(ClusterMembership membership, ClusterAd
                 MemberState.Suspect => NodeState.Suspect,
                 MemberState.Down => NodeState.Down,
                 MemberState.Joining => NodeState.Joining,
+                MemberState.Recovering => NodeState.Recovering,
                 _ => NodeState.Leaving,
             },
             Vnodes = (uint)view.Ring.VirtualNodes,

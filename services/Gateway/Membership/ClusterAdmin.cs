@@ -50,8 +50,9 @@ public sealed partial class ClusterAdmin(
         }, cancellationToken);
 
     /// <summary>
-    /// A node is back after being DOWN: copies to it every arc it holds from the other replicas, in case it
-    /// restarted empty. Writes reach it meanwhile (it is UP); versions keep the copies from rolling anything back.
+    /// A node is back after being DOWN: copies to it every arc it holds from the other readable replicas, in case it
+    /// restarted empty. Writes reach it meanwhile (it is RECOVERING: written, not read); versions keep the copies from
+    /// rolling anything back.
     /// </summary>
     public Task<long> ResyncAsync(string name, CancellationToken cancellationToken) =>
         membership.ChangeAsync(async view =>
@@ -62,7 +63,7 @@ public sealed partial class ClusterAdmin(
             }
 
             var started = Stopwatch.GetTimestamp();
-            var others = view.Nodes.Values.Where(n => n.Name != name && n.IsReachable).ToFrozenDictionary(n => n.Name, StringComparer.Ordinal);
+            var others = view.Nodes.Values.Where(n => n.Name != name && n.IsReadable).ToFrozenDictionary(n => n.Name, StringComparer.Ordinal);
             var moved = await rebalancer.MoveAsync(view.Ring.Remove(name), view.Ring, others, view.Nodes, cancellationToken).ConfigureAwait(false);
             LogChanged("resynchronised", name, moved, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             return moved;
@@ -77,8 +78,8 @@ public sealed partial class ClusterAdmin(
         membership.Publish(before with { Nodes = after.Nodes.Count > before.Nodes.Count ? after.Nodes : before.Nodes, PendingRing = after.Ring });
         try
         {
-            // DOWN nodes cannot be read from; the other replicas of their arcs are.
-            var reachable = sources.Values.Where(node => node.IsReachable).ToFrozenDictionary(node => node.Name, StringComparer.Ordinal);
+            // DOWN and RECOVERING nodes are not read from (a RECOVERING one may be empty); the other replicas of their arcs are.
+            var reachable = sources.Values.Where(node => node.IsReadable).ToFrozenDictionary(node => node.Name, StringComparer.Ordinal);
             return await rebalancer.MoveAsync(before.Ring, after.Ring, reachable, targets, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex)

@@ -63,8 +63,14 @@ public sealed class ClusterNode : IDisposable
     /// <summary>Current wait between probes; guarded by the failure detector.</summary>
     internal TimeSpan ProbeBackoff { get; set; }
 
-    /// <summary>True when requests may use it: not DOWN.</summary>
+    /// <summary>True when writes may use it: not DOWN.</summary>
     public bool IsReachable => State != MemberState.Down;
+
+    /// <summary>
+    /// True when reads may ask it: it holds what it should (UP, SUSPECT, or LEAVING, which still holds its arcs);
+    /// not DOWN, not RECOVERING (maybe empty), not JOINING (still receiving its arcs).
+    /// </summary>
+    public bool IsReadable => State is MemberState.Up or MemberState.Suspect or MemberState.Leaving;
 
     /// <summary>
     /// Takes the node out of use once it has left the ring: calls in flight finish, later ones answer UNAVAILABLE,

@@ -10,7 +10,9 @@ namespace Microservices.Gateway.Membership;
 /// timed out only makes a node SUSPECT: when this gateway is overloaded every
 /// call times out, and that says nothing about the nodes; the probes then decide (a probe that fails counts).
 /// A successful call brings a SUSPECT node back; a DOWN node comes back only when a grpc.health.v1 probe answers
-/// SERVING (probes back off from 1 s, doubling to 30 s), never by itself.
+/// SERVING (probes back off from 1 s, doubling to 30 s), never by itself, and then as RECOVERING: it may have
+/// restarted empty, so it takes writes but is not read until its hints and resync have landed
+/// (<see cref="Resynced"/>). A RECOVERING node whose calls fail goes DOWN after as many failures as an UP one.
 /// </summary>
 public sealed partial class FailureDetector(
     IOptions<GatewayOptions> options, TimeProvider time, GatewayTelemetry telemetry, ILogger<FailureDetector> logger)
@@ -19,8 +21,8 @@ public sealed partial class FailureDetector(
     private readonly GatewayOptions _options = options.Value;
 
     /// <summary>
-    /// Raised (outside the lock) when a node becomes UP again, with the state it left: its hints can be replayed,
-    /// and a node that was DOWN may have restarted empty.
+    /// Raised (outside the lock) when a node is back, with the state it left: a SUSPECT node is UP again and its
+    /// hints can be replayed; a DOWN one is RECOVERING, maybe restarted empty, and is to be resynchronised.
     /// </summary>
     public event Action<ClusterNode, MemberState>? NodeRecovered;
 
@@ -84,10 +86,29 @@ public sealed partial class FailureDetector(
                 ScheduleProbe(node, reset: true);
             }
 
-            if (node.State == MemberState.Suspect && node.Failures >= _options.DownAfterFailures)
+            // A RECOVERING node is not read, so it is not made SUSPECT (which is read); it is DOWN, and probed, once
+            // its failures say it is gone again.
+            if (node.State is MemberState.Suspect or MemberState.Recovering && node.Failures >= _options.DownAfterFailures)
             {
+                if (node.State == MemberState.Recovering)
+                {
+                    ScheduleProbe(node, reset: true);
+                }
+
                 Change(node, MemberState.Down, reason);
             }
+        }
+    }
+
+    /// <summary>
+    /// A RECOVERING node's hints and resync have landed: it is UP and read again. False when it is no longer
+    /// RECOVERING (it went DOWN meanwhile, and comes back as RECOVERING again).
+    /// </summary>
+    public bool Resynced(ClusterNode node)
+    {
+        lock (_gate)
+        {
+            return node.State == MemberState.Recovering && Change(node, MemberState.Up, "its hints and resync have landed");
         }
     }
 
@@ -116,7 +137,7 @@ public sealed partial class FailureDetector(
             if (serving)
             {
                 node.Failures = 0;
-                recovered = Change(node, MemberState.Up, "it answered a health probe");
+                recovered = Change(node, before == MemberState.Down ? MemberState.Recovering : MemberState.Up, "it answered a health probe");
             }
             else
             {
@@ -155,9 +176,9 @@ public sealed partial class FailureDetector(
 
         node.State = state;
         telemetry.RecordNodeState(node.Name, state);
-        if (state == MemberState.Up)
+        if (state is MemberState.Up or MemberState.Recovering)
         {
-            LogRecovered(logger, node.Name, before, reason);
+            LogRecovered(logger, node.Name, state, before, reason);
         }
         else
         {
@@ -167,8 +188,8 @@ public sealed partial class FailureDetector(
         return true;
     }
 
-    [LoggerMessage(LogLevel.Information, "Node {Node} is UP again (was {Before}): {Reason}")]
-    private static partial void LogRecovered(ILogger logger, string node, MemberState before, string reason);
+    [LoggerMessage(LogLevel.Information, "Node {Node} is {State} (was {Before}): {Reason}")]
+    private static partial void LogRecovered(ILogger logger, string node, MemberState state, MemberState before, string reason);
 
     [LoggerMessage(LogLevel.Warning, "Node {Node} is {State} (was {Before}) after {Failures} consecutive failures: {Reason}")]
     private static partial void LogDegraded(ILogger logger, string node, MemberState before, MemberState state, int failures, string reason);

@@ -7,18 +7,19 @@ using Microservices.Gateway.Membership;
 namespace Microservices.Gateway.Replication;
 
 /// <summary>
-/// When a node is UP again, sends it the writes it missed, in MultiPut pages of at most 100 hints and
-/// <see cref="NodeBatchLimits.MaxBytes"/>. Versions make replays safe: a node keeps whichever version is newer, so a
-/// hint the node answers "a newer version is stored" is done. A hint whose value has expired is delivered all the
-/// same: the node keeps its version as an expiry marker (so an older value it holds cannot win a read), not the
-/// value. A page the node refuses as a whole is sent again hint by hint, and a hint it refuses for good
-/// (INVALID_ARGUMENT, OUT_OF_RANGE, or larger than its memory, as a whole call or as its item's error) is dropped,
-/// counted (<see cref="HintStore.Discarded"/>) and logged. A hint the
-/// node has no room for yet, and a page that fails (the node is away again), go back to the store for later. A node
-/// that was DOWN may have restarted with nothing (nodes keep data in memory), so it is then also resynchronised:
-/// every arc it holds is copied to it from the other replicas (CacheNode.Scan), as when a node joins. Hints that
-/// are still held for an UP node (loaded from disk by a restarted gateway, or left by a replay that failed) are
-/// replayed at start and then every 10 s; hints of nodes no longer on the ring are dropped.
+/// When a node is back (UP again, or RECOVERING), sends it the writes it missed, in MultiPut pages of at most 100 hints
+/// and <see cref="NodeBatchLimits.MaxBytes"/>. Versions make replays safe: a node keeps whichever version is newer, so
+/// a hint the node answers "a newer version is stored" is done. A hint whose value has expired is delivered all the
+/// same: the node keeps its version as an expiry marker (so an older value it holds cannot win a read), not the value.
+/// A page the node refuses as a whole is sent again hint by hint, and a hint it refuses for good (INVALID_ARGUMENT,
+/// OUT_OF_RANGE, or larger than its memory, as a whole call or as its item's error) is dropped, counted
+/// (<see cref="HintStore.Discarded"/>) and logged. A hint the node has no room for yet, and a page that fails (the node is
+/// away again), go back to the store for later. A node that was DOWN may have restarted with nothing (nodes keep data
+/// in memory), so it comes back RECOVERING (not read) and is also resynchronised: every arc it holds is copied to it
+/// from the other replicas (CacheNode.Scan), as when a node joins; once every hint held for it and the resync have
+/// landed, it is UP. Hints that are still held for an UP node (loaded from disk by a restarted gateway, or left by a
+/// replay that failed) are replayed at start and then every 10 s, and a RECOVERING node whose replay or resync failed
+/// is recovered again then; hints of nodes no longer on the ring are dropped.
 /// </summary>
 public sealed partial class HintReplayer : IHostedService
 {
@@ -34,6 +35,7 @@ public sealed partial class HintReplayer : IHostedService
     private readonly NodeCalls _calls;
     private readonly ILogger<HintReplayer> _logger;
     private readonly ConcurrentDictionary<string, bool> _replaying = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, bool> _recovering = new(StringComparer.Ordinal);
     private ITimer? _sweep;
 
     public HintReplayer(
@@ -186,10 +188,18 @@ public sealed partial class HintReplayer : IHostedService
     private static bool IsRefusal(RpcException ex) =>
         ex.StatusCode is StatusCode.InvalidArgument or StatusCode.OutOfRange or StatusCode.ResourceExhausted;
 
-    // Replays what is held for UP nodes; drops what is held for nodes that left the ring.
+    // Replays what is held for UP nodes, recovers RECOVERING ones again; drops what is held for nodes that left the ring.
     private void Sweep()
     {
         var view = _membership.View;
+        foreach (var node in view.Nodes.Values)
+        {
+            if (node.State == MemberState.Recovering)
+            {
+                _ = Task.Run(() => RecoverOnceAsync(node), CancellationToken.None);
+            }
+        }
+
         foreach (var name in _hints.Nodes.ToList())
         {
             if (!view.Nodes.TryGetValue(name, out var node))
@@ -221,24 +231,45 @@ public sealed partial class HintReplayer : IHostedService
         }
     }
 
-    private void OnRecovered(ClusterNode node, MemberState before) => _ = Task.Run(async () =>
-    {
-        await ReplayOnceAsync(node);
-        if (before == MemberState.Down)
-        {
-            try
-            {
-                await _admin.ResyncAsync(node.Name, CancellationToken.None);
-            }
-            catch (Exception ex)
-            {
-                LogResyncFailed(_logger, node.Name, ex);
-            }
-        }
-    });
+    private void OnRecovered(ClusterNode node, MemberState before) =>
+        _ = Task.Run(() => before == MemberState.Down ? RecoverOnceAsync(node) : ReplayOnceAsync(node), CancellationToken.None);
 
-    [LoggerMessage(LogLevel.Warning, "Resynchronising {Node} after it came back failed; reads repair it key by key")]
+    // A RECOVERING node gets its hints, then its resync, then is UP (read again); when either does not land, it stays
+    // RECOVERING and the next sweep tries again. One recovery per node at a time. Never throws.
+    private async Task RecoverOnceAsync(ClusterNode node)
+    {
+        if (!_recovering.TryAdd(node.Name, true))
+        {
+            return;
+        }
+
+        try
+        {
+            await ReplayOnceAsync(node);
+            if (_hints.CountFor(node.Name) > 0)
+            {
+                LogStillRecovering(_logger, node.Name, "hints are still held for it");
+                return;
+            }
+
+            await _admin.ResyncAsync(node.Name, CancellationToken.None);
+            _detector.Resynced(node);
+        }
+        catch (Exception ex)
+        {
+            LogResyncFailed(_logger, node.Name, ex);
+        }
+        finally
+        {
+            _recovering.TryRemove(node.Name, out _);
+        }
+    }
+
+    [LoggerMessage(LogLevel.Warning, "Resynchronising {Node} after it came back failed; it stays RECOVERING (not read) and is resynchronised again within 10 s")]
     private static partial void LogResyncFailed(ILogger logger, string node, Exception exception);
+
+    [LoggerMessage(LogLevel.Information, "{Node} stays RECOVERING (not read): {Reason}; it is recovered again within 10 s")]
+    private static partial void LogStillRecovering(ILogger logger, string node, string reason);
 
     [LoggerMessage(LogLevel.Information, "Replayed {Count} hinted writes to {Node}")]
     private static partial void LogReplayed(ILogger logger, string node, int count);

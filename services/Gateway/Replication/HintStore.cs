@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 namespace Microservices.Gateway.Replication;
 
 /// <summary>
-/// Writes kept for replicas that missed them (down, or their call failed), replayed when the node is UP again.
+/// Writes kept for replicas that missed them (down, or their call failed), replayed when the node is back.
 /// Bounded by count and bytes (<see cref="GatewayOptions.MaxHints"/>, <see cref="GatewayOptions.MaxHintBytes"/>);
 /// beyond that hints are dropped and counted. Held in memory, and with a <see cref="HintLog"/> also on disk, so a
 /// restarted gateway loads them again.

@@ -9,10 +9,10 @@ namespace Microservices.Gateway.Replication;
 public sealed partial class ReplicaCoordinator
 {
     /// <summary>
-    /// Reads <paramref name="keys"/> (namespaced). Each key is asked of R of its reachable own replicas, chosen so the
-    /// batch reaches as few nodes as it can, grouped into one MultiGet per node; keys whose replicas failed are asked
-    /// of their other own replicas in another round (never of stand-ins, as for one read). Replicas that answered an
-    /// older version, or none, are repaired in the background, as for one read.
+    /// Reads <paramref name="keys"/> (namespaced). Each key is asked of R of its readable own replicas (as for one
+    /// read), chosen so the batch reaches as few nodes as it can, grouped into one MultiGet per node; keys whose
+    /// replicas failed are asked of their other own replicas in another round (never of stand-ins, as for one read).
+    /// Replicas that answered an older version, or none, are repaired in the background, as for one read.
     /// </summary>
     public async Task<ReplicaRead[]> ReadManyAsync(IReadOnlyList<string> keys, ConsistencyLevel level, CancellationToken cancellationToken)
     {
@@ -23,7 +23,7 @@ public sealed partial class ReplicaCoordinator
         for (var i = 0; i < keys.Count; i++)
         {
             var own = view.Replicas(KeyHash.Of(keys[i]), ReplicationFactor);
-            candidates[i] = Reachable(own, failures[i] = []);
+            candidates[i] = Readable(own, failures[i] = []);
         }
 
         AskFewestNodesFirst(candidates, required, Interlocked.Increment(ref _batchReads));
@@ -142,11 +142,12 @@ public sealed partial class ReplicaCoordinator
     }
 
     /// <summary>
-    /// Puts first in each key's <paramref name="candidates"/> (its reachable own replicas) the
-    /// <paramref name="required"/> of them that a greedy set cover picks: the node that holds the most keys still
-    /// short of replicas, again and again, so a batch at ONE over three nodes holding every key makes one call
-    /// instead of three. Ties go to the node after the previous batch's (<paramref name="turn"/> rotates the start),
-    /// so the load spreads. The other candidates keep their ring order behind, for retries.
+    /// Puts first in each key's <paramref name="candidates"/> (its readable own replicas, SUSPECT ones last) the
+    /// <paramref name="required"/> of them that a greedy set cover picks, among the ones that are not SUSPECT when
+    /// there are enough: the node that holds the most keys still short of replicas, again and again, so a batch at ONE
+    /// over three nodes holding every key makes one call instead of three. Ties go to the node after the previous
+    /// batch's (<paramref name="turn"/> rotates the start), so the load spreads. The other candidates keep their ring
+    /// order behind, for retries.
     /// </summary>
     private static void AskFewestNodesFirst(ClusterNode[][] candidates, int required, long turn)
     {
@@ -182,8 +183,18 @@ public sealed partial class ReplicaCoordinator
             }
         }
 
-        // A key's reachable own replicas, before its candidates are reordered.
-        int Replicas(int key) => candidates[key].Length;
+        // How many of a key's candidates the cover picks from: all but the SUSPECT ones at the end, while enough are
+        // left. The cover reorders only these, so the SUSPECT ones stay last.
+        int Replicas(int key)
+        {
+            var count = candidates[key].Length;
+            while (count > required && candidates[key][count - 1].State == MemberState.Suspect)
+            {
+                count--;
+            }
+
+            return count;
+        }
 
         static ClusterNode Best(Dictionary<ClusterNode, int> counts, long turn)
         {

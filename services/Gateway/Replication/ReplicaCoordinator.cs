@@ -10,10 +10,10 @@ namespace Microservices.Gateway.Replication;
 /// Reads and writes a key on its own replicas: the first N distinct nodes clockwise from the key's hash (N is the
 /// replication factor, or the number of nodes on a smaller ring). Writes go to all of them in parallel, with stand-ins
 /// and hints for those that cannot take it (<see cref="WriteFanOut"/>), and are acknowledged when W own replicas hold
-/// them; reads ask R reachable own replicas (the next ones when a call fails) and keep the newest version. Only own
-/// replicas count, for reads and writes alike, so R + W &gt; N means a read meets the last acknowledged write.
-/// Versions are stamped here: a hybrid-logical-clock timestamp, this gateway's id, and a version vector of one counter
-/// per gateway.
+/// them; reads ask R readable own replicas (UP first, SUSPECT last; never DOWN or RECOVERING ones), the next ones when
+/// a call fails, and keep the newest version. Only own replicas count, for reads and writes alike, so R + W &gt; N
+/// means a read meets the last acknowledged write. Versions are stamped here: a hybrid-logical-clock timestamp, this
+/// gateway's id, and a version vector of one counter per gateway.
 /// </summary>
 public sealed partial class ReplicaCoordinator(
     ClusterMembership membership, HybridLogicalClock clock, IOptions<GatewayOptions> options, NodeCalls calls,
@@ -35,16 +35,17 @@ public sealed partial class ReplicaCoordinator(
     };
 
     /// <summary>
-    /// Reads <paramref name="key"/> (already namespaced) at <paramref name="level"/>: R of its reachable own replicas,
-    /// the next ones when a call fails; never a stand-in, which may not hold the key. Replicas that answered with an
-    /// older version (or none) are repaired in the background with the newest one.
+    /// Reads <paramref name="key"/> (already namespaced) at <paramref name="level"/>: R of its readable own replicas,
+    /// the next ones when a call fails; never a stand-in, which may not hold the key, nor a RECOVERING replica, which
+    /// may have restarted empty. Replicas that answered with an older version (or none) are repaired in the background
+    /// with the newest one.
     /// </summary>
     public async Task<ReplicaRead> ReadAsync(string key, ConsistencyLevel level, CancellationToken cancellationToken)
     {
         var failures = new List<string>();
         var own = membership.View.Replicas(KeyHash.Of(key), ReplicationFactor);
         var required = Consistency.Required(level, own.Length);
-        var answers = await ReplicaCalls.GatherAsync(Reachable(own, failures), required,
+        var answers = await ReplicaCalls.GatherAsync(Readable(own, failures), required,
             node => calls.GetAsync(node, key, cancellationToken), failures, cancellationToken).ConfigureAwait(false);
 
         Entry? newest = null;
@@ -113,20 +114,43 @@ public sealed partial class ReplicaCoordinator(
         }
     }
 
-    // The reachable ones of a key's own replicas, in ring order; the others are noted as failures.
-    private static ClusterNode[] Reachable(ClusterNode[] own, List<string> failures)
+    // The own replicas a read may ask, in ring order but SUSPECT ones last; the others (DOWN, RECOVERING, JOINING)
+    // are noted as failures, so they neither answer nor count for the level. States are read once, as they may change.
+    private static ClusterNode[] Readable(ClusterNode[] own, List<string> failures)
     {
-        var down = 0;
-        foreach (var node in own)
+        Span<MemberState> states = stackalloc MemberState[own.Length];
+        var allUp = true;
+        for (var i = 0; i < own.Length; i++)
         {
-            if (!node.IsReachable)
+            states[i] = own[i].State;
+            allUp &= states[i] == MemberState.Up;
+        }
+
+        if (allUp)
+        {
+            return own;
+        }
+
+        var readable = new List<ClusterNode>(own.Length);
+        var suspect = new List<ClusterNode>();
+        for (var i = 0; i < own.Length; i++)
+        {
+            switch (states[i])
             {
-                failures.Add($"{node.Name}: DOWN");
-                down++;
+                case MemberState.Up or MemberState.Leaving:
+                    readable.Add(own[i]);
+                    break;
+                case MemberState.Suspect:
+                    suspect.Add(own[i]);
+                    break;
+                default:
+                    failures.Add($"{own[i].Name}: {states[i].ToString().ToUpperInvariant()}");
+                    break;
             }
         }
 
-        return down == 0 ? own : Array.FindAll(own, static node => node.IsReachable);
+        readable.AddRange(suspect);
+        return [.. readable];
     }
 
     // Read repair: a replica that answered an older version than the newest seen, or none, gets the newest in the
