@@ -1,3 +1,4 @@
+using Microservices.TestSupport;
 using Microservices.LogCollector.Alerting;
 using Microservices.Logs.V1;
 using static Microservices.LogCollector.Tests.CollectorApp;
@@ -191,18 +192,18 @@ public sealed class AlertTests : IDisposable
     [MemberData(nameof(BadNumbers))]
     public void ANumberNoTimerOrRuleCanUseStopsTheServiceAtStart(string setting, string value, string message)
     {
-        var error = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => new CollectorApp(new() { [setting] = value }).Dispose());
+        var error = Assert.IsType<Microsoft.Extensions.Options.OptionsValidationException>(StartupFailure.Of(() => new CollectorApp(new() { [setting] = value }).Dispose()));
         Assert.Contains(message, error.Message);
     }
 
     [Fact]
     public void ASlowRulesThresholdIsInMillisecondsUpToADay()
     {
-        var error = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => new CollectorApp(new()
+        var error = Assert.IsType<Microsoft.Extensions.Options.OptionsValidationException>(StartupFailure.Of(() => new CollectorApp(new()
         {
             ["Alerting:Rules:slow:Metric"] = "P99ResponseTime",
             ["Alerting:Rules:slow:Threshold"] = "1e9",
-        }).Dispose());
+        }).Dispose()));
         Assert.Contains("Alerting:Rules:slow:Threshold must be from 0 to less than 86400000 (ms), got 1000000000", error.Message);
     }
 

@@ -174,8 +174,11 @@ public sealed class RateLimiterGrpcTests : IDisposable
     [Fact]
     public void InvalidConfigurationStopsTheServiceAtStart()
     {
-        using var app = new GrpcServiceApp<Program>(new() { ["RateLimiter:Policies:default:RefillPerSecond"] = "0" });
-        var error = Assert.ThrowsAny<Exception>(() => app.Channel);
+        var error = StartupFailure.Of(() =>
+        {
+            using var app = new GrpcServiceApp<Program>(new() { ["RateLimiter:Policies:default:RefillPerSecond"] = "0" });
+            _ = app.Channel;
+        });
         Assert.Contains("RateLimiter:Policies:default.refill_per_second", error.ToString(), StringComparison.Ordinal);
     }
 }

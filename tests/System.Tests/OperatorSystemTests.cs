@@ -19,6 +19,9 @@ public sealed class OperatorSystemTests(OperatorAppHostFixture fixture)
             await cache.PutAsync(new PutRequest { Key = $"operator:{i}", Text = "kept" }).ResponseAsync.WaitAsync(CallTimeout);
         }
 
+        // The node dies first (SIGKILL): under the test host Aspire's stop may never reach a project run through
+        // `dotnet run` (see KillAsync), and a failed node is what the command is for. It then stops what is stopped.
+        await fixture.KillAsync("cache-node-2");
         var commands = fixture.App.Services.GetRequiredService<ResourceCommandService>();
         var failed = await commands.ExecuteCommandAsync("cache-node-2", "fail-node").WaitAsync(AppHostFixture.StartTimeout);
 
