@@ -178,6 +178,8 @@ public sealed class NodeCoalescingTests
 
         Assert.All(replies, reply => Assert.False(reply.Found));
         var calls = cluster.Links["node-1"].Calls - before;
-        Assert.True(calls < 6, $"{calls} calls to the slow node for {keys.Length} requests");
+        // Without the rule every one of the 8 batches (and the lone opener) is a call: 9. With it, the batches that
+        // waited out their timeout in the queue are failed over uncalled (2-6 calls seen, by how the machine is loaded).
+        Assert.True(calls < 8, $"{calls} calls to the slow node for {keys.Length} requests");
     }
 }
