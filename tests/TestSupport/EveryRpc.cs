@@ -25,6 +25,13 @@ public static class EveryRpc
     public static byte[][] MalformedBodies(MethodDescriptor method) =>
         method.InputType.FindFieldByNumber(1)?.FieldType == FieldType.String ? [.. AnyMessage, InvalidUtf8] : AnyMessage;
 
+    /// <summary>
+    /// True when <paramref name="outcome"/> is the one answer every service gives a request that does not parse:
+    /// INVALID_ARGUMENT, "the request is not a valid ...".
+    /// </summary>
+    public static bool IsMalformedRefusal(Outcome outcome) =>
+        outcome.Code == StatusCode.InvalidArgument && outcome.Detail.StartsWith("the request is not a valid", StringComparison.Ordinal);
+
     /// <summary>The empty body: every field at its default, a request that parses for every method.</summary>
     public static byte[][] EmptyBody(MethodDescriptor method) => [[]];
 
