@@ -1,7 +1,9 @@
+using Microservices.Gateway.Caching;
 using Microservices.Gateway.Grpc;
 using Microservices.Gateway.Membership;
 using Microservices.Gateway.Origin;
 using Microservices.Gateway.RateLimiting;
+using Microservices.Gateway.Rebalancing;
 using Microservices.Gateway.Replication;
 using Microservices.Gateway.Security;
 using Microservices.ServiceDefaults.ClusterAuth;
@@ -43,6 +45,7 @@ public static class GatewayServiceExtensions
         services.AddSingleton<ReplicaCoordinator>();
         services.AddSingleton<Rebalancer>();
         services.AddSingleton<ClusterAdmin>();
+        services.AddSingleton<CacheService>();
         services.AddSingleton(sp => new RequestMapping(sp.GetRequiredService<IOptions<GatewayOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<ApiKeyAuthenticator>();
         services.AddSingleton<PolicyLimits>();

@@ -1,4 +1,4 @@
-using Microservices.Gateway.Origin;
+using Microservices.Gateway.Caching;
 
 namespace Microservices.Gateway.Tests;
 

@@ -19,9 +19,7 @@ internal sealed partial class CacheGrpcService
         }
 
         var level = RequestMapping.Level(request.Consistency);
-        using var activity = GatewayTelemetry.Source.StartActivity("cache.multi_get");
-        activity?.SetTag("cache.items", request.Keys.Count);
-        var reads = await coordinator.ReadManyAsync(request.Keys.Select(caller.Namespaced).ToArray(), level, context.CancellationToken);
+        var reads = await cache.GetManyAsync(caller.Tenant!, request.Keys, level, context.CancellationToken);
 
         var reply = new MultiGetResponse();
         for (var i = 0; i < reads.Length; i++)
@@ -35,7 +33,6 @@ internal sealed partial class CacheGrpcService
             reply.Items.Add(mapping.ToReply(reads[i].Newest));
         }
 
-        telemetry.RecordRequest("multi_get", "ok");
         return reply;
     }
 
@@ -45,41 +42,24 @@ internal sealed partial class CacheGrpcService
         RpcErrors.ThrowIfInvalid(RequestLimits.CheckBatch(request.Items.Count, "items"));
         var level = RequestMapping.Level(request.Consistency);
 
-        // The whole batch is checked before anything is written; then stamped, the origin, the replicas, as a Put.
-        var keys = new string[request.Items.Count];
-        for (var i = 0; i < keys.Length; i++)
-        {
-            keys[i] = caller.Namespaced(request.Items[i].Key);
-        }
-
-        var entries = new Cache.V1.Entry[request.Items.Count];
-        for (var i = 0; i < entries.Length; i++)
+        // The whole batch is checked before anything is written.
+        var items = new (string Key, Cache.V1.Entry Entry)[request.Items.Count];
+        for (var i = 0; i < items.Length; i++)
         {
             var item = request.Items[i];
-            RpcErrors.ThrowIfInvalid(mapping.TryToEntry(item, keys[i], $"items[{i}].", out var entry));
-            entries[i] = entry!;
+            RpcErrors.ThrowIfInvalid(mapping.TryToEntry(item, $"items[{i}].", out var entry));
+            items[i] = (item.Key, entry!);
         }
 
-        using var writing = origin.CacheAside?.BeginWrite(keys);
-        foreach (var entry in entries)
-        {
-            entry.Version = coordinator.Stamp();
-        }
-
-        using var activity = GatewayTelemetry.Source.StartActivity("cache.multi_put");
-        activity?.SetTag("cache.items", entries.Length);
-        await WriteThroughAsync([.. request.Items.Select((item, i) => (item.Key, entries[i]))], caller, context.CancellationToken);
-        var writes = await coordinator.WriteManyAsync(entries, level, context.CancellationToken);
-
+        var writes = await cache.PutManyAsync(caller.Tenant!, items, level, context.CancellationToken);
         var reply = new MultiPutResponse();
         for (var i = 0; i < writes.Length; i++)
         {
             reply.Items.Add(writes[i].Satisfied
-                ? new MultiPutResult { Ok = true, Response = new V1.PutResponse { AcknowledgedBy = { writes[i].AcknowledgedBy }, Version = entries[i].Version } }
+                ? new MultiPutResult { Ok = true, Response = new V1.PutResponse { AcknowledgedBy = { writes[i].AcknowledgedBy }, Version = items[i].Entry.Version } }
                 : new MultiPutResult { Ok = false, Error = WrittenThrough(writes[i].Describe()) });
         }
 
-        telemetry.RecordRequest("multi_put", writes.All(w => w.Satisfied) ? "ok" : "partial");
         return reply;
     }
 }

@@ -1,14 +1,16 @@
 using Grpc.Core;
 using Microservices.Cache.V1;
+using Microservices.Gateway.Caching;
 using Microservices.Gateway.Membership;
 using Microservices.Gateway.Origin;
+using Microservices.Gateway.Rebalancing;
 using Microservices.Gateway.V1;
 using Microservices.ServiceDefaults;
 
 namespace Microservices.Gateway.Grpc;
 
 /// <summary>Maps <c>microservices.gateway.v1.Cluster</c> onto the membership and its changes.</summary>
-internal sealed class ClusterGrpcService(ClusterMembership membership, ClusterAdmin admin, OriginAccess origin) : Cluster.ClusterBase
+internal sealed class ClusterGrpcService(ClusterMembership membership, ClusterAdmin admin, OriginAccess origin, CacheService cache) : Cluster.ClusterBase
 {
     private static readonly TimeSpan StatsTimeout = TimeSpan.FromMilliseconds(500);
 
@@ -41,8 +43,8 @@ internal sealed class ClusterGrpcService(ClusterMembership membership, ClusterAd
                 MinConnections = (uint)options.Pool.MinConnections,
                 MaxConnections = (uint)options.Pool.MaxConnections,
             },
-            Loads = (ulong)(origin.CacheAside?.Loads ?? 0),
-            SharedLoads = (ulong)(origin.CacheAside?.SharedLoads ?? 0),
+            Loads = (ulong)cache.OriginLoads,
+            SharedLoads = (ulong)cache.SharedOriginLoads,
         });
     }
 
@@ -50,7 +52,7 @@ internal sealed class ClusterGrpcService(ClusterMembership membership, ClusterAd
     {
         RpcErrors.ThrowIfInvalid(RequestLimits.CheckKey(request.Key)
             ?? (request.Tenant.Length is 0 or > RequestLimits.MaxTenantLength ? $"tenant must be 1 to {RequestLimits.MaxTenantLength} characters" : null));
-        var hash = KeyHash.Of($"{request.Tenant}/{request.Key}");
+        var hash = KeyHash.Of(CacheService.StoredKey(request.Tenant, request.Key));
         return Task.FromResult(new LocateResponse
         {
             Nodes = { membership.View.Ring.PreferenceNames(hash, membership.ReplicationFactor) },

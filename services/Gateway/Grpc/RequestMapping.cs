@@ -3,6 +3,7 @@ using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Microservices.Cache.V1;
+using Microservices.Gateway.Caching;
 using Microservices.Gateway.Replication;
 using Microservices.Gateway.V1;
 using Microservices.ServiceDefaults;
@@ -23,8 +24,8 @@ internal sealed class RequestMapping(GatewayOptions options, TimeProvider time)
         _ => throw Invalid($"{field} must be CONSISTENCY_ONE, CONSISTENCY_QUORUM or CONSISTENCY_ALL, got {(int)consistency}"),
     };
 
-    /// <summary>Returns why a Put is invalid, naming the field, or null with the entry to write (version unset).</summary>
-    public string? TryToEntry(V1.PutRequest request, string storedKey, string field, out Entry? entry)
+    /// <summary>Returns why a Put is invalid, naming the field, or null with the entry to write (key and version unset).</summary>
+    public string? TryToEntry(V1.PutRequest request, string field, out Entry? entry)
     {
         entry = null;
         var error = RequestLimits.CheckKey(request.Key, $"{field}key");
@@ -67,7 +68,6 @@ internal sealed class RequestMapping(GatewayOptions options, TimeProvider time)
 
         entry = new Entry
         {
-            Key = storedKey,
             Value = value,
             Kind = kind,
             ExpiresAt = Timestamp.FromDateTimeOffset(time.GetUtcNow() + ttl),
@@ -76,17 +76,12 @@ internal sealed class RequestMapping(GatewayOptions options, TimeProvider time)
     }
 
     /// <summary>
-    /// A Get reply for the newest entry of a read: a miss when there is none, or it is a tombstone (a delete, or a
-    /// node's marker of an expired value), or it has expired. An entry whose expiry is not a valid Timestamp (no
-    /// node stores one) is a miss too, never an error.
+    /// A Get reply for the newest entry of a read: a miss unless it is live (<see cref="CacheService.IsLive"/>).
     /// </summary>
     public V1.GetResponse ToReply(Entry? newest, ValueSource source = ValueSource.Cache)
     {
         var nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
-        var expiresAtMs = long.MaxValue;
-        if (newest is null || newest.Tombstone
-            || (newest.ExpiresAt is not null
-                && (ProtoTime.TryToUnixMilliseconds(newest.ExpiresAt, "expires_at", out expiresAtMs) is not null || expiresAtMs <= nowMs)))
+        if (!CacheService.IsLive(newest, nowMs, out var expiresAtMs))
         {
             return new V1.GetResponse { Found = false };
         }

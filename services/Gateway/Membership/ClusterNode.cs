@@ -7,8 +7,8 @@ using NodeClient = Microservices.Cache.V1.CacheNode.CacheNodeClient;
 namespace Microservices.Gateway.Membership;
 
 /// <summary>
-/// A cache node known to the gateway: its name, address, state, the one channel used to reach it, and what the
-/// failure detector keeps about it (consecutive failures, when to probe next).
+/// A cache node known to the gateway: its name, address, state, and the one channel used to reach it. What the
+/// failure detector counts about it (consecutive failures, when to probe next) is the detector's own.
 /// </summary>
 /// <remarks>
 /// Requests plan on a view and may reach a node after a membership change took it out of the ring. So a node that
@@ -53,15 +53,6 @@ public sealed class ClusterNode : IDisposable
         get => (MemberState)Volatile.Read(ref _state);
         set => Volatile.Write(ref _state, (int)value);
     }
-
-    /// <summary>Consecutive failed calls and probes; guarded by the failure detector.</summary>
-    internal int Failures { get; set; }
-
-    /// <summary>When the next probe is due (TimeProvider timestamp); guarded by the failure detector.</summary>
-    internal long NextProbe { get; set; }
-
-    /// <summary>Current wait between probes; guarded by the failure detector.</summary>
-    internal TimeSpan ProbeBackoff { get; set; }
 
     /// <summary>True when writes may use it: not DOWN.</summary>
     public bool IsReachable => State != MemberState.Down;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
 
@@ -19,6 +20,7 @@ public sealed partial class FailureDetector(
 {
     private readonly Lock _gate = new();
     private readonly GatewayOptions _options = options.Value;
+    private readonly ConditionalWeakTable<ClusterNode, Tracking> _tracking = [];
 
     /// <summary>
     /// Raised (outside the lock) when a node is back, with the state it left: a SUSPECT node is UP again and its
@@ -46,7 +48,7 @@ public sealed partial class FailureDetector(
     /// <summary>A call to the node succeeded.</summary>
     public void Succeeded(ClusterNode node)
     {
-        if (node.Failures == 0 && node.State != MemberState.Suspect)
+        if (node.State != MemberState.Suspect && (!_tracking.TryGetValue(node, out var seen) || Volatile.Read(ref seen.Failures) == 0))
         {
             return; // the common case, without the lock
         }
@@ -54,7 +56,7 @@ public sealed partial class FailureDetector(
         var recovered = false;
         lock (_gate)
         {
-            node.Failures = 0;
+            Of(node).Failures = 0;
             if (node.State == MemberState.Suspect)
             {
                 recovered = Change(node, MemberState.Up, "a call succeeded");
@@ -75,9 +77,10 @@ public sealed partial class FailureDetector(
     {
         lock (_gate)
         {
+            var tracking = Of(node);
             if (!timedOut)
             {
-                node.Failures++;
+                tracking.Failures++;
             }
 
             if (node.State == MemberState.Up)
@@ -88,7 +91,7 @@ public sealed partial class FailureDetector(
 
             // A RECOVERING node is not read, so it is not made SUSPECT (which is read); it is DOWN, and probed, once
             // its failures say it is gone again.
-            if (node.State is MemberState.Suspect or MemberState.Recovering && node.Failures >= _options.DownAfterFailures)
+            if (node.State is MemberState.Suspect or MemberState.Recovering && tracking.Failures >= _options.DownAfterFailures)
             {
                 if (node.State == MemberState.Recovering)
                 {
@@ -117,7 +120,7 @@ public sealed partial class FailureDetector(
     {
         lock (_gate)
         {
-            return node.State is MemberState.Suspect or MemberState.Down && time.GetTimestamp() >= node.NextProbe;
+            return node.State is MemberState.Suspect or MemberState.Down && time.GetTimestamp() >= Of(node).NextProbe;
         }
     }
 
@@ -134,15 +137,16 @@ public sealed partial class FailureDetector(
                 return;
             }
 
+            var tracking = Of(node);
             if (serving)
             {
-                node.Failures = 0;
+                tracking.Failures = 0;
                 recovered = Change(node, before == MemberState.Down ? MemberState.Recovering : MemberState.Up, "it answered a health probe");
             }
             else
             {
-                node.Failures++;
-                if (node.State == MemberState.Suspect && node.Failures >= _options.DownAfterFailures)
+                tracking.Failures++;
+                if (node.State == MemberState.Suspect && tracking.Failures >= _options.DownAfterFailures)
                 {
                     Change(node, MemberState.Down, detail);
                 }
@@ -160,11 +164,15 @@ public sealed partial class FailureDetector(
 
     private void ScheduleProbe(ClusterNode node, bool reset)
     {
-        node.ProbeBackoff = reset || node.ProbeBackoff == TimeSpan.Zero
+        var tracking = Of(node);
+        tracking.ProbeBackoff = reset || tracking.ProbeBackoff == TimeSpan.Zero
             ? _options.ProbeInterval
-            : TimeSpan.FromTicks(Math.Min(node.ProbeBackoff.Ticks * 2, _options.MaxProbeInterval.Ticks));
-        node.NextProbe = time.GetTimestamp() + (long)(node.ProbeBackoff.TotalSeconds * time.TimestampFrequency);
+            : TimeSpan.FromTicks(Math.Min(tracking.ProbeBackoff.Ticks * 2, _options.MaxProbeInterval.Ticks));
+        tracking.NextProbe = time.GetTimestamp() + (long)(tracking.ProbeBackoff.TotalSeconds * time.TimestampFrequency);
     }
+
+    // What is counted about a node, kept as long as the node is (a node that leaves the ring takes it along).
+    private Tracking Of(ClusterNode node) => _tracking.GetValue(node, static _ => new Tracking());
 
     private bool Change(ClusterNode node, MemberState state, string reason)
     {
@@ -182,7 +190,7 @@ public sealed partial class FailureDetector(
         }
         else
         {
-            LogDegraded(logger, node.Name, before, state, node.Failures, reason);
+            LogDegraded(logger, node.Name, before, state, Of(node).Failures, reason);
         }
 
         return true;
@@ -193,4 +201,12 @@ public sealed partial class FailureDetector(
 
     [LoggerMessage(LogLevel.Warning, "Node {Node} is {State} (was {Before}) after {Failures} consecutive failures: {Reason}")]
     private static partial void LogDegraded(ILogger logger, string node, MemberState before, MemberState state, int failures, string reason);
+
+    // Written under the gate; Failures is also read without it, on the path of every successful call.
+    private sealed class Tracking
+    {
+        public int Failures;
+        public long NextProbe;
+        public TimeSpan ProbeBackoff;
+    }
 }

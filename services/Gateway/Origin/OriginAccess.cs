@@ -4,14 +4,11 @@ using Microsoft.Extensions.Options;
 
 namespace Microservices.Gateway.Origin;
 
-/// <summary>What the gRPC services need of the origin: the store and cache-aside when configured, and the policy.</summary>
-public sealed class OriginAccess(IOptions<OriginOptions> options, IOriginStore? store = null, CacheAside? cacheAside = null)
+/// <summary>What the cache service and the gRPC services need of the origin: the store when configured, and the policy.</summary>
+public sealed class OriginAccess(IOptions<OriginOptions> options, IOriginStore? store = null)
 {
     /// <summary>The origin database; null when none is configured.</summary>
     public IOriginStore? Store => store;
-
-    /// <summary>Loads misses; null when no origin is configured.</summary>
-    public CacheAside? CacheAside => cacheAside;
 
     /// <summary>The configured options.</summary>
     public OriginOptions Options => options.Value;

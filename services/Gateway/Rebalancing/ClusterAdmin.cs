@@ -1,10 +1,11 @@
 using System.Collections.Frozen;
 using System.Diagnostics;
 using Grpc.Core;
+using Microservices.Gateway.Membership;
 using Microservices.Gateway.Replication;
 using Microservices.ServiceDefaults;
 
-namespace Microservices.Gateway.Membership;
+namespace Microservices.Gateway.Rebalancing;
 
 /// <summary>
 /// Membership changes: a node fails, joins, or leaves gracefully, and a node that is back is resynchronised. One

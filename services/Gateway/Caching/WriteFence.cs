@@ -1,4 +1,4 @@
-namespace Microservices.Gateway.Origin;
+namespace Microservices.Gateway.Caching;
 
 /// <summary>
 /// Keeps a cache-aside load from putting back a value that a concurrent write of the same key replaces. A load

@@ -1,7 +1,7 @@
-using Microservices.Gateway.Replication;
+using Microservices.Gateway.Membership;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
-namespace Microservices.Gateway.Membership;
+namespace Microservices.Gateway.Replication;
 
 /// <summary>
 /// The gateway's health is the cluster's: Healthy while every node on the ring is UP, Degraded while fewer than N

@@ -3,8 +3,9 @@ using Grpc.Core;
 using Microservices.Cache.V1;
 using Microservices.Gateway.Batching;
 using Microservices.Gateway.Membership;
+using Microservices.Gateway.Replication;
 
-namespace Microservices.Gateway.Replication;
+namespace Microservices.Gateway.Rebalancing;
 
 /// <summary>
 /// When a node is back (UP again, or RECOVERING), sends it the writes it missed, in MultiPut pages of at most 100 hints

@@ -2,9 +2,10 @@ using System.Collections.Concurrent;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Microservices.Cache.V1;
+using Microservices.Gateway.Origin;
 using Microservices.Gateway.Replication;
 
-namespace Microservices.Gateway.Origin;
+namespace Microservices.Gateway.Caching;
 
 /// <summary>
 /// Loads cache misses from the origin and populates the replicas, one origin query per key at a time in this

@@ -3,9 +3,10 @@ using System.Diagnostics;
 using Grpc.Core;
 using Grpc.Health.V1;
 using Microservices.Cache.V1;
+using Microservices.Gateway.Membership;
 using Microservices.ServiceDefaults;
 
-namespace Microservices.Gateway.Membership;
+namespace Microservices.Gateway.Rebalancing;
 
 /// <summary>A node joins the ring.</summary>
 public sealed partial class ClusterAdmin

@@ -5,7 +5,7 @@ using Microservices.Cache.V1;
 using Microservices.Gateway.Membership;
 using Microservices.Gateway.Routing;
 
-namespace Microservices.Gateway.Replication;
+namespace Microservices.Gateway.Rebalancing;
 
 /// <summary>One source's part of a move.</summary>
 public sealed partial class Rebalancer

@@ -4,7 +4,7 @@ using Microservices.Gateway.Membership;
 using Microservices.Gateway.Routing;
 using Microsoft.Extensions.Options;
 
-namespace Microservices.Gateway.Replication;
+namespace Microservices.Gateway.Rebalancing;
 
 /// <summary>
 /// Moves data between two rings. The ring is cut at every position of either ring into arcs; on each arc the
