@@ -19,6 +19,7 @@ public sealed class GatewayTelemetry
     private readonly Counter<long> _nodeStates;
     private readonly Counter<long> _hints;
     private readonly Counter<long> _readRepairs;
+    private readonly Counter<long> _blockingRepairs;
     private readonly Counter<long> _lookups;
 
     /// <summary>Creates the meter.</summary>
@@ -30,7 +31,9 @@ public sealed class GatewayTelemetry
         _replicaErrors = meter.CreateCounter<long>("gateway.replica.errors", "{error}", "Calls to cache nodes that failed.");
         _nodeStates = meter.CreateCounter<long>("gateway.node.state_changes", "{change}", "Node state changes, by node and new state.");
         _hints = meter.CreateCounter<long>("gateway.hints", "{hint}", "Hinted writes by outcome: queued, replayed, dropped (store full), refused (by the node, for good).");
-        _readRepairs = meter.CreateCounter<long>("gateway.read_repairs", "{repair}", "Stale replicas rewritten with the newest version after a read.");
+        _readRepairs = meter.CreateCounter<long>("gateway.read_repairs", "{repair}", "Stale replicas rewritten with the newest version after a read, by mode: async (after a read at ONE, in the background) or blocking (a QUORUM or ALL read waits for it).");
+        _blockingRepairs = meter.CreateCounter<long>(
+            "gateway.read_repair.blocked_reads", "{read}", "Reads (one key of a MultiGet each) whose replicas disagreed and that waited for read repair, by result: repaired, or unavailable (too few replicas could take the newest version).");
         _lookups = meter.CreateCounter<long>(
             "gateway.cache.lookups", "{lookup}", "Get results: hit (from the cache), origin (a miss loaded from the origin), miss. Hit ratio = hit / all.");
     }
@@ -51,8 +54,11 @@ public sealed class GatewayTelemetry
     /// <summary>Counts one Get result: hit, origin or miss.</summary>
     public void RecordLookup(string result) => _lookups.Add(1, new KeyValuePair<string, object?>("result", result));
 
-    /// <summary>Counts one read repair.</summary>
-    public void RecordReadRepair() => _readRepairs.Add(1);
+    /// <summary>Counts one stale replica written back, <paramref name="mode"/> "async" or "blocking".</summary>
+    public void RecordReadRepair(string mode) => _readRepairs.Add(1, new KeyValuePair<string, object?>("mode", mode));
+
+    /// <summary>Counts one read that waited for its repair, <paramref name="result"/> "repaired" or "unavailable".</summary>
+    public void RecordBlockedRead(string result) => _blockingRepairs.Add(1, new KeyValuePair<string, object?>("result", result));
 
     /// <summary>Counts one cache request.</summary>
     public void RecordRequest(string operation, string result) =>

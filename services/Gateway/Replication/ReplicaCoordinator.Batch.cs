@@ -12,7 +12,8 @@ public sealed partial class ReplicaCoordinator
     /// Reads <paramref name="keys"/> (namespaced). Each key is asked of R of its readable own replicas (as for one
     /// read), chosen so the batch reaches as few nodes as it can, grouped into one MultiGet per node; keys whose
     /// replicas failed are asked of their other own replicas in another round (never of stand-ins, as for one read).
-    /// Replicas that answered an older version, or none, are repaired in the background, as for one read.
+    /// Replicas that answered an older version, or none, are repaired as for one read: in the background at ONE,
+    /// before the batch answers at QUORUM and ALL (a key whose repair falls short is not satisfied).
     /// </summary>
     public async Task<ReplicaRead[]> ReadManyAsync(IReadOnlyList<string> keys, ConsistencyLevel level, CancellationToken cancellationToken)
     {
@@ -81,21 +82,45 @@ public sealed partial class ReplicaCoordinator
             }
         }
 
+        // At ONE (or short of answers) stale replicas are repaired in the background; at QUORUM and ALL they are
+        // gathered per key, only once one is found, and repaired before the batch answers, as for one read.
+        var blocking = level != ConsistencyLevel.One;
+        List<ClusterNode>?[]? stale = null;
         foreach (var (node, indexes, reply) in answers)
         {
             for (var j = 0; j < indexes.Count; j++)
             {
-                if (newest[indexes[j]] is { } latest)
+                var i = indexes[j];
+                if (newest[i] is not { } latest)
+                {
+                    continue;
+                }
+
+                if (!blocking || answered[i] < required)
                 {
                     RepairIfStale(node, reply.Results[j].Entry, latest);
                 }
+                else if (IsStale(reply.Results[j].Entry, latest))
+                {
+                    ((stale ??= new List<ClusterNode>?[keys.Count])[i] ??= []).Add(node);
+                }
             }
+        }
+
+        string?[]? unrepaired = null;
+        if (stale is not null)
+        {
+            unrepaired = new string?[keys.Count];
+            await Task.WhenAll(Enumerable.Range(0, keys.Count).Where(i => stale[i] is not null).Select(async i =>
+                unrepaired[i] = await RepairBeforeAnsweringAsync(newest[i]!, answered[i] - stale[i]!.Count, stale[i]!,
+                    new ArraySegment<ClusterNode>(candidates[i], asked[i], candidates[i].Length - asked[i]), required).ConfigureAwait(false)))
+                .ConfigureAwait(false);
         }
 
         var reads = new ReplicaRead[keys.Count];
         for (var i = 0; i < reads.Length; i++)
         {
-            reads[i] = new ReplicaRead(newest[i], answered[i], required, failures[i]);
+            reads[i] = new ReplicaRead(newest[i], answered[i], required, failures[i], unrepaired?[i]);
         }
 
         return reads;

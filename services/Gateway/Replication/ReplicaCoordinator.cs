@@ -37,15 +37,18 @@ public sealed partial class ReplicaCoordinator(
     /// <summary>
     /// Reads <paramref name="key"/> (already namespaced) at <paramref name="level"/>: R of its readable own replicas,
     /// the next ones when a call fails; never a stand-in, which may not hold the key, nor a RECOVERING replica, which
-    /// may have restarted empty. Replicas that answered with an older version (or none) are repaired in the background
-    /// with the newest one.
+    /// may have restarted empty. Replicas that answered with an older version (or none) get the newest one: at ONE in
+    /// the background; at QUORUM and ALL before the read answers (<see cref="RepairBeforeAnsweringAsync"/>), and when too few
+    /// replicas can take it the read is not satisfied (<see cref="ReplicaRead.Unrepaired"/>).
     /// </summary>
     public async Task<ReplicaRead> ReadAsync(string key, ConsistencyLevel level, CancellationToken cancellationToken)
     {
         var failures = new List<string>();
         var own = membership.View.Replicas(KeyHash.Of(key), ReplicationFactor);
         var required = Consistency.Required(level, own.Length);
-        var answers = await ReplicaCalls.GatherAsync(Readable(own, failures), required,
+        var candidates = Readable(own, failures);
+        var notes = failures.Count;
+        var answers = await ReplicaCalls.GatherAsync(candidates, required,
             node => calls.GetAsync(node, key, cancellationToken), failures, cancellationToken).ConfigureAwait(false);
 
         Entry? newest = null;
@@ -54,16 +57,43 @@ public sealed partial class ReplicaCoordinator(
             newest = Versions.Newer(newest, reply.Entry);
         }
 
-        if (newest is not null)
+        if (newest is null)
         {
-            clock.Observe(newest.Version.Timestamp);
+            return new ReplicaRead(newest, answers.Count, required, failures);
+        }
+
+        clock.Observe(newest.Version.Timestamp);
+        if (level == ConsistencyLevel.One || answers.Count < required)
+        {
             foreach (var (node, reply) in answers)
             {
                 RepairIfStale(node, reply.Entry, newest);
             }
+
+            return new ReplicaRead(newest, answers.Count, required, failures);
         }
 
-        return new ReplicaRead(newest, answers.Count, required, failures);
+        // Replicas that agree cost nothing more: the stale ones are gathered only once one is found.
+        List<ClusterNode>? stale = null;
+        foreach (var (node, reply) in answers)
+        {
+            if (IsStale(reply.Entry, newest))
+            {
+                (stale ??= []).Add(node);
+            }
+        }
+
+        if (stale is null)
+        {
+            return new ReplicaRead(newest, answers.Count, required, failures);
+        }
+
+        // GatherAsync asks candidates in order and returns once every call it started has ended: the ones not asked
+        // are those after the answers and the failures it added.
+        var asked = answers.Count + failures.Count - notes;
+        var unrepaired = await RepairBeforeAnsweringAsync(newest, answers.Count - stale.Count, stale,
+            new ArraySegment<ClusterNode>(candidates, asked, candidates.Length - asked), required).ConfigureAwait(false);
+        return new ReplicaRead(newest, answers.Count, required, failures, unrepaired);
     }
 
     /// <summary>
@@ -152,41 +182,4 @@ public sealed partial class ReplicaCoordinator(
         readable.AddRange(suspect);
         return [.. readable];
     }
-
-    // Read repair: a replica that answered an older version than the newest seen, or none, gets the newest in the
-    // background.
-    private void RepairIfStale(ClusterNode node, Entry? held, Entry newest)
-    {
-        if (held is null || Versions.Compare(held.Version, newest.Version) < 0)
-        {
-            Repair(node, newest);
-        }
-    }
-
-    private void Repair(ClusterNode node, Entry newest)
-    {
-        telemetry.RecordReadRepair();
-        Interlocked.Increment(ref _readRepairs);
-        _ = RepairAsync(node, newest);
-    }
-
-    // Never throws: a repair that fails leaves the replica stale until the next read, its hints or its resync, and
-    // says so in the log (the failure detector has heard of the call already).
-    private async Task RepairAsync(ClusterNode node, Entry newest)
-    {
-        try
-        {
-            await calls.PutAsync(node, newest).ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            LogRepairFailed(logger, node.Name, ex.Message);
-        }
-    }
-
-    /// <summary>Read repairs started, since start.</summary>
-    public long ReadRepairs => Interlocked.Read(ref _readRepairs);
-
-    [LoggerMessage(LogLevel.Information, "Read repair of {Node} failed ({Reason}); the replica stays stale until its next read, hints or resync")]
-    private static partial void LogRepairFailed(ILogger logger, string node, string reason);
 }
