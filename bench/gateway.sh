@@ -3,6 +3,9 @@
 # fills 10,000 keys, then runs the load generator against the gateway and redis-server. Needs redis-server
 # (Debian package) for the Redis rows. Prints the load generator's output; stops everything at the end.
 # With --node-down: Get (QUORUM) and Put with all nodes up, then cache-node-3 killed (SIGKILL), same run.
+# With --disagree: Get (QUORUM) on keys whose replicas agree, and on keys whose replicas disagree before every call
+# (each node given a different version straight before it, untimed), so each read repairs one replica before it
+# answers (blocking read repair); gw-get-quorum-agree makes the same node writes with one version, as the control.
 # With --cpu: for the floor and each gateway RPC, the CPU each process spent, and its context switches, per call
 # over an 8 s run.
 set -euo pipefail
@@ -48,6 +51,12 @@ if [[ "${1:-}" == "--node-down" ]]; then
 fi
 # Fill every key first, in the gateway and in Redis, so reads hit.
 load --rpc gw-put,redis-set --concurrency 32 --duration 8 --warmup 0 > /dev/null
+if [[ "${1:-}" == "--disagree" ]]; then
+  load --rpc gw-get-quorum,gw-get-quorum-agree,gw-get-quorum-disagree --tenant bench --cluster-key bench-cluster-key \
+    --nodes http://127.0.0.1:5111,http://127.0.0.1:5112,http://127.0.0.1:5113 \
+    --concurrency 64 --connections 4 --duration 8 --warmup 2 --runs 3
+  exit 0
+fi
 if [[ "${1:-}" == "--cpu" ]]; then
   # CPU ticks (user + system, from /proc/<pid>/stat) and context switches (all threads) of every server process,
   # and the load generator's own time.

@@ -28,7 +28,7 @@ internal static class GatewayCalls
                 return 1;
             },
             "gw-get-one" => Get(client, options, worker, Consistency.One),
-            "gw-get-quorum" => Get(client, options, worker, Consistency.Quorum),
+            "gw-get-quorum" or "gw-get-quorum-agree" or "gw-get-quorum-disagree" => Get(client, options, worker, Consistency.Quorum),
             _ => MultiGet(client, options, worker),
         };
     }

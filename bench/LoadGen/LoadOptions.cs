@@ -5,12 +5,13 @@ namespace Microservices.LoadGen;
 /// <summary>Command-line options of the load generator.</summary>
 internal sealed record LoadOptions(
     Uri Target, string[] Rpcs, int Concurrency, int Connections, TimeSpan Duration, TimeSpan Warmup, int Batch, int Keys, int Runs,
-    string Redis, int ValueBytes, string ApiKey, string? ClusterKey)
+    string Redis, int ValueBytes, string ApiKey, string? ClusterKey, Uri[] Nodes, string Tenant)
 {
     public const string Usage = """
         usage: LoadGen [--target http://127.0.0.1:5101] [--rpc health,acquire,batch] [--concurrency 64]
                        [--connections 4] [--duration 10] [--warmup 2] [--batch 100] [--keys 10000] [--runs 1]
                        [--redis 127.0.0.1:6379] [--value-bytes 100] [--api-key dev-key] [--cluster-key KEY]
+                       [--nodes http://127.0.0.1:5111,...] [--tenant dev]
           --rpc          comma-separated, run one after the other in this process:
                          health (grpc.health.v1 Check, the transport floor), acquire (RateLimiter/Acquire),
                          batch (RateLimiter/AcquireBatch of --batch items), node-put and node-get (CacheNode Put
@@ -18,13 +19,18 @@ internal sealed record LoadOptions(
                          through StackExchange.Redis to --redis, one connection per worker: unpipelined),
                          gw-put, gw-get-one, gw-get-quorum, gw-multiget (gateway Cache calls with --api-key;
                          MultiGet of --batch keys), redis-get-pipelined (--batch GETs sent at once per worker),
-                         log-ingest (LogCollector/Ingest: one open stream per worker, a batch of --batch entries per call)
+                         log-ingest (LogCollector/Ingest: one open stream per worker, a batch of --batch entries per call),
+                         gw-get-quorum-disagree and gw-get-quorum-agree (gw-get-quorum, each call preceded, untimed,
+                         by a write of the key straight to every node of --nodes: different versions on each, so
+                         the replicas disagree and the read repairs before answering; or one version on all)
           --concurrency  calls in flight at once (closed loop: each worker sends its next call when the last answers)
           --connections  HTTP/2 connections the workers share
           --duration     measured seconds per rpc and run; --warmup seconds before each, not measured
           --keys         distinct rate-limit keys the calls spread over
           --cluster-key  sent as x-cluster-key on every call: the internal services (node, limiter, collector) need it
           --runs         repeat the whole sequence; the summary gives the median of the runs
+          --nodes        cache node addresses (comma-separated), for gw-get-quorum-disagree and -agree (with --cluster-key)
+          --tenant       the tenant of --api-key, whose namespace those direct writes use
         """;
 
     public static LoadOptions Parse(string[] args)
@@ -51,7 +57,8 @@ internal sealed record LoadOptions(
         foreach (var rpc in rpcs)
         {
             if (rpc is not ("health" or "acquire" or "batch" or "node-put" or "node-get" or "redis-set" or "redis-get"
-                or "gw-put" or "gw-get-one" or "gw-get-quorum" or "gw-multiget" or "redis-get-pipelined" or "log-ingest"))
+                or "gw-put" or "gw-get-one" or "gw-get-quorum" or "gw-multiget" or "redis-get-pipelined" or "log-ingest"
+                or "gw-get-quorum-disagree" or "gw-get-quorum-agree"))
             {
                 throw new ArgumentException($"--rpc: unknown rpc '{rpc}'");
             }
@@ -70,6 +77,8 @@ internal sealed record LoadOptions(
             Get("redis", "127.0.0.1:6379"),
             Int("value-bytes", 100, 0),
             Get("api-key", "dev-key"),
-            values.GetValueOrDefault("cluster-key"));
+            values.GetValueOrDefault("cluster-key"),
+            [.. Get("nodes", string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(node => new Uri(node))],
+            Get("tenant", "dev"));
     }
 }

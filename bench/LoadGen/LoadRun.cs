@@ -34,10 +34,16 @@ internal static class LoadRun
             var worker = w;
             histograms[w] = new LongHistogram(MaxMicroseconds, 3);
             var call = CallFactory.Create(rpc, channels[w % channels.Length], options, w);
+            var prepare = DisagreeingReads.Prepare(rpc, options, w);
             workers[w] = Task.Run(async () =>
             {
                 while (Stopwatch.GetTimestamp() < stopAt)
                 {
+                    if (prepare is not null)
+                    {
+                        await prepare();
+                    }
+
                     var begin = Stopwatch.GetTimestamp();
                     try
                     {
