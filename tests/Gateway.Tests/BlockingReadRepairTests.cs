@@ -83,4 +83,17 @@ public sealed class BlockingReadRepairTests
         // At ONE the read answers at once, and repairs in the background.
         Assert.Equal("new", (await cache.GetAsync(new GetRequest { Key = "k", Consistency = V1.Consistency.One })).Text);
     }
+
+    [Fact]
+    public async Task AQuorumReadWhoseReplicasAgreeAsksTwoNodesAndWritesNothing()
+    {
+        using var cluster = new GatewayCluster();
+        var cache = cluster.Cache(GatewayCluster.BulkKey);
+        await cache.PutAsync(new PutRequest { Key = "k", Text = "same", Consistency = V1.Consistency.All });
+        var before = cluster.Links.Values.Sum(link => link.Calls);
+
+        Assert.Equal("same", await ReadAsync(cache, "k", batch: false));
+
+        Assert.Equal(2, cluster.Links.Values.Sum(link => link.Calls) - before);
+    }
 }
