@@ -6,7 +6,10 @@ namespace Microservices.Gateway.Caching;
 /// <summary>MultiGet and MultiPut.</summary>
 public sealed partial class CacheService
 {
-    /// <summary>Reads <paramref name="keys"/> of <paramref name="tenant"/> at <paramref name="level"/>; one read per key, in order. No cache-aside.</summary>
+    /// <summary>
+    /// Reads <paramref name="keys"/> of <paramref name="tenant"/> at <paramref name="level"/>; one read per key, in
+    /// order. No cache-aside.
+    /// </summary>
     public async Task<ReplicaRead[]> GetManyAsync(string tenant, IReadOnlyList<string> keys, ConsistencyLevel level, CancellationToken cancellationToken)
     {
         using var activity = GatewayTelemetry.Source.StartActivity("cache.multi_get");

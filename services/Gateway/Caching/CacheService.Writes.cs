@@ -25,7 +25,10 @@ public sealed partial class CacheService
         return write;
     }
 
-    /// <summary>Removes <paramref name="key"/> of <paramref name="tenant"/> from the cache alone: a tombstone at <paramref name="level"/>.</summary>
+    /// <summary>
+    /// Removes <paramref name="key"/> of <paramref name="tenant"/> from the cache alone: a tombstone at
+    /// <paramref name="level"/>.
+    /// </summary>
     public async Task<ReplicaWrite> InvalidateAsync(string tenant, string key, ConsistencyLevel level, CancellationToken cancellationToken)
     {
         var storedKey = StoredKey(tenant, key);

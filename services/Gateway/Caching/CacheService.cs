@@ -21,7 +21,7 @@ namespace Microservices.Gateway.Caching;
 public sealed partial class CacheService(
     ReplicaCoordinator coordinator, OriginAccess origin, GatewayTelemetry telemetry, TimeProvider time, CacheAside? cacheAside = null)
 {
-    /// <summary>True when Puts write the origin database first (WriteThrough), so a failed cache write leaves it written.</summary>
+    /// <summary>True when Puts write the origin database first (WriteThrough): a failed cache write leaves it written.</summary>
     public bool WritesThrough => origin.WritesThrough;
 
     /// <summary>Origin queries made for misses, since start (0 without an origin).</summary>

@@ -38,8 +38,8 @@ public sealed partial class ReplicaCoordinator(
     /// Reads <paramref name="key"/> (already namespaced) at <paramref name="level"/>: R of its readable own replicas,
     /// the next ones when a call fails; never a stand-in, which may not hold the key, nor a RECOVERING replica, which
     /// may have restarted empty. Replicas that answered with an older version (or none) get the newest one: at ONE in
-    /// the background; at QUORUM and ALL before the read answers (<see cref="RepairBeforeAnsweringAsync"/>), and when too few
-    /// replicas can take it the read is not satisfied (<see cref="ReplicaRead.Unrepaired"/>).
+    /// the background; at QUORUM and ALL before the read answers (<see cref="RepairBeforeAnsweringAsync"/>), and when
+    /// too few replicas can take it the read is not satisfied (<see cref="ReplicaRead.Unrepaired"/>).
     /// </summary>
     public async Task<ReplicaRead> ReadAsync(string key, ConsistencyLevel level, CancellationToken cancellationToken)
     {
