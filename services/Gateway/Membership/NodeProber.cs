@@ -40,9 +40,14 @@ public sealed class NodeProber(ClusterMembership membership, FailureDetector det
                 new HealthCheckRequest(), deadline: DateTime.UtcNow + ProbeTimeout, cancellationToken: cancellationToken);
             detector.Probed(node, reply.Status == HealthCheckResponse.Types.ServingStatus.Serving, $"health probe: {reply.Status}");
         }
-        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception ex)
         {
-            detector.Probed(node, serving: false, $"health probe failed: {ex.GetType().Name}");
+            // A probe in flight while the gateway stops ends as CANCELLED or DEADLINE_EXCEEDED: it says nothing of the
+            // node, and must not leave ExecuteAsync (that would stop the host as a crash).
+            if (!cancellationToken.IsCancellationRequested)
+            {
+                detector.Probed(node, serving: false, $"health probe failed: {ex.GetType().Name}");
+            }
         }
     }
 }

@@ -52,9 +52,11 @@ internal sealed partial class PolicyReader(
             _failing.Remove(policy);
             return true;
         }
-        catch (RpcException ex) when (!stoppingToken.IsCancellationRequested)
+        catch (RpcException ex)
         {
-            if (_failing.Add(policy))
+            // A call in flight while the gateway stops ends as CANCELLED or DEADLINE_EXCEEDED: not a failure to report,
+            // and not an exception to let out of ExecuteAsync (that would stop the host as a crash).
+            if (!stoppingToken.IsCancellationRequested && _failing.Add(policy))
             {
                 LogReadFailed(policy, ex.StatusCode, ex.Status.Detail);
             }
