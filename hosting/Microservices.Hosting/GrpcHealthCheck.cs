@@ -2,7 +2,7 @@ using Grpc.Health.V1;
 using Grpc.Net.Client;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
-namespace Microservices.AppHost;
+namespace Microservices.Hosting;
 
 /// <summary>
 /// Asks a resource's <c>grpc.health.v1.Health/Check</c> over h2c. The services' endpoints speak HTTP/2 only,
