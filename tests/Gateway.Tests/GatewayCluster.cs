@@ -154,6 +154,7 @@ public sealed class GatewayCluster : IDisposable
 
         Xunit.Assert.True(await condition());
     }
+
     /// <summary>An HTTP/1.1 client of the gateway, for its HTTP/JSON routes; <paramref name="apiKey"/> in x-api-key when given.</summary>
     public HttpClient Http(string? apiKey = null)
     {
