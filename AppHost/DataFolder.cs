@@ -10,10 +10,4 @@ public static class DataFolder
     public static string Root(IDistributedApplicationBuilder builder) => builder.Configuration["DataFolder"] is { Length: > 0 } configured
         ? Path.GetFullPath(configured)
         : Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..", ".data"));
-
-    /// <summary>The gateway's origin database.</summary>
-    public static string OriginDatabase(string root) => Path.Combine(root, "origin.db");
-
-    /// <summary>The gateway's own state (its kept topology and hints).</summary>
-    public static string Gateway(string root) => Path.Combine(root, "gateway");
 }

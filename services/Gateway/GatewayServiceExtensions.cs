@@ -1,5 +1,6 @@
 using Microservices.Gateway.Caching;
 using Microservices.Gateway.Grpc;
+using Microservices.Gateway.Http;
 using Microservices.Gateway.Membership;
 using Microservices.Gateway.Origin;
 using Microservices.Gateway.RateLimiting;
@@ -57,6 +58,7 @@ public static class GatewayServiceExtensions
 
         services.AddGrpcClient<RateLimiterClient>((sp, client) =>
             client.Address = sp.GetRequiredService<IOptions<RateLimitOptions>>().Value.Address).AddClusterKey();
+        services.AddHttpJson();
         services.Configure<global::Grpc.AspNetCore.Server.GrpcServiceOptions>(grpc => grpc.Interceptors.Add<GatewayInterceptor>());
         return builder;
     }

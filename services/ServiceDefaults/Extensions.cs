@@ -1,10 +1,10 @@
 using Microservices.ServiceDefaults;
 using Microservices.ServiceDefaults.ClusterAuth;
+using Microservices.ServiceDefaults.Http1;
 using Microservices.ServiceDefaults.LogShipping;
 using Microservices.ServiceDefaults.RequestParsing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
@@ -17,7 +17,8 @@ namespace Microsoft.Extensions.Hosting;
 /// <summary>
 /// Wiring every service shares, in the shape of the Aspire service-defaults template: OpenTelemetry traces,
 /// metrics and logs; service discovery; gRPC with explicit message limits; grpc.health.v1; server reflection;
-/// Kestrel endpoints that speak HTTP/2 only, so plaintext gRPC clients (grpcurl -plaintext) connect.
+/// Kestrel endpoints that speak HTTP/2 only, so plaintext gRPC clients (grpcurl -plaintext) connect, except one
+/// HTTP/1.1 port when configured (<see cref="Http1Endpoint"/>).
 /// </summary>
 public static class Extensions
 {
@@ -46,9 +47,8 @@ public static class Extensions
         // Clients keep HTTP/2 connections open; a stop should not wait the default 30 s for them to go.
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(5));
 
-        // h2c only: a cleartext endpoint that also offers HTTP/1.1 refuses HTTP/2 with prior knowledge.
-        builder.Services.Configure<KestrelServerOptions>(kestrel =>
-            kestrel.ConfigureEndpointDefaults(listen => listen.Protocols = HttpProtocols.Http2));
+        // h2c, except the Http1:Port endpoint: a cleartext endpoint that also offers HTTP/1.1 refuses HTTP/2 with prior knowledge.
+        Http1Endpoint.ConfigureProtocols(builder);
 
         builder.Services.AddGrpc(options =>
         {
@@ -72,10 +72,11 @@ public static class Extensions
         return builder;
     }
 
-    /// <summary>Maps grpc.health.v1 and gRPC server reflection.</summary>
+    /// <summary>Maps grpc.health.v1, the HTTP probes /health and /alive, and gRPC server reflection.</summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
         app.MapGrpcHealthChecksService();
+        Http1Endpoint.MapHealthProbes(app);
         app.MapGrpcReflectionService();
         return app;
     }
@@ -114,6 +115,7 @@ public static class Extensions
         var path = context.Request.Path.Value ?? string.Empty;
         return !path.StartsWith(HealthPathPrefix, StringComparison.Ordinal)
             && !path.StartsWith(ReflectionPathPrefix, StringComparison.Ordinal)
-            && !path.Equals(IngestPath, StringComparison.Ordinal);
+            && !path.Equals(IngestPath, StringComparison.Ordinal)
+            && !Http1Endpoint.IsProbe(context);
     }
 }

@@ -154,6 +154,19 @@ public sealed class GatewayCluster : IDisposable
 
         Xunit.Assert.True(await condition());
     }
+
+    /// <summary>An HTTP/1.1 client of the gateway, for its HTTP/JSON routes; <paramref name="apiKey"/> in x-api-key when given.</summary>
+    public HttpClient Http(string? apiKey = null)
+    {
+        var client = _gateway.CreateClient();
+        if (apiKey is not null)
+        {
+            client.DefaultRequestHeaders.Add("x-api-key", apiKey);
+        }
+
+        return client;
+    }
+
     /// <summary>The channel to the gateway, for calls made without a generated client.</summary>
     public GrpcChannel GatewayChannel => _gateway.Channel;
 

@@ -6,7 +6,7 @@ using Microservices.Gateway.V1;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace Microservices.AppHost;
+namespace Microservices.Hosting;
 
 /// <summary>
 /// Commands on the dashboard's resource pages that drive the gateway's Cluster service with the admin key:

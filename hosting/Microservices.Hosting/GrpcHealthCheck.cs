@@ -2,11 +2,11 @@ using Grpc.Health.V1;
 using Grpc.Net.Client;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
-namespace Microservices.AppHost;
+namespace Microservices.Hosting;
 
 /// <summary>
-/// Asks a resource's <c>grpc.health.v1.Health/Check</c> over h2c. The services' endpoints speak HTTP/2 only,
-/// so the HTTP/1.1 health check Aspire ships cannot reach them.
+/// Asks a resource's <c>grpc.health.v1.Health/Check</c> over h2c, on the endpoint its callers use, so Healthy means
+/// "answers gRPC" (Aspire's HTTP health check could only ask /health on the HTTP/1.1 endpoint, a different port).
 /// </summary>
 internal sealed class GrpcHealthCheck(EndpointReference endpoint) : IHealthCheck, IDisposable
 {

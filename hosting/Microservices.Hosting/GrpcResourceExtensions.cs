@@ -1,7 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
-namespace Microservices.AppHost;
+namespace Microservices.Hosting;
 
 /// <summary>Declares a gRPC service project in the application model.</summary>
 internal static class GrpcResourceExtensions
@@ -9,30 +9,38 @@ internal static class GrpcResourceExtensions
     /// <summary>The endpoint name every service exposes (the default name, so http://&lt;resource&gt; resolves to it).</summary>
     public const string EndpointName = "http";
 
+    /// <summary>The name of each service's HTTP/1.1 endpoint (curl, HTTP health probes: /health, /alive).</summary>
+    public const string Http1EndpointName = "http1";
+
     /// <summary>
-    /// Adds a service project with one h2c endpoint named <see cref="EndpointName"/> on a fixed port, a health check
-    /// through grpc.health.v1 (so the dashboard's Healthy and the start order mean "answers gRPC"), and the cluster
-    /// key, which it sends to the internal services and, if it is one, requires of its callers.
+    /// Adds a service project with one h2c endpoint named <see cref="EndpointName"/> on <paramref name="port"/> (null:
+    /// chosen by Aspire) and one HTTP/1.1 endpoint named <see cref="Http1EndpointName"/>, a health check through
+    /// grpc.health.v1 (so the dashboard's Healthy and the start order mean "answers gRPC"), and the cluster key, which
+    /// it sends to the internal services and, if it is one, requires of its callers.
     /// </summary>
-    public static IResourceBuilder<ProjectResource> AddGrpcService<TProject>(
-        this IDistributedApplicationBuilder builder, string name, int port, IResourceBuilder<ParameterResource> clusterKey)
-        where TProject : IProjectMetadata, new()
+    public static IResourceBuilder<ProjectResource> AddGrpcService(
+        this IDistributedApplicationBuilder builder, string name, MicroservicesProject project, int? port, IResourceBuilder<ParameterResource> clusterKey)
     {
-        var project = builder.AddProject<TProject>(name, launchProfileName: null)
+        var service = project.Add(builder, name)
             .WithHttpEndpoint(port: port, name: EndpointName)
+            .WithHttpEndpoint(port: ClusterPorts.Http1(port), name: Http1EndpointName)
             .WithEnvironment("ClusterAuth__Key", clusterKey);
 
-        var endpoint = project.GetEndpoint(EndpointName);
+        // The service's own port (behind Aspire's proxy) that speaks HTTP/1.1; its others speak HTTP/2 only.
+        var http1 = service.GetEndpoint(Http1EndpointName);
+        service.WithEnvironment("Http1__Port", ReferenceExpression.Create($"{http1.Property(EndpointProperty.TargetPort)}"));
+
+        var endpoint = service.GetEndpoint(EndpointName);
         var checkName = $"{name}-grpc-health";
         builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
             checkName, _ => new GrpcHealthCheck(endpoint), failureStatus: null, tags: null));
-        return project.WithHealthCheck(checkName);
+        return service.WithHealthCheck(checkName);
     }
 
     /// <summary>Adds one cache node, named after its resource.</summary>
     public static IResourceBuilder<ProjectResource> AddCacheNode(
-        this IDistributedApplicationBuilder builder, string name, int port, IResourceBuilder<ParameterResource> clusterKey) =>
-        builder.AddGrpcService<Projects.CacheNode>(name, port, clusterKey)
+        this IDistributedApplicationBuilder builder, string name, MicroservicesProject project, int? port, IResourceBuilder<ParameterResource> clusterKey) =>
+        builder.AddGrpcService(name, project, port, clusterKey)
             .WithEnvironment("CacheNode__NodeName", name);
 
     /// <summary>Lets applications call this service with their own key (x-api-key), not the cluster's.</summary>

@@ -2,7 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 
-namespace Microservices.AppHost;
+namespace Microservices.Hosting;
 
 /// <summary>A start order that does not hang on a dependency the operator stopped.</summary>
 internal static partial class DependencyWaits

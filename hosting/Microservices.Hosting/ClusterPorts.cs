@@ -1,0 +1,25 @@
+namespace Microservices.Hosting;
+
+/// <summary>
+/// Fixed ports of a cluster, all derived from the gateway's: ratelimiter +1, logcollector +2, cache-node-N +10+N
+/// (N = 1 to 9), and each service's HTTP/1.1 port (curl, HTTP health probes) its gRPC port +80. From 5100 (the
+/// repository's AppHost): gateway 5100 and 5180, ratelimiter 5101/5181, logcollector 5102/5182, cache-node-N
+/// 5110+N / 5190+N. No base: every port is chosen by Aspire.
+/// </summary>
+internal readonly record struct ClusterPorts(int? Gateway)
+{
+    /// <summary>Most nodes (the spare included) that fit the scheme.</summary>
+    public const int MaxNodes = 9;
+
+    /// <summary>The rate limiter.</summary>
+    public int? RateLimiter => Gateway + 1;
+
+    /// <summary>The log collector.</summary>
+    public int? LogCollector => Gateway + 2;
+
+    /// <summary>Cache node <paramref name="n"/> (1-based).</summary>
+    public int? CacheNode(int n) => Gateway + 10 + n;
+
+    /// <summary>The HTTP/1.1 port of the service whose gRPC port is <paramref name="grpcPort"/>.</summary>
+    public static int? Http1(int? grpcPort) => grpcPort + 80;
+}
