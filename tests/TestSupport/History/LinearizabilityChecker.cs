@@ -29,7 +29,9 @@ public static class LinearizabilityChecker
     /// <summary>Checks the operations of one key (all of <paramref name="operations"/> must be on that key).</summary>
     public static KeyVerdict CheckKey(IReadOnlyList<Operation> operations, int maxStates = DefaultMaxStates)
     {
-        var relevant = operations.Where(Matters).ToList();
+        var read = operations.Where(op => op is { Kind: OperationKind.Read, Outcome: Outcome.Ok, Value: not null })
+            .Select(op => op.Value!).ToHashSet(StringComparer.Ordinal);
+        var relevant = operations.Where(op => Matters(op, read)).ToList();
         var key = operations.Count > 0 ? operations[0].Key : string.Empty;
         var search = new RegisterSearch(relevant);
         var verdict = search.Run(maxStates);
@@ -37,8 +39,15 @@ public static class LinearizabilityChecker
         return new KeyVerdict(key, verdict, relevant.Count, search.States, counterexample);
     }
 
-    private static bool Matters(Operation op) =>
-        op.Outcome == Outcome.Ok || (op.Outcome == Outcome.Indeterminate && op.Kind == OperationKind.Write);
+    // An indeterminate write that no read saw is left out: it may never have taken effect, and when it did, a write
+    // after it overwrote it before any read (else a read would have seen it), so it changes no read's answer. Left
+    // in, each such write doubles the configurations to explore.
+    private static bool Matters(Operation op, HashSet<string> read) => op.Outcome switch
+    {
+        Outcome.Ok => true,
+        Outcome.Indeterminate => op.Kind == OperationKind.Write && read.Contains(op.Value!),
+        _ => false,
+    };
 
     // Drops operations one at a time while the rest stay not linearizable, until none can go: a 1-minimal
     // counterexample. A write whose value a remaining read saw stays, so the counterexample never degenerates into
