@@ -40,7 +40,8 @@ public sealed class LinearizabilityRunTests(ITestOutputHelper output)
             $"  {m.Read.Describe(run.Recorder.Origin)} (version {m.Read.Version}) after {m.Missed.Describe(run.Recorder.Origin)} (version {m.Missed.Version})"));
         output.WriteLine(summary);
         Assert.True(missed.Count == 0, summary);
-        Assert.True(run.Operations.Count(op => op is { Kind: OperationKind.Write, Outcome: Outcome.Ok }) > 100, summary);
+        // On three nodes every fault stops ALL writes (each key's replicas are all the nodes): fewer get through.
+        Assert.True(run.Operations.Count(op => op is { Kind: OperationKind.Write, Outcome: Outcome.Ok }) > 30, summary);
     }
 
     [Fact]

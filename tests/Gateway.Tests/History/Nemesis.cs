@@ -3,18 +3,24 @@ namespace Microservices.Gateway.Tests.History;
 /// <summary>
 /// Applies faults to the links of a <see cref="GatewayCluster"/> on a schedule drawn from a seeded
 /// <see cref="Random"/>: <c>lanes</c> independent sequences of faults, each fault on one node for 300 to 1,000 ms
-/// with gaps of 100 to 400 ms, two lanes never on the same node at once. One lane is one fault at a time; two lanes
+/// with gaps of 100 to 400 ms, two lanes never on the same node at once; between faults, links jitter by up to 20 ms. One lane is one fault at a time; two lanes
 /// overlap. The schedule is fixed by the seed before the run starts (<see cref="Schedule"/>), so a failing run names
 /// the faults it had.
 /// </summary>
 internal sealed class Nemesis
 {
     private static readonly TimeSpan MaxJitter = TimeSpan.FromMilliseconds(400);
+
+    // Between faults every link still jitters a little, so calls to different replicas, and a repair and the next
+    // read, arrive in varied orders, as on a real network.
+    private static readonly TimeSpan BaselineJitter = TimeSpan.FromMilliseconds(20);
     private readonly GatewayCluster _cluster;
+    private readonly IReadOnlyList<string> _nodes;
 
     public Nemesis(GatewayCluster cluster, IReadOnlyList<string> nodes, int seed, int lanes, TimeSpan duration, params FaultKind[] kinds)
     {
         _cluster = cluster;
+        _nodes = nodes;
         Seed = seed;
         var random = new Random(seed);
         var schedule = new List<Fault>();
@@ -48,6 +54,11 @@ internal sealed class Nemesis
     /// <summary>Applies the schedule from now; every fault is healed when this returns, even when cancelled.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
+        foreach (var node in _nodes)
+        {
+            _cluster.Links[node].Jitter = BaselineJitter;
+        }
+
         var started = TimeProvider.System.GetTimestamp();
         await Task.WhenAll(Schedule.Select(async fault =>
         {
@@ -85,7 +96,7 @@ internal sealed class Nemesis
                 link.Down = on;
                 break;
             case FaultKind.Delay:
-                link.Jitter = on ? MaxJitter : TimeSpan.Zero;
+                link.Jitter = on ? MaxJitter : BaselineJitter;
                 break;
         }
     }
