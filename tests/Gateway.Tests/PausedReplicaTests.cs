@@ -12,7 +12,7 @@ public sealed class PausedReplicaTests
 {
     private static async Task<(GatewayCluster Cluster, V1.Cache.CacheClient Cache, string[] Order)> FiveNodesAsync()
     {
-        var cluster = new GatewayCluster(nodes: 5, new() { ["Gateway:ReplicaTimeout"] = "00:00:00.250" });
+        var cluster = new GatewayCluster(nodes: 5);
         var order = (await cluster.Cluster().LocateAsync(new LocateRequest { Key = "k", Tenant = "alpha" })).Nodes.ToArray();
         var cache = cluster.Cache(GatewayCluster.AlphaKey);
         await cache.PutAsync(new PutRequest { Key = "k", Text = "v1", Consistency = V1.Consistency.All });

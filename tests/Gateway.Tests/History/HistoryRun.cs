@@ -5,10 +5,10 @@ using Microservices.TestSupport.History;
 namespace Microservices.Gateway.Tests.History;
 
 /// <summary>
-/// One recorded run: a cluster of <c>nodes</c> in process, the <see cref="Workload"/> at the given levels, and a
+/// One recorded run: a cluster of <c>nodes</c> in process, a <see cref="ClientWorkload"/> at the given levels for 5 s, and a
 /// <see cref="Nemesis"/> over every node's link, while the cluster's clock runs five times faster than real time
-/// (so the gateway probes, marks nodes DOWN and brings them back within the run). The seed is
-/// <c>HISTORY_SEED</c> from the environment when set (to replay a failure), else random; <see cref="Describe"/> names it.
+/// (so the gateway probes, marks nodes DOWN and brings them back within the run). The seed
+/// (<see cref="ClientWorkload.Seed"/>) fixes the faults and the clients' choices; <see cref="Describe"/> names it.
 /// </summary>
 internal sealed class HistoryRun
 {
@@ -31,9 +31,7 @@ internal sealed class HistoryRun
 
     public static async Task<HistoryRun> RecordAsync(int nodes, int lanes, Consistency writes, Consistency reads, params FaultKind[] faults)
     {
-        var seed = Environment.GetEnvironmentVariable("HISTORY_SEED") is { Length: > 0 } fixedSeed
-            ? int.Parse(fixedSeed, CultureInfo.InvariantCulture)
-            : Random.Shared.Next();
+        var seed = ClientWorkload.Seed();
         using var cluster = new GatewayCluster(nodes, new()
         {
             ["Gateway:ReplicaTimeout"] = "00:00:00.250",
@@ -48,7 +46,11 @@ internal sealed class HistoryRun
         using var stop = new CancellationTokenSource();
         var clock = RunClockAsync(cluster, stop.Token);
         var chaos = nemesis.RunAsync(stop.Token);
-        await new Workload(cache, recorder, writes, reads).RunAsync(Length, seed);
+        using (var time = new CancellationTokenSource(Length))
+        {
+            await new ClientWorkload(recorder, Writer(cache, writes), Reader(cache, reads)).RunAsync(seed, time.Token);
+        }
+
         await stop.CancelAsync();
         await Task.WhenAll(clock, chaos);
         return new HistoryRun(recorder, nemesis, nodes);
@@ -58,6 +60,17 @@ internal sealed class HistoryRun
         $"{Nodes} nodes, {Operations.Count} operations ({Count(Outcome.Ok)} ok, {Count(Outcome.Indeterminate)} indeterminate, {Count(Outcome.Failed)} failed); {Nemesis.Describe()}");
 
     private int Count(Outcome outcome) => Operations.Count(op => op.Outcome == outcome);
+
+    /// <summary>Puts at <paramref name="level"/>, with a 5 s deadline; returns the version's timestamp.</summary>
+    public static Func<string, string, Task<long?>> Writer(V1.Cache.CacheClient cache, Consistency level) => async (key, value) =>
+        (await cache.PutAsync(new PutRequest { Key = key, Text = value, Consistency = level }, deadline: DateTime.UtcNow.AddSeconds(5))).Version.Timestamp;
+
+    /// <summary>Gets at <paramref name="level"/>, with a 5 s deadline; returns the text (null = absent) and the version's timestamp.</summary>
+    public static Func<string, Task<(string? Value, long? Version)>> Reader(V1.Cache.CacheClient cache, Consistency level) => async key =>
+    {
+        var reply = await cache.GetAsync(new GetRequest { Key = key, Consistency = level }, deadline: DateTime.UtcNow.AddSeconds(5));
+        return reply.Found ? (reply.Text, reply.Version.Timestamp) : (null, null);
+    };
 
     // The cluster's fake clock, 100 ms every 20 ms, so timers (probes, hint replay, resync) run as they would.
     private static async Task RunClockAsync(GatewayCluster cluster, CancellationToken cancellationToken)

@@ -12,10 +12,6 @@ namespace Microservices.SystemTests.History;
 /// </summary>
 public sealed class ProcessHistorySystemTests(ITestOutputHelper output)
 {
-    private const int Clients = 8;
-    private const int Keys = 60;
-    private const int MaxOperations = 4000;
-
     [Fact]
     public async Task QuorumHistoriesStayLinearizableWhileANodeIsPausedAndAnotherKilledAndRestartedEmpty()
     {
@@ -24,9 +20,7 @@ public sealed class ProcessHistorySystemTests(ITestOutputHelper output)
             return; // SIGSTOP and SIGCONT are POSIX signals.
         }
 
-        var seed = Environment.GetEnvironmentVariable("HISTORY_SEED") is { Length: > 0 } fixedSeed
-            ? int.Parse(fixedSeed, System.Globalization.CultureInfo.InvariantCulture)
-            : Random.Shared.Next();
+        var seed = ClientWorkload.Seed();
         var random = new Random(seed);
         using var cluster = new ProcessCluster(nodes: 3);
         await cluster.StartAsync();
@@ -39,7 +33,16 @@ public sealed class ProcessHistorySystemTests(ITestOutputHelper output)
             $"{what} at {TimeProvider.System.GetElapsedTime(recorder.Origin).TotalMilliseconds:F0} ms"));
 
         using var stop = new CancellationTokenSource();
-        var clients = RunClientsAsync(cluster.Cache(), recorder, seed, stop.Token);
+        var cache = cluster.Cache();
+        var clients = new ClientWorkload(recorder,
+            async (key, value) => (await cache.PutAsync(
+                new PutRequest { Key = key, Text = value, Consistency = Consistency.Quorum }, deadline: DateTime.UtcNow.AddSeconds(5))).Version.Timestamp,
+            async key =>
+            {
+                var reply = await cache.GetAsync(new GetRequest { Key = key, Consistency = Consistency.Quorum }, deadline: DateTime.UtcNow.AddSeconds(5));
+                return reply.Found ? (reply.Text, reply.Version.Timestamp) : (null, null);
+            })
+        { Keys = 60, MaxOperations = 4000 }.RunAsync(seed, stop.Token);
         try
         {
             await Task.Delay(1500);
@@ -73,36 +76,5 @@ public sealed class ProcessHistorySystemTests(ITestOutputHelper output)
         output.WriteLine(summary);
         Assert.True(report.Anomalies.Count == 0 && report.Unknown.Count == 0, summary);
         Assert.True(history.Count(op => op.Outcome == Outcome.Ok) > 500, summary);
-    }
-
-    // Clients that Put unique values ("c3-17") and Get, at QUORUM, over a few dozen keys until stopped (or the budget
-    // is spent); every call recorded, each with a 5 s deadline.
-    private static Task RunClientsAsync(Gateway.V1.Cache.CacheClient cache, HistoryRecorder recorder, int seed, CancellationToken stop)
-    {
-        var operations = 0;
-        return Task.WhenAll(Enumerable.Range(0, Clients).Select(client => Task.Run(async () =>
-        {
-            var random = new Random(HashCode.Combine(seed, client));
-            for (var written = 0; !stop.IsCancellationRequested && Interlocked.Increment(ref operations) <= MaxOperations;)
-            {
-                var key = $"h{random.Next(Keys)}";
-                if (random.Next(100) < 40)
-                {
-                    var value = $"c{client}-{written++}";
-                    await recorder.WriteAsync(client, key, value, async () => (await cache.PutAsync(
-                        new PutRequest { Key = key, Text = value, Consistency = Consistency.Quorum }, deadline: DateTime.UtcNow.AddSeconds(5))).Version.Timestamp);
-                }
-                else
-                {
-                    await recorder.ReadAsync(client, key, async () =>
-                    {
-                        var reply = await cache.GetAsync(new GetRequest { Key = key, Consistency = Consistency.Quorum }, deadline: DateTime.UtcNow.AddSeconds(5));
-                        return reply.Found ? (reply.Text, reply.Version.Timestamp) : (null, null);
-                    });
-                }
-
-                await Task.Delay(random.Next(5, 25), CancellationToken.None);
-            }
-        }, CancellationToken.None)));
     }
 }
