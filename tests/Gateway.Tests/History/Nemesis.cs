@@ -3,9 +3,9 @@ namespace Microservices.Gateway.Tests.History;
 /// <summary>
 /// Applies faults to the links of a <see cref="GatewayCluster"/> on a schedule drawn from a seeded
 /// <see cref="Random"/>: <c>lanes</c> independent sequences of faults, each fault on one node for 300 to 1,000 ms
-/// with gaps of 100 to 400 ms, two lanes never on the same node at once; between faults, links jitter by up to 20 ms. One lane is one fault at a time; two lanes
-/// overlap. The schedule is fixed by the seed before the run starts (<see cref="Schedule"/>), so a failing run names
-/// the faults it had.
+/// with gaps of 100 to 400 ms, two lanes never on the same node at once. One lane is one fault at a time; two lanes
+/// overlap. Between faults, links jitter by up to 20 ms. The schedule is fixed by the seed before the run starts
+/// (<see cref="Schedule"/>), so a failing run names the faults it had.
 /// </summary>
 internal sealed class Nemesis
 {
@@ -48,7 +48,7 @@ internal sealed class Nemesis
 
     public IReadOnlyList<Fault> Schedule { get; }
 
-    /// <summary>"seed 42; faults: Pause node-2 from 120 ms to 800 ms, ...", for a failure message.</summary>
+    /// <summary>"nemesis seed 42; faults (since the run began): Pause node-2 from 120 ms to 800 ms; ...", for a failure message.</summary>
     public string Describe() => $"nemesis seed {Seed}; faults (since the run began): {string.Join("; ", Schedule)}";
 
     /// <summary>Applies the schedule from now; every fault is healed when this returns, even when cancelled.</summary>
