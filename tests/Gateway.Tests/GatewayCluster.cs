@@ -203,10 +203,15 @@ public sealed class GatewayCluster : IDisposable
         }
     }
 
-    /// <summary>A link that fails every call while <see cref="Down"/> is set, as a stopped node would.</summary>
+    /// <summary>
+    /// A link that fails every call while <see cref="Down"/> is set, as a stopped node would (a cut: fail fast);
+    /// holds them while paused (<see cref="Pause"/>), as a node stopped with SIGSTOP; and delays them
+    /// (<see cref="Delay"/>, <see cref="Jitter"/>), as a slow node or a congested link.
+    /// </summary>
     public sealed class SwitchableHandler(HttpMessageHandler inner) : DelegatingHandler(inner)
     {
         private volatile bool _down;
+        private TaskCompletionSource? _paused;
         private volatile HttpMessageInvoker? _redirected;
         private int _calls;
 
@@ -234,12 +239,39 @@ public sealed class GatewayCluster : IDisposable
         /// <summary>Methods (as "MultiPut") the link fails while the others pass, as a node refusing one kind of call.</summary>
         public string[] RefusedMethods { get; set; } = [];
 
+        /// <summary>
+        /// While set, each call is delayed by a random time up to it (on top of <see cref="Delay"/>), so calls sent
+        /// later can arrive first.
+        /// </summary>
+        public TimeSpan Jitter { get; set; }
+
+        /// <summary>
+        /// Holds every call (Scan too) until <see cref="Resume"/>, as a node stopped with SIGSTOP: a caller that gives
+        /// up (its deadline) sees its call fail, but the request is still delivered when the link resumes, as the
+        /// stopped process reads it from its socket then; the answer goes nowhere.
+        /// </summary>
+        public void Pause() => Interlocked.CompareExchange(ref _paused, new(TaskCreationOptions.RunContinuationsAsynchronously), null);
+
+        /// <summary>Delivers the calls held since <see cref="Pause"/>, and lets new ones through.</summary>
+        public void Resume() => Interlocked.Exchange(ref _paused, null)?.TrySetResult();
+
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             Interlocked.Increment(ref _calls);
+            if (Volatile.Read(ref _paused) is { } paused)
+            {
+                var held = await CopyAsync(request);
+                return await DeliverLateAsync(paused.Task, held).WaitAsync(cancellationToken);
+            }
+
             if (Delay > TimeSpan.Zero)
             {
                 await Task.Delay(Delay, cancellationToken);
+            }
+
+            if (Jitter > TimeSpan.Zero)
+            {
+                await Task.Delay(TimeSpan.FromTicks(Random.Shared.NextInt64(Jitter.Ticks)), cancellationToken);
             }
 
             if (Hold is { } hold && !request.RequestUri!.AbsolutePath.EndsWith("/Scan", StringComparison.Ordinal))
@@ -252,9 +284,46 @@ public sealed class GatewayCluster : IDisposable
                 throw new HttpRequestException("connection refused (test)");
             }
 
-            return _redirected is { } redirected
+            return await ForwardAsync(request, cancellationToken);
+        }
+
+        private async Task<HttpResponseMessage> ForwardAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            _redirected is { } redirected
                 ? await redirected.SendAsync(request, cancellationToken)
                 : await base.SendAsync(request, cancellationToken);
+
+        // Waits for the link to resume, then sends the request unless the link is cut by then; not cancelled with
+        // its caller, who may have given up on it.
+        private async Task<HttpResponseMessage> DeliverLateAsync(Task resumed, HttpRequestMessage request)
+        {
+            await resumed;
+            if (_down)
+            {
+                throw new HttpRequestException("connection refused (test)");
+            }
+
+            return await ForwardAsync(request, CancellationToken.None);
+        }
+
+        // The request with its body read, so it can still be sent after its caller has disposed of the original.
+        private static async Task<HttpRequestMessage> CopyAsync(HttpRequestMessage request)
+        {
+            var copy = new HttpRequestMessage(request.Method, request.RequestUri) { Version = request.Version, VersionPolicy = request.VersionPolicy };
+            foreach (var (name, values) in request.Headers)
+            {
+                copy.Headers.TryAddWithoutValidation(name, values);
+            }
+
+            if (request.Content is { } content)
+            {
+                copy.Content = new ByteArrayContent(await content.ReadAsByteArrayAsync());
+                foreach (var (name, values) in content.Headers.Where(h => h.Key != "Content-Length"))
+                {
+                    copy.Content.Headers.TryAddWithoutValidation(name, values);
+                }
+            }
+
+            return copy;
         }
     }
 

@@ -1,0 +1,150 @@
+using System.Globalization;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+using Grpc.Health.V1;
+using Grpc.Net.Client;
+using Microservices.Gateway.V1;
+
+namespace Microservices.SystemTests.History;
+
+/// <summary>
+/// A rate limiter, <c>nodes</c> cache nodes and a gateway, each a child process on a port the system picked, wired
+/// to each other by configuration (not by the AppHost), under a cluster key made for the run. Disposing kills every
+/// process it started, in every path.
+/// </summary>
+internal sealed class ProcessCluster : IDisposable
+{
+    public const string ApiKey = "history-key";
+    public const string AdminKey = "history-admin-key";
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+    private readonly List<ServiceProcess> _all = [];
+    private GrpcChannel? _channel;
+
+    public ProcessCluster(int nodes)
+    {
+        var clusterKey = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+        var common = new Dictionary<string, string> { ["ClusterAuth__Key"] = clusterKey };
+
+        Limiter = Add("RateLimiter", new(common)
+        {
+            ["RateLimiter__Policies__history__Capacity"] = "1000000000",
+            ["RateLimiter__Policies__history__RefillPerSecond"] = "1000000000",
+        });
+        for (var i = 1; i <= nodes; i++)
+        {
+            Nodes[$"node-{i}"] = Add("CacheNode", new(common) { ["CacheNode__NodeName"] = $"node-{i}" });
+        }
+
+        var gateway = new Dictionary<string, string>(common)
+        {
+            ["RateLimiting__Address"] = Limiter.Address.ToString(),
+            ["Security__ApiKeys__0__Key"] = ApiKey,
+            ["Security__ApiKeys__0__Tenant"] = "history",
+            ["Security__ApiKeys__0__Policy"] = "history",
+            ["Security__AdminKeys__0"] = AdminKey,
+            ["Gateway__ReplicaTimeout"] = "00:00:00.500",
+        };
+        foreach (var (name, node) in Nodes)
+        {
+            var index = (int.Parse(name["node-".Length..], CultureInfo.InvariantCulture) - 1).ToString(CultureInfo.InvariantCulture);
+            gateway[$"Gateway__Nodes__{index}__Name"] = name;
+            gateway[$"Gateway__Nodes__{index}__Address"] = node.Address.ToString();
+        }
+
+        Gateway = Add("Gateway", gateway);
+    }
+
+    public ServiceProcess Limiter { get; }
+
+    public Dictionary<string, ServiceProcess> Nodes { get; } = [];
+
+    public ServiceProcess Gateway { get; }
+
+    private GrpcChannel Channel => _channel ??= GrpcChannel.ForAddress(Gateway.Address);
+
+    public Gateway.V1.Cache.CacheClient Cache() => new(Channel.Intercept(m =>
+    {
+        m.Add("x-api-key", ApiKey);
+        return m;
+    }));
+
+    public Gateway.V1.Cluster.ClusterClient Cluster() => new(Channel.Intercept(m =>
+    {
+        m.Add("x-api-key", AdminKey);
+        return m;
+    }));
+
+    /// <summary>Starts every process, and waits until each answers its health check.</summary>
+    public async Task StartAsync()
+    {
+        foreach (var process in _all)
+        {
+            process.Start();
+        }
+
+        foreach (var process in _all)
+        {
+            await WaitServingAsync(process);
+        }
+    }
+
+    /// <summary>Waits until <paramref name="process"/> answers SERVING (the health service needs no key).</summary>
+    public static async Task WaitServingAsync(ServiceProcess process)
+    {
+        using var channel = GrpcChannel.ForAddress(process.Address);
+        var health = new Health.HealthClient(channel);
+        var until = DateTime.UtcNow + StartTimeout;
+        while (true)
+        {
+            try
+            {
+                var reply = await health.CheckAsync(new HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(2));
+                if (reply.Status == HealthCheckResponse.Types.ServingStatus.Serving)
+                {
+                    return;
+                }
+            }
+            catch (RpcException) when (DateTime.UtcNow < until)
+            {
+                // Not listening yet.
+            }
+
+            Assert.True(DateTime.UtcNow < until, $"{process.Name} on port {process.Port} did not start:\n{process.RecentOutput}");
+            await Task.Delay(200);
+        }
+    }
+
+    /// <summary>Waits until the gateway reports <paramref name="node"/> in <paramref name="state"/>.</summary>
+    public async Task WaitForStateAsync(string node, NodeState state, TimeSpan timeout)
+    {
+        var until = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var topology = await Cluster().GetTopologyAsync(new GetTopologyRequest(), deadline: DateTime.UtcNow.AddSeconds(5));
+            var now = topology.Topology.Nodes.Single(n => n.Name == node).State;
+            if (now == state)
+            {
+                return;
+            }
+
+            Assert.True(DateTime.UtcNow < until, $"{node} is still {now}, not {state}, after {timeout.TotalSeconds} s");
+            await Task.Delay(100);
+        }
+    }
+
+    public void Dispose()
+    {
+        _channel?.Dispose();
+        foreach (var process in _all)
+        {
+            process.Dispose();
+        }
+    }
+
+    private ServiceProcess Add(string service, Dictionary<string, string> environment)
+    {
+        var process = new ServiceProcess(service, ServiceProcess.FreePort(), environment);
+        _all.Add(process);
+        return process;
+    }
+}
