@@ -13,7 +13,7 @@ public sealed partial class GatewayLayeringTests
     // Higher numbers sit higher. V1 is the gateway's public API: only the edge sees it.
     private static readonly Dictionary<string, int> Layers = new(StringComparer.Ordinal)
     {
-        ["Grpc"] = 4, ["Security"] = 4, ["RateLimiting"] = 4, ["V1"] = 4,
+        ["Grpc"] = 4, ["Http"] = 4, ["Security"] = 4, ["RateLimiting"] = 4, ["V1"] = 4,
         ["Caching"] = 3, ["Rebalancing"] = 3,
         ["Replication"] = 2,
         ["Membership"] = 1, ["Routing"] = 1,
