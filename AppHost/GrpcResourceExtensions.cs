@@ -20,7 +20,9 @@ internal static class GrpcResourceExtensions
     {
         var project = builder.AddProject<TProject>(name, launchProfileName: null)
             .WithHttpEndpoint(port: port, name: EndpointName)
-            .WithEnvironment("ClusterAuth__Key", clusterKey);
+            .WithEnvironment("ClusterAuth__Key", clusterKey)
+            // The OTLP exporters (dashboard, log collector) retry transient failures within their export timeout.
+            .WithEnvironment("OTEL_DOTNET_EXPERIMENTAL_OTLP_RETRY", "in_memory");
 
         var endpoint = project.GetEndpoint(EndpointName);
         var checkName = $"{name}-grpc-health";
