@@ -14,10 +14,12 @@ var clusterKey = builder.AddParameter("cluster-key", new GenerateParameterDefaul
 // The key of applications that call the rate limiter or ship logs themselves (x-api-key): not the cluster's.
 var applicationKey = builder.AddParameter("application-key", "dev-app-key", secret: true);
 
-// Log ingest, sliding-window analytics and alerts. Every other service ships its request logs here (a reference
-// turns shipping on); none waits for it, since shipping queues and retries while it is away.
+// Log ingest (its own RPCs and OTLP), sliding-window analytics and alerts. Every other service exports its request
+// logs here by OTLP (a reference turns it on); none waits for it, since the exporter queues and retries while it is
+// away. Webhook and SMTP settings are parameters (OperatorParameters).
 var logcollector = builder.AddGrpcService<Projects.LogCollector>("logcollector", DevPorts.LogCollector, clusterKey)
-    .WithApplicationKey(applicationKey);
+    .WithApplicationKey(applicationKey)
+    .WithAlertSinkParameters(builder);
 
 // Token buckets for the gateway's per-tenant limits, and for any client that calls it directly.
 var ratelimiter = builder.AddGrpcService<Projects.RateLimiter>("ratelimiter", DevPorts.RateLimiter, clusterKey)
@@ -44,7 +46,8 @@ var gateway = builder.AddGrpcService<Projects.Gateway>("gateway", DevPorts.Gatew
     .WithEnvironment("Gateway__ClusterEpoch", DateTime.UtcNow.ToString("O", System.Globalization.CultureInfo.InvariantCulture))
     .WithEnvironment("Security__ApiKeys__0__Key", apiKey)
     .WithEnvironment("Security__ApiKeys__0__Tenant", "dev")
-    .WithEnvironment("Security__AdminKeys__0", adminKey);
+    .WithEnvironment("Security__AdminKeys__0", adminKey)
+    .WithExtraTenants(builder);
 gateway.WithRingNodes(nodes);
 
 // Dashboard commands: fail a node, let the spare join, show the ring in the gateway's log.
