@@ -29,6 +29,9 @@ public sealed class LogShippingOptions
     /// <summary>Longest wait before a partial batch is exported.</summary>
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Time allowed for one export, retries included.</summary>
-    public TimeSpan ExportTimeout { get; set; } = TimeSpan.FromSeconds(10);
+    /// <summary>
+    /// Time allowed for one export, retries included; then the batch is dropped. Longer than the exporter's 10 s
+    /// default: a service's first export (connection, JIT on both sides) can take that long on a loaded machine.
+    /// </summary>
+    public TimeSpan ExportTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }
