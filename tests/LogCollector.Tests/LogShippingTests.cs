@@ -184,7 +184,6 @@ public sealed partial class LogShippingTests : IDisposable
             ["ClusterAuth:Key"] = ClusterKey,
             ["LogShipping:Address"] = collector.ToString(),
             ["LogShipping:FlushInterval"] = "00:00:00.050",
-            ["LogShipping:ExportTimeout"] = "00:00:01",
         });
         builder.AddServiceDefaults();
         if (collectorHandler)
