@@ -29,7 +29,7 @@ public sealed class CollectorLogProcessor : CompositeProcessor<LogRecord>
     public static CollectorLogProcessor Create(IServiceProvider services)
     {
         var options = services.GetRequiredService<IOptions<LogShippingOptions>>().Value;
-        var handlers = services.GetRequiredService<IHttpMessageHandlerFactory>();
+        var handler = services.GetRequiredService<CollectorExportHandler>();
         var exporter = new OtlpLogExporter(new OtlpExporterOptions
         {
             Endpoint = options.Address,
@@ -38,13 +38,7 @@ public sealed class CollectorLogProcessor : CompositeProcessor<LogRecord>
             // The default options read OTEL_EXPORTER_OTLP_HEADERS, which Aspire sets for its dashboard.
             Headers = string.Empty,
             TimeoutMilliseconds = (int)options.ExportTimeout.TotalMilliseconds,
-
-            // The exporter takes its client while the logger factory is being built: the handler chain is resolved at
-            // the first export instead, when the HTTP client factory can have its loggers.
-            HttpClientFactory = () => new HttpClient(new DeferredHandler(() => handlers.CreateHandler(HttpClientName)))
-            {
-                Timeout = options.ExportTimeout,
-            },
+            HttpClientFactory = () => new HttpClient(handler, disposeHandler: false) { Timeout = options.ExportTimeout },
         });
         return new CollectorLogProcessor(new BatchLogRecordExportProcessor(
             exporter, options.QueueCapacity, (int)options.FlushInterval.TotalMilliseconds,
@@ -64,18 +58,11 @@ public sealed class CollectorLogProcessor : CompositeProcessor<LogRecord>
         }
     }
 
-    /// <summary>Adds the HTTP client the exporter sends through: the cluster key on every export.</summary>
-    internal static void AddHttpClient(IServiceCollection services) =>
-        services.AddHttpClient(HttpClientName).AddClusterKey();
-
-    // Resolves the named client's handler chain per request, so it is built after the logger factory and rotates as
-    // IHttpClientFactory rotates handlers.
-    private sealed class DeferredHandler(Func<HttpMessageHandler> handler) : HttpMessageHandler
+    /// <summary>Adds the HTTP client the exporter sends through (the cluster key on every export) and its handler.</summary>
+    internal static void AddHttpClient(IServiceCollection services)
     {
-        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-        {
-            using var invoker = new HttpMessageInvoker(handler(), disposeHandler: false);
-            return invoker.SendAsync(request, cancellationToken);
-        }
+        services.AddHttpClient(HttpClientName).AddClusterKey();
+        services.AddSingleton<CollectorExportHandler>();
+        services.AddHostedService(sp => sp.GetRequiredService<CollectorExportHandler>());
     }
 }
