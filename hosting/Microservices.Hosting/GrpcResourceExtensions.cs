@@ -24,7 +24,9 @@ internal static class GrpcResourceExtensions
         var service = project.Add(builder, name)
             .WithHttpEndpoint(port: port, name: EndpointName)
             .WithHttpEndpoint(port: ClusterPorts.Http1(port), name: Http1EndpointName)
-            .WithEnvironment("ClusterAuth__Key", clusterKey);
+            .WithEnvironment("ClusterAuth__Key", clusterKey)
+            // The OTLP exporters (dashboard, log collector) retry transient failures within their export timeout.
+            .WithEnvironment("OTEL_DOTNET_EXPERIMENTAL_OTLP_RETRY", "in_memory");
 
         // The service's own port (behind Aspire's proxy) that speaks HTTP/1.1; its others speak HTTP/2 only.
         var http1 = service.GetEndpoint(Http1EndpointName);

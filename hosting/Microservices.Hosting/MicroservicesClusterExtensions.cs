@@ -17,7 +17,8 @@ public static class MicroservicesClusterExtensions
     /// Parameters (secrets): <c>&lt;name&gt;-api-key</c> (a tenant key, default <c>dev-key</c>),
     /// <c>&lt;name&gt;-admin-key</c> (default <c>dev-admin-key</c>), <c>cluster-key</c> (generated for each run unless
     /// set) and <c>application-key</c> (for applications that call the rate limiter or ship logs, default
-    /// <c>dev-app-key</c>). The other resources' names are fixed, so an AppHost holds one cluster.
+    /// <c>dev-app-key</c>); alert sinks (<c>alert-webhook-url</c>, <c>alert-smtp-*</c>) and extra tenants
+    /// (<c>&lt;name&gt;-tenants</c>), see OperatorParameters. The other resources' names are fixed, so an AppHost holds one cluster.
     /// </summary>
     /// <param name="builder">The AppHost's builder.</param>
     /// <param name="name">The gateway's resource name, also its service-discovery name.</param>
@@ -52,10 +53,12 @@ public static class MicroservicesClusterExtensions
         // The key of applications that call the rate limiter or ship logs themselves (x-api-key): not the cluster's.
         var applicationKey = builder.AddParameter("application-key", "dev-app-key", secret: true);
 
-        // Log ingest, sliding-window analytics and alerts. Every other service ships its request logs here (a reference
-        // turns shipping on); none waits for it, since shipping queues and retries while it is away.
+        // Log ingest (its own RPCs and OTLP), sliding-window analytics and alerts. Every other service exports its request
+        // logs here by OTLP (a reference turns it on); none waits for it, since the exporter queues and retries while it is
+        // away. Webhook and SMTP settings are parameters (OperatorParameters).
         var logcollector = builder.AddGrpcService("logcollector", projects.LogCollector, ports.LogCollector, clusterKey)
-            .WithApplicationKey(applicationKey);
+            .WithApplicationKey(applicationKey)
+            .WithAlertSinkParameters(builder);
 
         // Token buckets for the gateway's per-tenant limits, and for any client that calls it directly.
         var ratelimiter = builder.AddGrpcService("ratelimiter", projects.RateLimiter, ports.RateLimiter, clusterKey)
@@ -85,7 +88,8 @@ public static class MicroservicesClusterExtensions
             .WithEnvironment("Gateway__ClusterEpoch", DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture))
             .WithEnvironment("Security__ApiKeys__0__Key", apiKey)
             .WithEnvironment("Security__ApiKeys__0__Tenant", options.Tenant)
-            .WithEnvironment("Security__AdminKeys__0", adminKey);
+            .WithEnvironment("Security__AdminKeys__0", adminKey)
+            .WithExtraTenants(builder);
         gateway.WithRingNodes(ring);
 
         // Dashboard commands: fail a node, show the ring in the gateway's log, and let the spare join.

@@ -2,6 +2,7 @@ using Microservices.LogCollector.Alerting;
 using Microservices.LogCollector.Alerting.Sinks;
 using Microservices.LogCollector.Grpc;
 using Microservices.LogCollector.Ingest;
+using Microservices.LogCollector.Otlp;
 using Microservices.LogCollector.Telemetry;
 using Microservices.LogCollector.Windows;
 using Microsoft.Extensions.Options;
@@ -36,10 +37,11 @@ public static class LogCollectorServiceExtensions
         return builder;
     }
 
-    /// <summary>Maps the LogCollector gRPC service.</summary>
+    /// <summary>Maps the LogCollector gRPC service and OTLP/gRPC logs ingest (LogsService/Export).</summary>
     public static WebApplication MapLogCollector(this WebApplication app)
     {
         app.MapGrpcService<LogCollectorGrpcService>();
+        app.MapGrpcService<OtlpLogsGrpcService>();
         return app;
     }
 

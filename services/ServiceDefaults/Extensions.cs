@@ -25,10 +25,11 @@ public static class Extensions
     private const string HealthPathPrefix = "/grpc.health.v1.";
     private const string ReflectionPathPrefix = "/grpc.reflection.";
 
-    // The log shippers' stream; its client side is suppressed, so the server side would be a trace of its own.
-    private const string IngestPath = "/microservices.logs.v1.LogCollector/Ingest";
+    // Log export to the collector: OpenTelemetry's exporter suppresses its client side, so the server side would be a
+    // trace of its own for every batch.
+    private const string OtlpLogsExportPath = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
 
-    // IHttpClientFactory's loggers: four Information lines per outgoing call (the rate limiter, the nodes, log shipping).
+    // IHttpClientFactory's loggers: four Information lines per outgoing call (the rate limiter, the nodes, log export).
     private const string HttpClientLogCategory = "System.Net.Http.HttpClient";
 
     /// <summary>Adds the shared defaults to a service.</summary>
@@ -109,13 +110,13 @@ public static class Extensions
         }
     }
 
-    // Health probes, reflection and log shipping arrive every few seconds and would bury the request traces.
+    // Health probes, reflection and log export arrive every few seconds and would bury the request traces.
     private static bool IsTraced(HttpContext context)
     {
         var path = context.Request.Path.Value ?? string.Empty;
         return !path.StartsWith(HealthPathPrefix, StringComparison.Ordinal)
             && !path.StartsWith(ReflectionPathPrefix, StringComparison.Ordinal)
-            && !path.Equals(IngestPath, StringComparison.Ordinal)
+            && !path.Equals(OtlpLogsExportPath, StringComparison.Ordinal)
             && !Http1Endpoint.IsProbe(context);
     }
 }

@@ -20,7 +20,9 @@ public sealed class ClusterKeyTests : IDisposable
     [Fact]
     public async Task EveryRpcRefusesACallerWithoutAKey()
     {
-        var outcomes = await EveryRpc.SendAsync(_collector.App.Channel, headers: null, EveryRpc.EmptyBody, Logs.V1.LogCollector.Descriptor);
+        var outcomes = await EveryRpc.SendAsync(
+            _collector.App.Channel, headers: null, EveryRpc.EmptyBody,
+            Logs.V1.LogCollector.Descriptor, OpenTelemetry.Proto.Collector.Logs.V1.LogsService.Descriptor);
 
         Assert.All(outcomes, o => Assert.True(
             o.Code == StatusCode.Unauthenticated && o.Detail.StartsWith("this internal service needs the cluster key", StringComparison.Ordinal),

@@ -1,57 +1,66 @@
-using System.Diagnostics.Metrics;
 using System.Text;
+using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Microservices.Logs.V1;
+using Microservices.RateLimit.V1;
 using Microservices.ServiceDefaults.LogShipping;
+using Microservices.TestSupport;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
+using OpenTelemetry.Exporter;
+using OpenTelemetry.Logs;
+using OpenTelemetry.Resources;
 
 namespace Microservices.LogCollector.Tests;
 
-public sealed class LogShippingTests : IDisposable
+/// <summary>
+/// Log export to the collector with the real OpenTelemetry .NET OTLP exporter: as any application would send it, and as
+/// our services send it (ServiceDefaults: the request log interceptor and the collector's exporter).
+/// </summary>
+public sealed partial class LogShippingTests : IDisposable
 {
-    private readonly ServiceProvider _provider = new ServiceCollection().AddMetrics().BuildServiceProvider();
+    private const string ClusterKey = "cluster-key-for-tests";
+    private const string ApplicationKey = "an-application-key";
+    private const string AcquirePath = "/microservices.ratelimit.v1.RateLimiter/Acquire";
 
-    public void Dispose() => _provider.Dispose();
+    // Real timestamps from the exporters: the collector's clock stands a little ahead, so every record is in its past.
+    private readonly GrpcServiceApp<Program> _collector = new(new()
+    {
+        ["ClusterAuth:Key"] = ClusterKey,
+        ["ClusterAuth:ApplicationKeys:0"] = ApplicationKey,
+        ["Alerting:EvaluationInterval"] = "1.00:00:00",
+    }, DateTimeOffset.UtcNow.AddSeconds(30));
 
-    private LogOutbox Outbox(int capacity = 10_000) => new(
-        Options.Create(new LogShippingOptions { QueueCapacity = capacity }), _provider.GetRequiredService<IMeterFactory>(),
-        new ShippedServiceName("orders"));
-
-    private static LogShipper Shipper(LogOutbox outbox, GrpcChannel channel) => new(
-        outbox, new Logs.V1.LogCollector.LogCollectorClient(channel),
-        Options.Create(new LogShippingOptions
-        {
-            FlushInterval = TimeSpan.FromMilliseconds(50),
-            StreamLifetime = TimeSpan.FromMilliseconds(300),
-            InitialBackoff = TimeSpan.FromMilliseconds(50),
-        }),
-        TimeProvider.System, NullLogger<LogShipper>.Instance);
+    public void Dispose() => _collector.Dispose();
 
     [Theory]
-    [InlineData(StatusCode.OK, Level.Info)]
-    [InlineData(StatusCode.InvalidArgument, Level.Warn)]
-    [InlineData(StatusCode.Unauthenticated, Level.Warn)]
-    [InlineData(StatusCode.ResourceExhausted, Level.Warn)]
-    [InlineData(StatusCode.NotFound, Level.Warn)]
-    [InlineData(StatusCode.Unavailable, Level.Error)]
-    [InlineData(StatusCode.DeadlineExceeded, Level.Error)]
-    [InlineData(StatusCode.Internal, Level.Error)]
-    [InlineData(StatusCode.Unknown, Level.Error)]
-    public void CallStatusesMapToLevels(StatusCode status, Level level) =>
+    [InlineData(StatusCode.OK, LogLevel.Information)]
+    [InlineData(StatusCode.InvalidArgument, LogLevel.Warning)]
+    [InlineData(StatusCode.Unauthenticated, LogLevel.Warning)]
+    [InlineData(StatusCode.ResourceExhausted, LogLevel.Warning)]
+    [InlineData(StatusCode.NotFound, LogLevel.Warning)]
+    [InlineData(StatusCode.Unavailable, LogLevel.Error)]
+    [InlineData(StatusCode.DeadlineExceeded, LogLevel.Error)]
+    [InlineData(StatusCode.Internal, LogLevel.Error)]
+    [InlineData(StatusCode.Unknown, LogLevel.Error)]
+    public void CallStatusesMapToLevels(StatusCode status, LogLevel level) =>
         Assert.Equal(level, LogShippingInterceptor.LevelOf(status));
 
     [Fact]
-    public async Task AShippedCallIsCutBetweenCharactersToTheCollectorsLimitsOfTextAndTime()
+    public async Task ARequestLogIsCutBetweenCharactersToTheCollectorsLimitsOfTextAndTime()
     {
-        var outbox = Outbox();
+        using var logs = new FakeLoggerProvider();
+        using var loggers = new LoggerFactory([logs]);
         var time = new FakeTimeProvider();
-        var interceptor = new LogShippingInterceptor(outbox, time);
+        var interceptor = new LogShippingInterceptor(loggers, time);
         var detail = string.Concat(Enumerable.Repeat("😀", 3000));
 
         await Assert.ThrowsAsync<RpcException>(() => interceptor.UnaryServerHandler<string, string>(
@@ -61,73 +70,165 @@ public sealed class LogShippingTests : IDisposable
                 throw new RpcException(new Status(StatusCode.InvalidArgument, detail));
             }));
 
-        Assert.True(outbox.Reader.TryRead(out var entry));
-        Assert.StartsWith("/orders.v1.Orders/Place InvalidArgument: 😀", entry.Message);
-        Assert.EndsWith("😀", entry.Message);
-        Assert.InRange(Encoding.UTF8.GetByteCount(entry.Message), LogEntryLimits.MaxMessageBytes - 3, LogEntryLimits.MaxMessageBytes);
-        Assert.Equal(LogEntryLimits.MaxResponseTimeMs, entry.ResponseTimeMs);
+        var record = logs.Collector.LatestRecord;
+        Assert.Equal((LogShippingInterceptor.Category, LogLevel.Warning), (record.Category, record.Level));
+        Assert.StartsWith("/orders.v1.Orders/Place InvalidArgument: 😀", record.Message);
+        Assert.EndsWith("😀", record.Message);
+        Assert.InRange(Encoding.UTF8.GetByteCount(record.Message), LogEntryLimits.MaxMessageBytes - 3, LogEntryLimits.MaxMessageBytes);
+        Assert.Equal("86400000", record.GetStructuredStateValue(LogRecordAttributes.ResponseTimeMs));
     }
 
     [Fact]
-    public void AShippedLogLineIsCutBetweenCharactersToTheCollectorsLimit()
+    public async Task AnApplicationExportingWithTheStandardOtlpExporterIsCountedAndItsRejectsAccountedFor()
     {
-        var outbox = Outbox();
-        using var provider = new ShippingLoggerProvider(outbox, TimeProvider.System);
-
-        provider.CreateLogger("Orders").Log(LogLevel.Error, default, new string('é', 5000), null, (text, _) => text);
-
-        Assert.True(outbox.Reader.TryRead(out var entry));
-        Assert.Equal(new string('é', LogEntryLimits.MaxMessageBytes / 2), entry.Message);
-    }
-
-    [Fact]
-    public async Task QueuedEntriesReachTheCollectorInBatches()
-    {
-        // Real time here: the shipper waits on real timers.
-        using var collector = new Microservices.TestSupport.GrpcServiceApp<Program>(start: DateTimeOffset.UtcNow);
-        var client = new Logs.V1.LogCollector.LogCollectorClient(collector.Channel);
-        var outbox = Outbox();
-        using var shipper = Shipper(outbox, collector.Channel);
-        await shipper.StartAsync(CancellationToken.None);
-        for (var i = 0; i < 1200; i++)
+        using var rejected = new MetricCollector<long>(
+            _collector.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), "Microservices.LogCollector", "logcollector.entries.rejected");
+        using (var loggers = LoggerFactory.Create(logging => logging.AddOpenTelemetry(otel =>
         {
-            outbox.Add(new LogEntry { Level = i % 4 == 0 ? Level.Error : Level.Info, Service = "orders", ResponseTimeMs = 5, Message = "GET /orders" });
+            otel.IncludeScopes = true;
+            otel.IncludeFormattedMessage = true;
+            otel.SetResourceBuilder(ResourceBuilder.CreateEmpty().AddService("checkout"));
+            otel.AddOtlpExporter(otlp =>
+            {
+                otlp.Endpoint = _collector.Server.BaseAddress;
+                otlp.Protocol = OtlpExportProtocol.Grpc;
+                otlp.Headers = $"x-api-key={ApplicationKey}";
+                otlp.HttpClientFactory = () => new HttpClient(_collector.Server.CreateHandler());
+            });
+        })))
+        {
+            var logger = loggers.CreateLogger("Checkout");
+            LogTimed(logger, LogLevel.Information, "GET /cart", 12.5);
+            LogTimed(logger, LogLevel.Error, "payment declined", 250);
+            LogTimed(logger, LogLevel.Warning, "clock went backwards", -1);
         }
 
+        // Disposing the logger factory flushed the exporter's batch.
+        var stats = await StatsAsync("checkout", 2);
+        Assert.Equal((2UL, 1UL, 131.25), (stats.Total, stats.Errors, stats.ResponseTime.AverageMs));
+        Assert.Equal("payment declined", Assert.Single(stats.TopErrors).Message);
+        Assert.Equal("response_time", (string?)Assert.Single(rejected.GetMeasurementSnapshot()).Tags["reason"]);
+    }
+
+    [Fact]
+    public async Task AServiceExportsItsRequestLogsAndWarningsToTheCollectorWithTheClusterKey()
+    {
+        await using (var service = await StartServiceAsync(_collector.Server.BaseAddress))
+        {
+            var limiter = new RateLimiter.RateLimiterClient(service.Channel);
+            await limiter.AcquireAsync(new AcquireRequest { Key = "a" });
+            await limiter.AcquireAsync(new AcquireRequest { Key = "b" });
+            await Assert.ThrowsAsync<RpcException>(() => limiter.AcquireAsync(new AcquireRequest { Key = "down" }).ResponseAsync);
+        }
+
+        // Three calls and the handler's warning; its Information lines stay out of the collector's counts.
+        var stats = await StatsAsync("orders", 4);
+        Assert.Equal((4UL, 1UL, 3UL), (stats.Total, stats.Errors, stats.ResponseTime.Count));
+        Assert.Equal($"{AcquirePath} Unavailable: limiter store down", Assert.Single(stats.TopErrors).Message);
+    }
+
+    [Fact]
+    public async Task AServiceWhoseCollectorIsAwayStillAnswersEveryCall()
+    {
+        await using var service = await StartServiceAsync(new Uri("http://127.0.0.1:1"), collectorHandler: false);
+        var limiter = new RateLimiter.RateLimiterClient(service.Channel);
+
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.True((await limiter.AcquireAsync(new AcquireRequest { Key = "a" })).Allowed);
+        }
+    }
+
+    private static void LogTimed(ILogger logger, LogLevel level, string message, double responseTimeMs)
+    {
+        // How an application attaches the response time without putting it into the message: a scope value.
+        using (logger.BeginScope(new Dictionary<string, object> { [LogRecordAttributes.ResponseTimeMs] = responseTimeMs }))
+        {
+            LogText(logger, level, message);
+        }
+    }
+
+    [LoggerMessage("{Text}")]
+    private static partial void LogText(ILogger logger, LogLevel level, string text);
+
+    private async Task<ServiceWindowStats> StatsAsync(string service, ulong expected)
+    {
+        var client = new Logs.V1.LogCollector.LogCollectorClient(_collector.Channel);
+        var headers = new Metadata { { "x-cluster-key", ClusterKey } };
+        var request = new GetWindowStatsRequest { Service = service, Window = Duration.FromTimeSpan(TimeSpan.FromHours(1)) };
         var deadline = DateTime.UtcNow.AddSeconds(10);
-        GetErrorRateResponse rate;
+        ServiceWindowStats stats;
         do
         {
-            await Task.Delay(50);
-            rate = await client.GetErrorRateAsync(new GetErrorRateRequest { Service = "orders" });
-        }
-        while (rate.Total < 1200 && DateTime.UtcNow < deadline);
+            stats = (await client.GetWindowStatsAsync(request, headers)).Services.Single();
+            if (stats.Total >= expected)
+            {
+                break;
+            }
 
-        await shipper.StopAsync(CancellationToken.None);
-        Assert.Equal((1200UL, 300UL), (rate.Total, rate.Errors));
+            await Task.Delay(50);
+        }
+        while (DateTime.UtcNow < deadline);
+
+        return stats;
     }
 
-    [Fact]
-    public async Task WhileTheCollectorIsAwayTheOldestEntriesAreDroppedAndCounted()
+    // A service built as ours are (AddServiceDefaults), named "orders", exporting to the collector at the address.
+    private async Task<ServiceHost> StartServiceAsync(Uri collector, bool collectorHandler = true)
     {
-        using var dropped = new MetricCollector<long>(_provider.GetRequiredService<IMeterFactory>(), LogOutbox.MeterName, "logshipper.entries.dropped");
-        using var nowhere = GrpcChannel.ForAddress("http://127.0.0.1:1");
-        var outbox = Outbox(capacity: 100);
-        using var shipper = Shipper(outbox, nowhere);
-        await shipper.StartAsync(CancellationToken.None);
-
-        for (var i = 0; i < 1000; i++)
+        var builder = WebApplication.CreateBuilder();
+        builder.WebHost.UseTestServer();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
-            outbox.Add(new LogEntry { Level = Level.Info, Message = i.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+            ["OTEL_SERVICE_NAME"] = "orders",
+            ["ClusterAuth:Key"] = ClusterKey,
+            ["LogShipping:Address"] = collector.ToString(),
+            ["LogShipping:FlushInterval"] = "00:00:00.050",
+        });
+        builder.AddServiceDefaults();
+        if (collectorHandler)
+        {
+            builder.Services.AddHttpClient(CollectorLogProcessor.HttpClientName)
+                .ConfigurePrimaryHttpMessageHandler(() => _collector.Server.CreateHandler());
         }
 
-        // Adding never blocked; the shipper keeps trying and never throws.
-        await Task.Delay(300);
-        Assert.False(shipper.ExecuteTask!.IsCompleted);
-        await shipper.StopAsync(CancellationToken.None);
+        var app = builder.Build();
+        app.MapGrpcService<FakeLimiter>();
+        await app.StartAsync();
+        return new ServiceHost(app);
+    }
 
-        var total = dropped.GetMeasurementSnapshot().Sum(m => m.Value);
-        Assert.InRange(total, 900, 1000);
-        Assert.Contains(dropped.GetMeasurementSnapshot(), m => (string?)m.Tags["reason"] == "queue_full");
+    private sealed class ServiceHost(WebApplication app) : IAsyncDisposable
+    {
+        public GrpcChannel Channel { get; } = GrpcChannel.ForAddress(
+            app.GetTestServer().BaseAddress, new GrpcChannelOptions { HttpHandler = app.GetTestServer().CreateHandler() });
+
+        public async ValueTask DisposeAsync()
+        {
+            Channel.Dispose();
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+    }
+
+    private sealed partial class FakeLimiter(ILogger<FakeLimiter> logger) : RateLimiter.RateLimiterBase
+    {
+        public override Task<AcquireResponse> Acquire(AcquireRequest request, ServerCallContext context)
+        {
+            LogAcquire(logger, request.Key);
+            if (request.Key == "down")
+            {
+                LogStoreDown(logger);
+                throw new RpcException(new Status(StatusCode.Unavailable, "limiter store down"));
+            }
+
+            return Task.FromResult(new AcquireResponse { Allowed = true });
+        }
+
+        [LoggerMessage(LogLevel.Information, "Acquire {Key}")]
+        private static partial void LogAcquire(ILogger logger, string key);
+
+        [LoggerMessage(LogLevel.Warning, "The bucket store does not answer")]
+        private static partial void LogStoreDown(ILogger logger);
     }
 }

@@ -86,9 +86,9 @@ public sealed class TraceSystemTests(DashboardAppHostFixture fixture)
     }
 
     [Fact]
-    public async Task LogShippingAndHealthProbesStayOutOfTheTraces()
+    public async Task LogExportAndHealthProbesStayOutOfTheTraces()
     {
-        // Calls shipped to the collector, and seconds of probes, then the spans the dashboard holds.
+        // Calls whose logs are exported to the collector, and seconds of probes, then the spans the dashboard holds.
         var cache = fixture.Gateway(i => new Gateway.V1.Cache.CacheClient(i));
         await cache.GetAsync(new GetRequest { Key = "anything" }).ResponseAsync.WaitAsync(Timeout);
         using var http = new HttpClient { BaseAddress = fixture.DashboardUrl };
@@ -104,7 +104,7 @@ public sealed class TraceSystemTests(DashboardAppHostFixture fixture)
         await Task.Delay(3000);
         spans = await ReadSpansAsync(http);
         Assert.Contains(spans, s => s.Service == "gateway");
-        Assert.DoesNotContain(spans, s => s.Name.Contains("LogCollector/Ingest", StringComparison.Ordinal));
+        Assert.DoesNotContain(spans, s => s.Name.Contains("LogsService/Export", StringComparison.Ordinal));
         Assert.DoesNotContain(spans, s => s.Name.Contains("grpc.health.v1", StringComparison.Ordinal));
     }
 

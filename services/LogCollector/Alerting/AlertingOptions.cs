@@ -115,11 +115,20 @@ public sealed class AlertRuleOptions
     public bool Enabled { get; set; } = true;
 }
 
-/// <summary>The webhook sink: a JSON POST with a Slack-compatible <c>text</c> field and the alert's fields.</summary>
+/// <summary>The webhook sink: a JSON POST of each notification, in the chosen <see cref="Format"/>.</summary>
 public sealed class WebhookOptions
 {
     /// <summary>Where to POST; empty = the sink is off.</summary>
     public string Url { get; set; } = string.Empty;
+
+    /// <summary>The body: Slack-compatible (default) or Prometheus Alertmanager's webhook JSON version 4.</summary>
+    public WebhookFormat Format { get; set; } = WebhookFormat.Slack;
+
+    /// <summary>Alertmanager format: the <c>receiver</c> field, the name the receiver knows this sender by.</summary>
+    public string Receiver { get; set; } = "logcollector";
+
+    /// <summary>Alertmanager format: <c>externalURL</c> and each alert's <c>generatorURL</c>, e.g. the dashboard's address.</summary>
+    public string ExternalUrl { get; set; } = string.Empty;
 
     /// <summary>Timeout of one attempt.</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(5);
@@ -129,6 +138,16 @@ public sealed class WebhookOptions
 
     /// <summary>First backoff; it doubles after each failed attempt.</summary>
     public TimeSpan InitialBackoff { get; set; } = TimeSpan.FromSeconds(1);
+}
+
+/// <summary>The JSON a webhook receives.</summary>
+public enum WebhookFormat
+{
+    /// <summary>A Slack-compatible <c>text</c> field plus the alert's fields in camelCase.</summary>
+    Slack,
+
+    /// <summary>Prometheus Alertmanager's webhook JSON, version 4: one group with one alert per notification.</summary>
+    Alertmanager,
 }
 
 /// <summary>The e-mail sink, through SMTP with MailKit.</summary>

@@ -39,7 +39,8 @@ public sealed class AlertingOptionsValidator(IOptions<LogCollectorOptions> colle
             errors.Add(string.Create(CultureInfo.InvariantCulture, $"Alerting:Webhook:Url must be an absolute URL, got '{options.Webhook.Url}'"));
         }
 
-        if (options.Email.Host.Length > 0 && options.Email.To.Count == 0)
+        // An unset recipient parameter of the AppHost arrives as one empty address.
+        if (options.Email.Host.Length > 0 && options.Email.To.All(string.IsNullOrWhiteSpace))
         {
             errors.Add("Alerting:Email:To must name at least one recipient when Alerting:Email:Host is set");
         }

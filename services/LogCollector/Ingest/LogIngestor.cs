@@ -20,12 +20,19 @@ internal sealed class LogIngestor(
         $"timestamp is older than the retention ({options.Value.Retention.TotalSeconds:0} s)"));
 
     /// <summary>Returns why a whole batch is refused (too many entries or bytes), or null.</summary>
-    public string? CheckBatch(RepeatedField<LogEntry> entries, int serializedBytes)
+    public string? CheckBatch(RepeatedField<LogEntry> entries, int serializedBytes) =>
+        CheckBatch("entries", entries.Count, serializedBytes);
+
+    /// <summary>
+    /// Returns why a whole batch of <paramref name="count"/> items in <paramref name="serializedBytes"/> is refused, or
+    /// null; <paramref name="field"/> names the items in the message (OTLP requests call them log records).
+    /// </summary>
+    public string? CheckBatch(string field, int count, int serializedBytes)
     {
-        if (entries.Count > RequestLimits.MaxBatchItems)
+        if (count > RequestLimits.MaxBatchItems)
         {
             return string.Create(CultureInfo.InvariantCulture,
-                $"entries must hold at most {RequestLimits.MaxBatchItems} items, got {entries.Count}");
+                $"{field} must hold at most {RequestLimits.MaxBatchItems} items, got {count}");
         }
 
         return serializedBytes > _options.MaxBatchBytes

@@ -1,18 +1,25 @@
-using System.Diagnostics;
-using Google.Protobuf.WellKnownTypes;
+using System.Text;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
-using Microservices.Logs.V1;
+using Microsoft.Extensions.Logging;
 
 namespace Microservices.ServiceDefaults.LogShipping;
 
 /// <summary>
-/// Turns every handled gRPC call into a log entry for the collector: level from the status (OK -> INFO, the
-/// caller's errors -> WARN, server errors and deadlines -> ERROR), message <c>&lt;method&gt; &lt;status&gt;: &lt;detail&gt;</c>,
-/// the response time and the trace id. Health and reflection calls are left out.
+/// Logs every handled gRPC call as one record of the <see cref="Category"/> category, which the OTLP export sends to the
+/// collector (<see cref="CollectorLogProcessor"/>): level from the status (OK -> Information, the caller's errors ->
+/// Warning, server errors and deadlines -> Error), message <c>&lt;method&gt; &lt;status&gt;: &lt;detail&gt;</c> cut to the
+/// collector's limit, and the response time as the attribute <see cref="LogRecordAttributes.ResponseTimeMs"/>; the trace
+/// id is the current one, as on every OpenTelemetry log record. Health and reflection calls are left out. The exporter
+/// cannot do this part: it sees log records, not calls and how long they took.
 /// </summary>
-public sealed class LogShippingInterceptor(LogOutbox queue, TimeProvider time) : Interceptor
+public sealed class LogShippingInterceptor(ILoggerFactory loggers, TimeProvider time) : Interceptor
 {
+    /// <summary>The logger category of request log records.</summary>
+    public const string Category = "Microservices.RequestLog";
+
+    private readonly ILogger _logger = loggers.CreateLogger(Category);
+
     /// <inheritdoc />
     public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
         TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation) =>
@@ -43,14 +50,14 @@ public sealed class LogShippingInterceptor(LogOutbox queue, TimeProvider time) :
             return true;
         });
 
-    /// <summary>The entry level for a status: OK -> INFO, the caller's errors -> WARN, the rest -> ERROR.</summary>
-    public static Level LevelOf(StatusCode status) => status switch
+    /// <summary>The record level for a status: OK -> Information, the caller's errors -> Warning, the rest -> Error.</summary>
+    public static LogLevel LevelOf(StatusCode status) => status switch
     {
-        StatusCode.OK => Level.Info,
+        StatusCode.OK => LogLevel.Information,
         StatusCode.Cancelled or StatusCode.InvalidArgument or StatusCode.NotFound or StatusCode.AlreadyExists
             or StatusCode.PermissionDenied or StatusCode.Unauthenticated or StatusCode.ResourceExhausted
-            or StatusCode.FailedPrecondition or StatusCode.OutOfRange or StatusCode.Aborted => Level.Warn,
-        _ => Level.Error,
+            or StatusCode.FailedPrecondition or StatusCode.OutOfRange or StatusCode.Aborted => LogLevel.Warning,
+        _ => LogLevel.Error,
     };
 
     // Runs the handler and records its outcome and time, whatever the kind of call.
@@ -84,26 +91,18 @@ public sealed class LogShippingInterceptor(LogOutbox queue, TimeProvider time) :
     private void Record(ServerCallContext context, StatusCode status, string? detail, long started)
     {
         var method = context.Method;
-        if (method.StartsWith("/grpc.", StringComparison.Ordinal))
+        var level = LevelOf(status);
+        if (method.StartsWith("/grpc.", StringComparison.Ordinal) || !_logger.IsEnabled(level))
         {
             return;
         }
 
-        var entry = new LogEntry
-        {
-            Timestamp = Timestamp.FromDateTimeOffset(time.GetUtcNow()),
-            Level = LevelOf(status),
-            Service = queue.Service,
-            // The detail may echo the caller's text at any length: cut it to the collector's limit, between characters.
-            Message = TextCut.ToUtf8Bytes(
-                string.IsNullOrEmpty(detail) ? $"{method} {status}" : $"{method} {status}: {detail}", LogEntryLimits.MaxMessageBytes),
-
-            // A stream can stay open longer than the collector's largest response time; it counts as that long.
-            ResponseTimeMs = Math.Clamp(time.GetElapsedTime(started).TotalMilliseconds, 0.001, LogEntryLimits.MaxResponseTimeMs),
-            TraceId = Activity.Current?.TraceId.ToHexString() ?? string.Empty,
-        };
-        entry.Attributes.Add("grpc.method", method);
-        entry.Attributes.Add("grpc.status", status.ToString());
-        queue.Add(entry);
+        // The detail may echo the caller's text at any length: the whole message stays within the collector's limit,
+        // cut between characters. A stream can stay open longer than the largest response time; it counts as that long.
+        var room = LogEntryLimits.MaxMessageBytes - Encoding.UTF8.GetByteCount(method) - status.ToString().Length - 3;
+        var state = new RequestLogState(
+            method, status, detail is null ? null : TextCut.ToUtf8Bytes(detail, Math.Max(room, 0)),
+            Math.Clamp(time.GetElapsedTime(started).TotalMilliseconds, 0.001, LogEntryLimits.MaxResponseTimeMs));
+        _logger.Log(level, default, state, null, RequestLogState.Format);
     }
 }
