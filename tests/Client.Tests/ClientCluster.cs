@@ -85,6 +85,9 @@ public sealed class ClientCluster : IDisposable
     /// <summary>The clock of every service (the collector keeps its own).</summary>
     public FakeTimeProvider Time { get; } = new(DateTimeOffset.UtcNow);
 
+    /// <summary>While true, the clients' calls to the limiter fail as if it were down.</summary>
+    public bool LimiterDown { get; set; }
+
     public GrpcServiceApp<gateway::Program> Gateway { get; }
 
     public GrpcServiceApp<ratelimiter::Program> Limiter { get; }
@@ -105,7 +108,7 @@ public sealed class ClientCluster : IDisposable
         services.AddMicroservicesCache(o => (o.Address, o.ApiKey) = (gateway.BaseAddress, tenantKey))
             .ConfigurePrimaryHttpMessageHandler(gateway.CreateHandler);
         services.AddMicroservicesRateLimiter(o => (o.Address, o.ApiKey) = (limiter.BaseAddress, AppKey))
-            .ConfigurePrimaryHttpMessageHandler(limiter.CreateHandler);
+            .ConfigurePrimaryHttpMessageHandler(() => new Switch(this, limiter.CreateHandler()));
         services.AddMicroservicesLogCollector(o => (o.Address, o.ApiKey) = (collector.BaseAddress, AppKey))
             .ConfigurePrimaryHttpMessageHandler(collector.CreateHandler);
         return services;
@@ -131,6 +134,12 @@ public sealed class ClientCluster : IDisposable
         {
             node.Dispose();
         }
+    }
+
+    private sealed class Switch(ClientCluster cluster, HttpMessageHandler inner) : DelegatingHandler(inner)
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            cluster.LimiterDown ? throw new HttpRequestException("connection refused (test)") : base.SendAsync(request, cancellationToken);
     }
 
     private sealed class InProcessChannels(Dictionary<string, HttpMessageHandler> links) : NodeChannelFactory
