@@ -68,5 +68,71 @@ public sealed class TypedClientTests : IDisposable
         Assert.Equal(0.5, rate.Rate);
     }
 
+    [Fact]
+    public async Task AReadThatFindsTheGatewayUnavailableIsRetried()
+    {
+        var link = new FailingLink(failures: 1);
+        using var services = _cluster.Clients(s => s.AddHttpClient(nameof(CacheClient)).AddHttpMessageHandler(() => link));
+        var cache = services.GetRequiredService<CacheClient>();
+
+        var reply = await cache.GetAsync(new GetRequest { Key = "k" });
+
+        Assert.False(reply.Found);
+        Assert.Equal(2, link.Calls);
+    }
+
+    [Fact]
+    public async Task AWriteThatFindsTheGatewayUnavailableIsNotRetried()
+    {
+        var link = new FailingLink(failures: 1);
+        using var services = _cluster.Clients(s => s.AddHttpClient(nameof(CacheClient)).AddHttpMessageHandler(() => link));
+        var cache = services.GetRequiredService<CacheClient>();
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => cache.PutAsync(new PutRequest { Key = "k", Text = "v" }).ResponseAsync);
+
+        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        Assert.Equal(1, link.Calls);
+    }
+
+    [Fact]
+    public async Task ACallWithoutADeadlineEndsAtTheConfiguredTimeout()
+    {
+        using var services = _cluster.Clients(s =>
+        {
+            s.AddHttpClient(nameof(CacheClient)).AddHttpMessageHandler(() => new FailingLink(failures: 0) { Hang = true });
+            s.Configure<MicroservicesClientOptions>(MicroservicesClients.Cache, o => o.Timeout = TimeSpan.FromMilliseconds(200));
+        });
+        var cache = services.GetRequiredService<CacheClient>();
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => cache.GetAsync(new GetRequest { Key = "k" }).ResponseAsync.WaitAsync(TimeSpan.FromSeconds(30)));
+
+        Assert.Equal(StatusCode.DeadlineExceeded, error.StatusCode);
+    }
+
     public void Dispose() => _cluster.Dispose();
+
+    // Fails the first `failures` calls as a refused connection; with Hang, holds every call until it is cancelled.
+    private sealed class FailingLink(int failures) : DelegatingHandler
+    {
+        private int _calls;
+
+        public int Calls => Volatile.Read(ref _calls);
+
+        public bool Hang { get; init; }
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (Interlocked.Increment(ref _calls) <= failures)
+            {
+                throw new HttpRequestException("connection refused (test)");
+            }
+
+            if (Hang)
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+            }
+
+            return await base.SendAsync(request, cancellationToken);
+        }
+    }
 }

@@ -21,7 +21,8 @@ namespace Microservices.Client.Caching;
 /// undoes a newer Set). A Get leaves out the Touch when it would move the expiry by less than one second, so a hot key
 /// costs at most about one Touch per second per client, and a sliding entry may expire up to one second early.
 /// Cancellation ends the call with <see cref="OperationCanceledException"/>; a Set that was already sent may still
-/// take effect. Other failures surface as <see cref="RpcException"/> (for example INVALID_ARGUMENT for a key over 250
+/// take effect. A Set that loses to a concurrent, later Set of the same key (the gateway's ABORTED) returns normally:
+/// the later value stays, as with any last-writer-wins store. Other failures surface as <see cref="RpcException"/> (for example INVALID_ARGUMENT for a key over 250
 /// bytes or a value over the gateway's limit, default 1 MiB minus the 18-byte header).
 /// </remarks>
 public sealed class MicroservicesDistributedCache(
@@ -82,7 +83,15 @@ public sealed class MicroservicesDistributedCache(
             Ttl = Duration.FromTimeSpan(Clamp(TtlOf(header, now) ?? _options.DefaultExpiration)),
             Consistency = _options.Consistency,
         };
-        await Call(client.PutAsync(request, cancellationToken: token), token).ConfigureAwait(false);
+        try
+        {
+            await Call(client.PutAsync(request, cancellationToken: token), token).ConfigureAwait(false);
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.Aborted)
+        {
+            // A concurrent Set of the key, stamped later, is held by the replicas: last writer wins, as in Redis, and
+            // this Set counts as done and overwritten.
+        }
     }
 
     /// <inheritdoc/>
