@@ -139,7 +139,7 @@ public sealed class ClientCluster : IDisposable
     private sealed class Switch(ClientCluster cluster, HttpMessageHandler inner) : DelegatingHandler(inner)
     {
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
-            cluster.LimiterDown ? throw new HttpRequestException("connection refused (test)") : base.SendAsync(request, cancellationToken);
+            cluster.LimiterDown ? throw new HttpRequestException("connection refused (test)", new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.ConnectionRefused)) : base.SendAsync(request, cancellationToken);
     }
 
     private sealed class InProcessChannels(Dictionary<string, HttpMessageHandler> links) : NodeChannelFactory

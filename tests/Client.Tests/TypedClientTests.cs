@@ -124,7 +124,7 @@ public sealed class TypedClientTests : IDisposable
         {
             if (Interlocked.Increment(ref _calls) <= failures)
             {
-                throw new HttpRequestException("connection refused (test)");
+                throw new HttpRequestException("connection refused (test)", new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.ConnectionRefused));
             }
 
             if (Hang)

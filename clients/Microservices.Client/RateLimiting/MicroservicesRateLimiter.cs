@@ -26,6 +26,7 @@ public sealed class MicroservicesRateLimiter : RateLimiter
     private readonly string _key;
     private LocalBucket? _bucket;
     private long _lastUsed;
+    private long _uncharged;
     private long _available = -1;
     private long _successful;
     private long _failed;
@@ -88,10 +89,9 @@ public sealed class MicroservicesRateLimiter : RateLimiter
             Interlocked.Exchange(ref _available, (long)Math.Min(reply.Remaining, long.MaxValue));
             if (reply.Allowed)
             {
-                if (Bucket() is { } local)
-                {
-                    local.Bucket.Charge(local.Limit, permitCount);
-                }
+                // Charged to the local bucket, or kept until the policy's limit is known and the bucket exists.
+                Interlocked.Add(ref _uncharged, permitCount);
+                _ = Bucket();
 
                 return Count(MicroservicesRateLimitLease.Acquired);
             }
@@ -143,6 +143,11 @@ public sealed class MicroservicesRateLimiter : RateLimiter
         {
             Interlocked.CompareExchange(ref _bucket, new LocalBucket(_time, limit), null);
             bucket = _bucket!;
+        }
+
+        if (Interlocked.Exchange(ref _uncharged, 0) is var admitted and > 0)
+        {
+            bucket.Charge(limit, (int)Math.Min(admitted, int.MaxValue));
         }
 
         return (bucket, limit);
