@@ -21,6 +21,8 @@ for n in 1 2 3; do
   CacheNode__NodeName=cache-node-$n dotnet services/CacheNode/bin/Release/net10.0/CacheNode.dll \
     --contentRoot "$PWD"/services/CacheNode/bin/Release/net10.0 --urls http://127.0.0.1:2131$n & pids+=($!)
 done
+# Deadlines above the defaults (1 s to a replica, 50 ms to the limiter): the machine is shared and often loaded.
+Gateway__ReplicaTimeout=00:00:05 RateLimiting__Timeout=00:00:02 \
 Security__ApiKeys__0__Key=bench-key Security__ApiKeys__0__Tenant=bench Security__ApiKeys__0__Policy=bench \
 Security__AdminKeys__0=bench-admin-key RateLimiting__Address=http://127.0.0.1:21301 \
 Gateway__Nodes__0__Name=cache-node-1 Gateway__Nodes__0__Address=http://127.0.0.1:21311 \
