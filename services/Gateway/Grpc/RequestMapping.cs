@@ -104,5 +104,9 @@ internal sealed class RequestMapping(GatewayOptions options, TimeProvider time)
         return reply;
     }
 
+    /// <summary>The time from now to <paramref name="expiresAtMs"/> (Unix ms), zero when it has passed.</summary>
+    public Duration Remaining(long expiresAtMs) =>
+        ProtoTime.ToDuration(TimeSpan.FromMilliseconds(Math.Max(0, expiresAtMs - time.GetUtcNow().ToUnixTimeMilliseconds())));
+
     public static RpcException Invalid(string message) => new(new Status(StatusCode.InvalidArgument, message));
 }

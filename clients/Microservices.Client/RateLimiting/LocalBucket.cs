@@ -1,8 +1,9 @@
-namespace Microservices.Gateway.RateLimiting;
+namespace Microservices.RateLimiting;
 
 /// <summary>
-/// A tenant's token bucket at this gateway, with its policy's capacity and rate: it decides the requests the
-/// limiter did not decide in time, and is charged for every request the limiter admitted, so the two together
+/// One source file, compiled into both the client package and the gateway (linked from Gateway.csproj): the local
+/// fallback rule they share. A tenant's (in the client: a partition key's) token bucket in this process, with its
+/// policy's capacity and rate: it decides the requests the limiter did not decide in time, and is charged for every request the limiter admitted, so the two together
 /// stay near one limit (as envoy's local rate limit and gubernator's non-owner path do). Tokens are a double,
 /// refilled lazily from <see cref="TimeProvider"/> timestamps; a charge may leave it in debt down to minus its
 /// capacity, and it refuses until it is out of debt. One lock per tenant.
@@ -15,20 +16,33 @@ internal sealed class LocalBucket(TimeProvider time, PolicyLimit limit)
     private long _last = time.GetTimestamp();
 
     /// <summary>Takes one token if there is one; otherwise says how long until there is.</summary>
-    public bool TryTake(PolicyLimit limit, out TimeSpan retryAfter)
+    public bool TryTake(PolicyLimit limit, out TimeSpan retryAfter) => TryTake(limit, 1, out retryAfter);
+
+    /// <summary>Takes <paramref name="tokens"/> tokens if there are that many; otherwise says how long until there are.</summary>
+    public bool TryTake(PolicyLimit limit, int tokens, out TimeSpan retryAfter)
     {
         lock (_gate)
         {
             Refill(limit);
-            if (_tokens >= 1)
+            if (_tokens >= tokens)
             {
-                _tokens--;
+                _tokens -= tokens;
                 retryAfter = TimeSpan.Zero;
                 return true;
             }
 
-            retryAfter = TimeSpan.FromSeconds((1 - _tokens) / _limit.RefillPerSecond);
+            retryAfter = TimeSpan.FromSeconds((tokens - _tokens) / _limit.RefillPerSecond);
             return false;
+        }
+    }
+
+    /// <summary>True when the bucket is full again: it holds nothing a new bucket would not.</summary>
+    public bool IsFull(PolicyLimit limit)
+    {
+        lock (_gate)
+        {
+            Refill(limit);
+            return _tokens >= _limit.Capacity;
         }
     }
 

@@ -1,0 +1,48 @@
+using Microservices.Client;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry.Exporter;
+using OpenTelemetry.Logs;
+using OpenTelemetry.Resources;
+
+namespace Microsoft.Extensions.Hosting;
+
+/// <summary>Sends the application's logs to the LogCollector with the standard OpenTelemetry OTLP exporter.</summary>
+public static class MicroservicesLogExportExtensions
+{
+    /// <summary>
+    /// Adds the OpenTelemetry logger with an OTLP (gRPC) exporter to the LogCollector: the address and API key of the
+    /// LogCollector client's options (<c>Microservices:LogCollector</c>, then <paramref name="configure"/>; the key goes
+    /// in the <c>x-api-key</c> header). An address whose host is a service name (<c>http://logcollector</c>) is looked
+    /// up in configuration as service discovery does (<c>services:logcollector:http:0</c>, which Aspire's WithReference
+    /// sets), as the exporter does not use service discovery. The resource's <c>service.name</c> is the application's
+    /// name. The LogCollector accepts OTLP logs on its gRPC port (LogsService/Export).
+    /// </summary>
+    public static IHostApplicationBuilder AddMicroservicesLogExport(this IHostApplicationBuilder builder, Action<MicroservicesClientOptions>? configure = null)
+    {
+        var options = new MicroservicesClientOptions { Address = MicroservicesClients.DefaultAddressOf(MicroservicesClients.LogCollector) };
+        builder.Configuration.GetSection(MicroservicesClients.SectionOf(MicroservicesClients.LogCollector)).Bind(options);
+        configure?.Invoke(options);
+        var endpoint = Resolve(options.Address!, builder.Configuration);
+        var serviceName = builder.Environment.ApplicationName;
+        builder.Logging.AddOpenTelemetry(logging =>
+        {
+            logging.IncludeFormattedMessage = true;
+            logging.SetResourceBuilder(ResourceBuilder.CreateDefault().AddService(serviceName));
+            logging.AddOtlpExporter(otlp =>
+            {
+                otlp.Endpoint = endpoint;
+                otlp.Protocol = OtlpExportProtocol.Grpc;
+                if (options.ApiKey is { Length: > 0 } key)
+                {
+                    otlp.Headers = $"x-api-key={key}";
+                }
+            });
+        });
+        return builder;
+    }
+
+    // http://logcollector -> the first endpoint service discovery's configuration gives for it; anything else as is.
+    private static Uri Resolve(Uri address, IConfiguration configuration) =>
+        configuration[$"services:{address.Host}:{address.Scheme}:0"] is { Length: > 0 } resolved ? new Uri(resolved) : address;
+}
