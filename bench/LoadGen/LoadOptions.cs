@@ -5,12 +5,13 @@ namespace Microservices.LoadGen;
 /// <summary>Command-line options of the load generator.</summary>
 internal sealed record LoadOptions(
     Uri Target, string[] Rpcs, int Concurrency, int Connections, TimeSpan Duration, TimeSpan Warmup, int Batch, int Keys, int Runs,
-    string Redis, int ValueBytes, string ApiKey, string? ClusterKey)
+    string Redis, int ValueBytes, string ApiKey, string? ClusterKey, int Rate, int TtlSeconds, int Services, int Messages)
 {
     public const string Usage = """
         usage: LoadGen [--target http://127.0.0.1:5101] [--rpc health,acquire,batch] [--concurrency 64]
                        [--connections 4] [--duration 10] [--warmup 2] [--batch 100] [--keys 10000] [--runs 1]
                        [--redis 127.0.0.1:6379] [--value-bytes 100] [--api-key dev-key] [--cluster-key KEY]
+                       [--rate 0] [--ttl 0] [--services 10] [--messages 50]
           --rpc          comma-separated, run one after the other in this process:
                          health (grpc.health.v1 Check, the transport floor), acquire (RateLimiter/Acquire),
                          batch (RateLimiter/AcquireBatch of --batch items), node-put and node-get (CacheNode Put
@@ -18,13 +19,19 @@ internal sealed record LoadOptions(
                          through StackExchange.Redis to --redis, one connection per worker: unpipelined),
                          gw-put, gw-get-one, gw-get-quorum, gw-multiget (gateway Cache calls with --api-key;
                          MultiGet of --batch keys), redis-get-pipelined (--batch GETs sent at once per worker),
-                         log-ingest (LogCollector/Ingest: one open stream per worker, a batch of --batch entries per call)
+                         log-ingest (LogCollector/Ingest: one open stream per worker, a batch of --batch entries per call),
+                         log-write (LogCollector/Write of --batch entries over --services services and --messages
+                         error messages, drawn afresh for every call)
           --concurrency  calls in flight at once (closed loop: each worker sends its next call when the last answers)
           --connections  HTTP/2 connections the workers share
           --duration     measured seconds per rpc and run; --warmup seconds before each, not measured
           --keys         distinct rate-limit keys the calls spread over
           --cluster-key  sent as x-cluster-key on every call: the internal services (node, limiter, collector) need it
           --runs         repeat the whole sequence; the summary gives the median of the runs
+          --rate         calls per second of all workers together, paced (0 = as fast as answered: closed loop)
+          --ttl          seconds of time to live on gw-put (0 = the gateway's default)
+          --services     distinct services log-write spreads entries over
+          --messages     distinct error messages log-write draws from
         """;
 
     public static LoadOptions Parse(string[] args)
@@ -51,7 +58,7 @@ internal sealed record LoadOptions(
         foreach (var rpc in rpcs)
         {
             if (rpc is not ("health" or "acquire" or "batch" or "node-put" or "node-get" or "redis-set" or "redis-get"
-                or "gw-put" or "gw-get-one" or "gw-get-quorum" or "gw-multiget" or "redis-get-pipelined" or "log-ingest"))
+                or "gw-put" or "gw-get-one" or "gw-get-quorum" or "gw-multiget" or "redis-get-pipelined" or "log-ingest" or "log-write"))
             {
                 throw new ArgumentException($"--rpc: unknown rpc '{rpc}'");
             }
@@ -70,6 +77,10 @@ internal sealed record LoadOptions(
             Get("redis", "127.0.0.1:6379"),
             Int("value-bytes", 100, 0),
             Get("api-key", "dev-key"),
-            values.GetValueOrDefault("cluster-key"));
+            values.GetValueOrDefault("cluster-key"),
+            Int("rate", 0, 0),
+            Int("ttl", 0, 0),
+            Int("services", 10, 1),
+            Int("messages", 50, 1));
     }
 }

@@ -36,8 +36,22 @@ internal static class LoadRun
             var call = CallFactory.Create(rpc, channels[w % channels.Length], options, w);
             workers[w] = Task.Run(async () =>
             {
+                // Paced: each worker's calls are due every concurrency/rate seconds, staggered between workers.
+                var interval = options.Rate > 0 ? (long)((double)options.Concurrency / options.Rate * Stopwatch.Frequency) : 0;
+                var due = started + (interval * worker / options.Concurrency);
                 while (Stopwatch.GetTimestamp() < stopAt)
                 {
+                    if (interval > 0)
+                    {
+                        var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
+                        if (wait > TimeSpan.Zero)
+                        {
+                            await Task.Delay(wait);
+                        }
+
+                        due += interval;
+                    }
+
                     var begin = Stopwatch.GetTimestamp();
                     try
                     {
