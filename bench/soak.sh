@@ -9,10 +9,12 @@
 #   bench/soak.sh --flood [--minutes 5]            the collector alone: 3 clients, closed loop, Writes of 200
 #       entries over 2,000 services and 100,000 error messages, as fast as it answers.
 #
-# Environment: COLLECTOR_MAX_BYTES (LogCollector:MaxBytes), NODE_MAX_BYTES (CacheNode:MaxBytes), PORT_BASE (21200).
+# Environment: COLLECTOR_MAX_BYTES (LogCollector:MaxBytes), NODE_MAX_BYTES (CacheNode:MaxBytes), PORT_BASE (21200),
+# COUNTERS=dir: also record each service's System.Runtime counters (dotnet-counters on PATH) as CSV in dir, and
+# take a heap snapshot of each (dotnet-gcdump on PATH) after the last sample, with its report by type.
 # The verdict ignores the first 3 minutes (start-up and the keys filling), then fits a line to the later samples:
-# "flat" when the whole later range is within 5 % (and 8 MB), "plateaued at X" when the last third rises under
-# 0.5 MB/min, else "still rising at Y MB/min".
+# "flat" when the whole later range is within 5 % (or 8 MB), "plateaued at X" when the last half (at least 4
+# samples) rises under 0.5 MB/min, else "still rising at Y MB/min".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,8 +30,8 @@ done
 base=${PORT_BASE:-21200}
 dotnet build -c Release Microservices.sln -v q -nologo > /dev/null
 
-pids=() names=() load_pids=()
-cleanup() { kill "${load_pids[@]}" "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
+pids=() names=() load_pids=() counter_pids=()
+cleanup() { kill "${load_pids[@]}" "${counter_pids[@]}" "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT
 
 export ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning ClusterAuth__Key=soak-cluster-key
@@ -41,7 +43,7 @@ start() { # name, dll, port, then env assignments
     --urls "http://127.0.0.1:$port" > "/tmp/soak-$base-$name.log" 2>&1 &
   pids+=($!) names+=("$name")
 }
-load() { dotnet bench/LoadGen/bin/Release/net10.0/LoadGen.dll --duration $((minutes * 60)) --warmup 0 "$@" \
+load() { dotnet bench/LoadGen/bin/Release/net10.0/LoadGen.dll --duration $((minutes * 60 + sample)) --warmup 0 "$@" \
   > "/tmp/soak-$base-load-$1-$2.log" 2>&1 & load_pids+=($!); }
 
 start logcollector LogCollector $((base + 1))
@@ -55,6 +57,13 @@ if [[ $flood == 0 ]]; then
     Gateway__Nodes__2__Name=cache-node-3 Gateway__Nodes__2__Address=http://127.0.0.1:$((base + 13))
 fi
 sleep 6
+if [[ -n "${COUNTERS:-}" ]]; then
+  mkdir -p "$COUNTERS"
+  for i in "${!pids[@]}"; do
+    dotnet-counters collect -p "${pids[$i]}" --counters System.Runtime --refresh-interval "$sample" --format csv \
+      -o "$COUNTERS/${names[$i]}.csv" > /dev/null 2>&1 & counter_pids+=($!)
+  done
+fi
 for i in "${!pids[@]}"; do kill -0 "${pids[$i]}" 2>/dev/null || { echo "${names[$i]} did not start:"; cat "/tmp/soak-$base-${names[$i]}.log"; exit 1; }; done
 
 collector=(--target http://127.0.0.1:$((base + 1)) --cluster-key "$ClusterAuth__Key")
@@ -101,10 +110,11 @@ for i in "${!pids[@]}"; do
     END {
       from = skip + 1; if (from > n - 2) from = 1
       lo = hi = v[from]; for (i = from; i <= n; i++) { if (v[i] < lo) lo = v[i]; if (v[i] > hi) hi = v[i] }
-      tail = slope(n - int((n - from) / 3), n)
+      tail_from = n - int((n - from) / 2); if (n - tail_from < 3) tail_from = n - 3; if (tail_from < from) tail_from = from
+      tail = slope(tail_from, n)
       if (hi - lo <= 8 || hi - lo <= lo * 0.05) verdict = sprintf("flat at %d-%d MB", lo, hi)
-      else if (tail < 0.5) verdict = sprintf("plateaued at %d MB (last third %+.2f MB/min)", v[n], tail)
-      else verdict = sprintf("still rising at %.2f MB/min (last third; %d -> %d MB)", tail, v[from], v[n])
+      else if (tail < 0.5) verdict = sprintf("plateaued at %d MB (last half %+.2f MB/min)", v[n], tail)
+      else verdict = sprintf("still rising at %.2f MB/min (last half; %d -> %d MB)", tail, v[from], v[n])
       printf "  %-14s %s\n", name, verdict
     }'
 done
@@ -113,3 +123,10 @@ echo; echo "load:"
 for pid in "${load_pids[@]}"; do wait "$pid" || true; done
 load_pids=()
 grep -h '^run 1' /tmp/soak-$base-load-*.log | sed 's/^/  /'
+# Heap snapshots after the load, so their pauses cost no call its deadline.
+if [[ -n "${COUNTERS:-}" ]]; then
+  for i in "${!pids[@]}"; do
+    dotnet-gcdump collect -p "${pids[$i]}" -o "$COUNTERS/${names[$i]}.gcdump" > /dev/null 2>&1 \
+      && dotnet-gcdump report "$COUNTERS/${names[$i]}.gcdump" > "$COUNTERS/${names[$i]}.txt" 2>&1 || true
+  done
+fi

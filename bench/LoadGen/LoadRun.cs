@@ -25,6 +25,7 @@ internal static class LoadRun
         var histograms = new LongHistogram[options.Concurrency];
         var items = new long[options.Concurrency];
         var errors = new long[options.Concurrency];
+        var codes = new System.Collections.Concurrent.ConcurrentDictionary<Grpc.Core.StatusCode, long>();
         var workers = new Task[options.Concurrency];
         var stopAt = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
         var started = Stopwatch.GetTimestamp();
@@ -57,9 +58,10 @@ internal static class LoadRun
                     {
                         items[worker] += await call();
                     }
-                    catch (Grpc.Core.RpcException)
+                    catch (Grpc.Core.RpcException ex)
                     {
                         errors[worker]++;
+                        codes.AddOrUpdate(ex.StatusCode, 1, (_, n) => n + 1);
                         continue;
                     }
 
@@ -80,6 +82,7 @@ internal static class LoadRun
         return new LoadResult(rpc, total.TotalCount, items.Sum(), errors.Sum(), elapsed,
             total.GetValueAtPercentile(50) / 1000.0,
             total.GetValueAtPercentile(99) / 1000.0,
-            total.GetValueAtPercentile(99.9) / 1000.0);
+            total.GetValueAtPercentile(99.9) / 1000.0,
+            string.Join(", ", codes.OrderBy(c => c.Key).Select(c => $"{c.Key} {c.Value}")));
     }
 }
