@@ -17,9 +17,6 @@ internal sealed partial class SecondBucket
     /// <summary>True once the histogram was made coarser.</summary>
     public bool Coarse { get; private set; }
 
-    /// <summary>Number of distinct cells held.</summary>
-    public int CellCount => _cellCount;
-
     /// <summary>Adds each cell's count to <paramref name="dense"/>[cell].</summary>
     public void AddCellsTo(long[] dense)
     {

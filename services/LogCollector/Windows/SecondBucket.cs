@@ -5,7 +5,7 @@ namespace Microservices.LogCollector.Windows;
 
 /// <summary>
 /// One second of one window: counts, errors, response-time sum, histogram cells and error-message counts. Sparse:
-/// a second holds only the cells and messages it saw, so a quiet second costs about 100 bytes. Every byte it holds
+/// a second holds only the cells and messages it saw, so a quiet second costs about 130 bytes. Every byte it holds
 /// is taken from the <see cref="ByteBudget"/> first (<see cref="Bytes"/>); when the budget has no room, an entry is
 /// still counted: its response time goes to the nearest cell the second has, its message replaces the least
 /// counted one (Space-Saving). Not thread-safe; the owning <see cref="ServiceWindow"/> serializes access.
