@@ -43,8 +43,9 @@ start() { # name, dll, port, then env assignments
     --urls "http://127.0.0.1:$port" > "/tmp/soak-$base-$name.log" 2>&1 &
   pids+=($!) names+=("$name")
 }
+rm -f /tmp/soak-$base-load-*.log
 load() { dotnet bench/LoadGen/bin/Release/net10.0/LoadGen.dll --duration $((minutes * 60 + sample)) --warmup 0 "$@" \
-  > "/tmp/soak-$base-load-$1-$2.log" 2>&1 & load_pids+=($!); }
+  > "/tmp/soak-$base-load-${#load_pids[@]}.log" 2>&1 & load_pids+=($!); }
 
 start logcollector LogCollector $((base + 1))
 if [[ $flood == 0 ]]; then
