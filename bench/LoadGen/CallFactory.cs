@@ -26,6 +26,7 @@ internal static class CallFactory
         "redis-set" => RedisSet(options, worker),
         "redis-get" => RedisGet(options, worker),
         "log-ingest" => LogCalls.Ingest(channel, options, worker),
+        "log-write" => LogCalls.Write(channel, options, worker),
         "redis-get-pipelined" => GatewayCalls.RedisPipelined(RedisConnection(options, worker).GetDatabase(), options, worker),
         _ => GatewayCalls.Create(rpc, channel, options, worker),
     };

@@ -19,12 +19,13 @@ internal static class GatewayCalls
         }));
         var value = ByteString.CopyFrom(new byte[options.ValueBytes]);
         var next = CallFactory.FirstKey(options, worker);
+        var ttl = options.TtlSeconds > 0 ? Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(TimeSpan.FromSeconds(options.TtlSeconds)) : null;
         return rpc switch
         {
             "gw-put" => async () =>
             {
                 next = (next + 1) % options.Keys;
-                await client.PutAsync(new PutRequest { Key = $"load-{next}", Data = value });
+                await client.PutAsync(new PutRequest { Key = $"load-{next}", Data = value, Ttl = ttl });
                 return 1;
             },
             "gw-get-one" => Get(client, options, worker, Consistency.One),

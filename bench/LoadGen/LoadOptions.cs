@@ -5,13 +5,15 @@ namespace Microservices.LoadGen;
 /// <summary>Command-line options of the load generator.</summary>
 internal sealed record LoadOptions(
     Uri Target, string[] Rpcs, int Concurrency, int Connections, TimeSpan Duration, TimeSpan Warmup, int Batch, int Keys, int Runs,
-    string Redis, int ValueBytes, string ApiKey, string? ClusterKey, Uri[] Nodes, string Tenant)
+    string Redis, int ValueBytes, string ApiKey, string? ClusterKey, Uri[] Nodes, string Tenant, int Rate, int TtlSeconds,
+    int Services, int Messages)
 {
     public const string Usage = """
         usage: LoadGen [--target http://127.0.0.1:5101] [--rpc health,acquire,batch] [--concurrency 64]
                        [--connections 4] [--duration 10] [--warmup 2] [--batch 100] [--keys 10000] [--runs 1]
                        [--redis 127.0.0.1:6379] [--value-bytes 100] [--api-key dev-key] [--cluster-key KEY]
-                       [--nodes http://127.0.0.1:5111,...] [--tenant dev]
+                       [--nodes http://127.0.0.1:5111,...] [--tenant dev] [--rate 0] [--ttl 0] [--services 10]
+                       [--messages 50]
           --rpc          comma-separated, run one after the other in this process:
                          health (grpc.health.v1 Check, the transport floor), acquire (RateLimiter/Acquire),
                          batch (RateLimiter/AcquireBatch of --batch items), node-put and node-get (CacheNode Put
@@ -23,6 +25,8 @@ internal sealed record LoadOptions(
                          gw-get-quorum-disagree and gw-get-quorum-agree (gw-get-quorum, each call preceded, untimed,
                          by a write of the key straight to every node of --nodes: different versions on each, so
                          the replicas disagree and the read repairs before answering; or one version on all)
+                         log-write (LogCollector/Write of --batch entries over --services services and --messages
+                         error messages, drawn afresh for every call)
           --concurrency  calls in flight at once (closed loop: each worker sends its next call when the last answers)
           --connections  HTTP/2 connections the workers share
           --duration     measured seconds per rpc and run; --warmup seconds before each, not measured
@@ -31,6 +35,10 @@ internal sealed record LoadOptions(
           --runs         repeat the whole sequence; the summary gives the median of the runs
           --nodes        cache node addresses (comma-separated), for gw-get-quorum-disagree and -agree (with --cluster-key)
           --tenant       the tenant of --api-key, whose namespace those direct writes use
+          --rate         calls per second of all workers together, paced (0 = as fast as answered: closed loop)
+          --ttl          seconds of time to live on gw-put (0 = the gateway's default)
+          --services     distinct services log-write spreads entries over
+          --messages     distinct error messages log-write draws from
         """;
 
     public static LoadOptions Parse(string[] args)
@@ -58,7 +66,7 @@ internal sealed record LoadOptions(
         {
             if (rpc is not ("health" or "acquire" or "batch" or "node-put" or "node-get" or "redis-set" or "redis-get"
                 or "gw-put" or "gw-get-one" or "gw-get-quorum" or "gw-multiget" or "redis-get-pipelined" or "log-ingest"
-                or "gw-get-quorum-disagree" or "gw-get-quorum-agree"))
+                or "gw-get-quorum-disagree" or "gw-get-quorum-agree" or "log-write"))
             {
                 throw new ArgumentException($"--rpc: unknown rpc '{rpc}'");
             }
@@ -79,6 +87,10 @@ internal sealed record LoadOptions(
             Get("api-key", "dev-key"),
             values.GetValueOrDefault("cluster-key"),
             [.. Get("nodes", string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(node => new Uri(node))],
-            Get("tenant", "dev"));
+            Get("tenant", "dev"),
+            Int("rate", 0, 0),
+            Int("ttl", 0, 0),
+            Int("services", 10, 1),
+            Int("messages", 50, 1));
     }
 }

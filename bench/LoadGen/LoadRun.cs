@@ -25,6 +25,7 @@ internal static class LoadRun
         var histograms = new LongHistogram[options.Concurrency];
         var items = new long[options.Concurrency];
         var errors = new long[options.Concurrency];
+        var codes = new System.Collections.Concurrent.ConcurrentDictionary<Grpc.Core.StatusCode, long>();
         var workers = new Task[options.Concurrency];
         var stopAt = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
         var started = Stopwatch.GetTimestamp();
@@ -37,8 +38,22 @@ internal static class LoadRun
             var prepare = DisagreeingReads.Prepare(rpc, options, w);
             workers[w] = Task.Run(async () =>
             {
+                // Paced: each worker's calls are due every concurrency/rate seconds, staggered between workers.
+                var interval = options.Rate > 0 ? (long)((double)options.Concurrency / options.Rate * Stopwatch.Frequency) : 0;
+                var due = started + (interval * worker / options.Concurrency);
                 while (Stopwatch.GetTimestamp() < stopAt)
                 {
+                    if (interval > 0)
+                    {
+                        var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
+                        if (wait > TimeSpan.Zero)
+                        {
+                            await Task.Delay(wait);
+                        }
+
+                        due += interval;
+                    }
+
                     if (prepare is not null)
                     {
                         await prepare();
@@ -49,9 +64,10 @@ internal static class LoadRun
                     {
                         items[worker] += await call();
                     }
-                    catch (Grpc.Core.RpcException)
+                    catch (Grpc.Core.RpcException ex)
                     {
                         errors[worker]++;
+                        codes.AddOrUpdate(ex.StatusCode, 1, (_, n) => n + 1);
                         continue;
                     }
 
@@ -72,6 +88,7 @@ internal static class LoadRun
         return new LoadResult(rpc, total.TotalCount, items.Sum(), errors.Sum(), elapsed,
             total.GetValueAtPercentile(50) / 1000.0,
             total.GetValueAtPercentile(99) / 1000.0,
-            total.GetValueAtPercentile(99.9) / 1000.0);
+            total.GetValueAtPercentile(99.9) / 1000.0,
+            string.Join(", ", codes.OrderBy(c => c.Key).Select(c => $"{c.Key} {c.Value}")));
     }
 }

@@ -8,6 +8,8 @@ namespace Microservices.LoadGen;
 /// LogCollector ingest: each worker keeps one Ingest client stream open and each call writes one batch of
 /// --batch entries (10 services, 10 % errors among 50 messages, response times 1-400 ms, receive-time stamps).
 /// HTTP/2 flow control makes a write wait while the server is behind, so batches written = batches taken.
+/// Write: one unary call per batch, entries drawn afresh each call over --services services and --messages
+/// error messages (10 % errors), so a soak or a flood reaches every service and message.
 /// </summary>
 internal static class LogCalls
 {
@@ -39,6 +41,31 @@ internal static class LogCalls
             next = (next + 1) % batches.Length;
             await call.RequestStream.WriteAsync(batches[next]);
             return options.Batch;
+        };
+    }
+
+    public static Func<Task<int>> Write(GrpcChannel channel, LoadOptions options, int worker)
+    {
+        var client = new LogCollector.LogCollectorClient(channel);
+        var random = new Random(worker);
+        var services = Enumerable.Range(0, options.Services).Select(s => $"service-{s}").ToArray();
+        return async () =>
+        {
+            var request = new WriteRequest();
+            for (var i = 0; i < options.Batch; i++)
+            {
+                var error = random.NextDouble() < 0.1;
+                request.Entries.Add(new LogEntry
+                {
+                    Level = error ? Level.Error : Level.Info,
+                    Service = services[random.Next(services.Length)],
+                    Message = error ? $"upstream failure {random.Next(options.Messages)}" : "GET /api/orders 200",
+                    ResponseTimeMs = 1 + (random.NextDouble() * 399),
+                });
+            }
+
+            var reply = await client.WriteAsync(request);
+            return (int)reply.Summary.Accepted;
         };
     }
 }

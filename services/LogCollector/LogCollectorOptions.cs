@@ -27,6 +27,13 @@ public sealed class LogCollectorOptions
     /// <summary>Distinct error messages held over all services and seconds; beyond it, seconds stop growing.</summary>
     public int MaxTrackedErrorMessages { get; set; } = 200_000;
 
+    /// <summary>
+    /// Bytes the windows may hold together (seconds, histogram cells, error-message counters, service windows), as
+    /// laid out on the heap. Near it, old seconds get coarser histograms, then fewer messages, then new services
+    /// are refused, then the oldest seconds are freed early; it is never exceeded. Default 64 MiB; at least 64 KiB.
+    /// </summary>
+    public long MaxBytes { get; set; } = 64L * 1024 * 1024;
+
     /// <summary>Longest batch, in serialized bytes (the entry count is limited to 1000 separately).</summary>
     public int MaxBatchBytes { get; set; } = 4 * 1024 * 1024;
 }
@@ -34,6 +41,9 @@ public sealed class LogCollectorOptions
 /// <summary>Checks <see cref="LogCollectorOptions"/> at start.</summary>
 public sealed class LogCollectorOptionsValidator : IValidateOptions<LogCollectorOptions>
 {
+    /// <summary>Smallest <see cref="LogCollectorOptions.MaxBytes"/>: room for the overall window and a few services.</summary>
+    public const long MinMaxBytes = 64 * 1024;
+
     /// <inheritdoc />
     public ValidateOptionsResult Validate(string? name, LogCollectorOptions options)
     {
@@ -63,6 +73,11 @@ public sealed class LogCollectorOptionsValidator : IValidateOptions<LogCollector
         if (options.MaxErrorMessagesPerSecond < 1 || options.MaxTrackedErrorMessages < 1)
         {
             errors.Add("LogCollector:MaxErrorMessagesPerSecond and MaxTrackedErrorMessages must be at least 1");
+        }
+
+        if (options.MaxBytes < MinMaxBytes)
+        {
+            errors.Add(string.Create(CultureInfo.InvariantCulture, $"LogCollector:MaxBytes must be at least {MinMaxBytes} (64 KiB), got {options.MaxBytes}"));
         }
 
         if (options.MaxBatchBytes < 1024)

@@ -159,7 +159,9 @@ public sealed class CacheStoreMemoryTests
     {
         var write = new EntryWrite("abc", new byte[10], EntryKind.Binary,
             new EntryVersion(1, "gw", [new VersionCounter("gw", 3)]), long.MaxValue, Tombstone: false);
-        Assert.Equal(CacheStore.EntryOverhead + 6 + 10 + 4 + 40 + 4, CacheStore.SizeOf(write));
+        // Each string and array as laid out on the heap: header, content, rounded up to 8 bytes. Key "abc" 32, value
+        // 40, writer "gw" 32, the vector's array of one (writer, counter) pair 40, and its writer's string 32.
+        Assert.Equal(CacheStore.EntryOverhead + 32 + 40 + 32 + 40 + 32, CacheStore.SizeOf(write));
     }
 
     [Fact]

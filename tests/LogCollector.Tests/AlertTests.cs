@@ -186,6 +186,7 @@ public sealed class AlertTests : IDisposable
         { "Alerting:Email:InitialBackoff", "-00:00:01", "Alerting:Email:InitialBackoff must be from 0 to 24 h" },
         { "Alerting:Email:Port", "70000", "Alerting:Email:Port must be from 1 to 65535" },
         { "LogCollector:MaxFutureSkew", "10.00:00:00", "LogCollector:MaxFutureSkew must be from 0 to 1 h" },
+        { "LogCollector:MaxBytes", "1000", "LogCollector:MaxBytes must be at least 65536 (64 KiB), got 1000" },
     };
 
     [Theory]

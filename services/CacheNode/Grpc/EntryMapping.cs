@@ -89,7 +89,8 @@ internal sealed class EntryMapping(int maxValueBytes, TimeSpan maxClockOffset)
             return string.Create(CultureInfo.InvariantCulture, $"{field}.writer must be 1 to {MaxWriterLength} characters, got {version.Writer.Length}");
         }
 
-        var vector = new VersionCounter[version.Vector.Count];
+        // No array for an empty vector (the common case): 24 bytes less held per stored entry.
+        var vector = version.Vector.Count == 0 ? [] : new VersionCounter[version.Vector.Count];
         for (var i = 0; i < vector.Length; i++)
         {
             var counter = version.Vector[i];

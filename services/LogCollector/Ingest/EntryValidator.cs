@@ -112,6 +112,9 @@ internal sealed record EntryRejection(string Code, string Message)
     /// <summary>Timestamp older than the retention.</summary>
     public const string TooOldReason = "too_old";
 
+    /// <summary>No room in the windows' memory budget (LogCollector:MaxBytes).</summary>
+    public const string OverBudgetReason = "over_budget";
+
     /// <summary>Service name too long.</summary>
     public const string ServiceReason = "service";
 

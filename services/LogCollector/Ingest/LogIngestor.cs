@@ -19,6 +19,12 @@ internal sealed class LogIngestor(
     private readonly EntryRejection _tooOld = new(EntryRejection.TooOldReason, string.Create(CultureInfo.InvariantCulture,
         $"timestamp is older than the retention ({options.Value.Retention.TotalSeconds:0} s)"));
 
+    private readonly EntryRejection _overBudget = new(EntryRejection.OverBudgetReason, string.Create(CultureInfo.InvariantCulture,
+        $"the collector's memory budget (LogCollector:MaxBytes = {options.Value.MaxBytes} bytes) has no room for this entry's second"));
+
+    private readonly EntryRejection _newServiceOverBudget = new(EntryRejection.OverBudgetReason, string.Create(CultureInfo.InvariantCulture,
+        $"new services are refused while the collector's memory budget (LogCollector:MaxBytes = {options.Value.MaxBytes} bytes) is nearly spent"));
+
     /// <summary>Returns why a whole batch is refused (too many entries or bytes), or null.</summary>
     public string? CheckBatch(RepeatedField<LogEntry> entries, int serializedBytes) =>
         CheckBatch("entries", entries.Count, serializedBytes);
@@ -52,7 +58,7 @@ internal sealed class LogIngestor(
         var accepted = ArrayPool<AcceptedEntry>.Shared.Rent(Math.Max(count, 1));
         var positions = ArrayPool<int>.Shared.Rent(Math.Max(count, 1));
         var truncatedAt = ArrayPool<bool>.Shared.Rent(Math.Max(count, 1));
-        var tooOld = ArrayPool<bool>.Shared.Rent(Math.Max(count, 1));
+        var refused = ArrayPool<EntryRefusal>.Shared.Rent(Math.Max(count, 1));
         try
         {
             var rejections = new List<(int Index, EntryRejection Rejection)>();
@@ -71,16 +77,21 @@ internal sealed class LogIngestor(
                 }
             }
 
-            Array.Clear(tooOld, 0, kept);
-            windows.AddBatch(accepted.AsSpan(0, kept), tooOld.AsSpan(0, kept));
+            Array.Clear(refused, 0, kept);
+            windows.AddBatch(accepted.AsSpan(0, kept), refused.AsSpan(0, kept));
             var truncated = 0;
-            var late = false;
+            var refusedAny = false;
             for (var k = 0; k < kept; k++)
             {
-                if (tooOld[k])
+                if (refused[k] != EntryRefusal.None)
                 {
-                    rejections.Add((positions[k], _tooOld));
-                    late = true;
+                    rejections.Add((positions[k], refused[k] switch
+                    {
+                        EntryRefusal.TooOld => _tooOld,
+                        EntryRefusal.NewServiceOverBudget => _newServiceOverBudget,
+                        _ => _overBudget,
+                    }));
+                    refusedAny = true;
                 }
                 else if (truncatedAt[k])
                 {
@@ -88,7 +99,7 @@ internal sealed class LogIngestor(
                 }
             }
 
-            if (late)
+            if (refusedAny)
             {
                 rejections.Sort((a, b) => a.Index.CompareTo(b.Index));
             }
@@ -101,7 +112,7 @@ internal sealed class LogIngestor(
             ArrayPool<AcceptedEntry>.Shared.Return(accepted);
             ArrayPool<int>.Shared.Return(positions);
             ArrayPool<bool>.Shared.Return(truncatedAt);
-            ArrayPool<bool>.Shared.Return(tooOld);
+            ArrayPool<EntryRefusal>.Shared.Return(refused);
         }
     }
 }

@@ -40,6 +40,25 @@ internal sealed class LogCollectorTelemetry
         _meter.CreateObservableCounter(
             "logcollector.entries.over_service_cap", () => windows.EntriesOverServiceCap, "{entry}",
             "Entries counted only overall because the service cap was reached.");
+        ObserveBudget(windows.Budget, () => windows.RefusingNewServices);
+    }
+
+    // LogCollector:MaxBytes: its use, and what each degradation step gave up to stay within it.
+    private void ObserveBudget(ByteBudget budget, Func<bool> refusingNewServices)
+    {
+        _meter.CreateObservableGauge("logcollector.memory.used", () => budget.Used, "By", "Bytes the windows hold (LogCollector:MaxBytes accounting).");
+        _meter.CreateObservableGauge("logcollector.memory.limit", () => budget.Max, "By", "LogCollector:MaxBytes.");
+        _meter.CreateObservableGauge(
+            "logcollector.memory.refusing_new_services", () => refusingNewServices() ? 1 : 0, "{state}", "1 while new services are refused for lack of memory.");
+        _meter.CreateObservableCounter(
+            "logcollector.memory.coarsened_seconds", () => budget.CoarsenedSeconds, "{second}", "Old seconds whose histogram was made coarser to save memory.");
+        _meter.CreateObservableCounter(
+            "logcollector.memory.trimmed_messages", () => budget.TrimmedMessages, "{message}", "Error-message counters dropped from old seconds to save memory.");
+        _meter.CreateObservableCounter(
+            "logcollector.memory.freed_seconds", () => budget.FreedSeconds, "{second}", "Seconds freed before the end of their retention to save memory.");
+        _meter.CreateObservableCounter(
+            "logcollector.memory.refused_entries", () => budget.RefusedEntries + budget.RefusedServiceEntries, "{entry}",
+            "Entries refused for lack of memory (a new second or a new service found no room).");
     }
 
     /// <summary>Registers the gauge of firing alerts.</summary>

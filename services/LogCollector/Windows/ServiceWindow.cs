@@ -1,26 +1,35 @@
 namespace Microservices.LogCollector.Windows;
 
 /// <summary>
-/// A ring of one-second buckets covering the retention, for one service or for all. Adding is O(1); a query visits
-/// one slot per second of its window, never the entries. One lock per window keeps each second consistent.
+/// The seconds of one window (one service, or all), for the retention. Sparse: a map from second to bucket holds
+/// only seconds that received entries, so a quiet service costs a few hundred bytes, not a slot per second of the
+/// retention. Adding is O(1); a query visits one map lookup per second of its window, never the entries. One lock
+/// per window keeps each second consistent. Every byte is taken from the <see cref="ByteBudget"/> first.
 /// </summary>
-internal sealed class ServiceWindow
+internal sealed partial class ServiceWindow
 {
-    // Slots are created on first use: a quiet service costs one array, not a bucket per second.
-    private readonly SecondBucket?[] _slots;
+    private readonly Dictionary<long, SecondBucket> _seconds = [];
     private readonly Lock _gate = new();
+    private readonly int _span;
     private long _newest = long.MinValue;
+    private long _mapBytes;
     private bool _retired;
 
-    /// <summary>Creates a window of <paramref name="seconds"/> one-second slots.</summary>
-    public ServiceWindow(string name, int seconds)
+    /// <summary>Creates a window keeping <paramref name="span"/> seconds back from its newest one.</summary>
+    public ServiceWindow(string name, int span)
     {
         Name = name;
-        _slots = new SecondBucket?[seconds];
+        _span = span;
     }
 
     /// <summary>Service name; empty for the overall window.</summary>
     public string Name { get; }
+
+    /// <summary>Bytes of the window itself, with its name, before any second.</summary>
+    public long BaseBytes => BaseBytesOf(Name);
+
+    /// <summary>Bytes of a window named <paramref name="name"/> before any second.</summary>
+    public static long BaseBytesOf(string name) => MemoryCost.Window + MemoryCost.Of(name);
 
     /// <summary>The newest second that received an entry.</summary>
     public long Newest
@@ -35,12 +44,14 @@ internal sealed class ServiceWindow
     }
 
     /// <summary>
-    /// Adds <paramref name="entries"/>[i] for each i of <paramref name="indexes"/> under one lock, and marks in
-    /// <paramref name="tooOld"/> those whose second has already left the ring. False, and nothing added, when the
-    /// window was retired by cleanup.
+    /// Adds <paramref name="entries"/>[i] for each i of <paramref name="indexes"/> under one lock. An entry whose
+    /// second is older than the ring (or below <paramref name="floor"/>, seconds the budget freed early) or whose
+    /// new second finds no room in the budget is marked in <paramref name="refused"/>. False, and nothing added,
+    /// when the window was retired by cleanup.
     /// </summary>
     public bool AddAll(
-        ReadOnlySpan<AcceptedEntry> entries, ReadOnlySpan<int> indexes, Span<bool> tooOld, int maxMessages, MessageBudget budget)
+        ReadOnlySpan<AcceptedEntry> entries, ReadOnlySpan<int> indexes, Span<EntryRefusal> refused, long floor, int maxMessages,
+        MessageBudget messages, ByteBudget budget)
     {
         lock (_gate)
         {
@@ -52,20 +63,20 @@ internal sealed class ServiceWindow
             foreach (var i in indexes)
             {
                 ref readonly var entry = ref entries[i];
-                var index = SlotOf(entry.Second);
-                var slot = _slots[index] ??= new SecondBucket();
-                if (slot.Second != entry.Second)
+                if (_newest != long.MinValue && entry.Second <= _newest - _span)
                 {
-                    if (slot.Second > entry.Second)
-                    {
-                        tooOld[i] = true;
-                        continue;
-                    }
-
-                    slot.Reset(entry.Second, budget);
+                    refused[i] = EntryRefusal.TooOld;
+                    continue;
                 }
 
-                slot.Add(entry, maxMessages, budget);
+                if (!_seconds.TryGetValue(entry.Second, out var bucket)
+                    && (entry.Second < floor || !TryAddSecond(entry.Second, budget, out bucket)))
+                {
+                    refused[i] = EntryRefusal.OverBudget;
+                    continue;
+                }
+
+                bucket!.Add(entry, maxMessages, messages, budget);
                 _newest = Math.Max(_newest, entry.Second);
             }
 
@@ -76,52 +87,49 @@ internal sealed class ServiceWindow
     /// <summary>Sums the seconds from <paramref name="first"/> to <paramref name="last"/> (inclusive) into <paramref name="totals"/>.</summary>
     public void AddTo(WindowTotals totals, long first, long last)
     {
-        first = Math.Max(first, last - _slots.Length + 1);
         lock (_gate)
         {
+            // Seconds the newest one has pushed out of the span are gone, as in a ring, even before cleanup frees them.
+            first = Math.Max(first, Math.Max(last, _newest) - _span + 1);
+            if (last - first + 1 > _seconds.Count)
+            {
+                // A long window over a sparse service: walking the map is cheaper than a lookup per second.
+                foreach (var (second, bucket) in _seconds)
+                {
+                    if (second >= first && second <= last)
+                    {
+                        totals.Add(bucket);
+                    }
+                }
+
+                return;
+            }
+
             for (var second = first; second <= last; second++)
             {
-                var slot = _slots[SlotOf(second)];
-                if (slot is not null && slot.Second == second)
+                if (_seconds.TryGetValue(second, out var bucket))
                 {
-                    totals.Add(slot);
+                    totals.Add(bucket);
                 }
             }
         }
     }
 
-    /// <summary>
-    /// Frees the slots older than <paramref name="oldest"/> (the seed's cleanup_old_logs). When nothing is left and
-    /// <paramref name="retireWhenEmpty"/> is set, the window takes no more entries and true is returned.
-    /// </summary>
-    public bool Cleanup(long oldest, MessageBudget budget, bool retireWhenEmpty)
+    private bool TryAddSecond(long second, ByteBudget budget, out SecondBucket? bucket)
     {
-        lock (_gate)
+        bucket = null;
+        if (!budget.TryTake(MemoryCost.Bucket))
         {
-            var empty = true;
-            for (var i = 0; i < _slots.Length; i++)
-            {
-                var slot = _slots[i];
-                if (slot is null)
-                {
-                    continue;
-                }
-
-                if (slot.Second < oldest)
-                {
-                    slot.Release(budget);
-                    _slots[i] = null;
-                }
-                else
-                {
-                    empty = false;
-                }
-            }
-
-            _retired = empty && retireWhenEmpty;
-            return _retired;
+            return false;
         }
-    }
 
-    private int SlotOf(long second) => (int)(((second % _slots.Length) + _slots.Length) % _slots.Length);
+        if (!MemoryCost.TryMakeRoom(_seconds, MemoryCost.SecondSlot, budget, ref _mapBytes))
+        {
+            budget.Release(MemoryCost.Bucket);
+            return false;
+        }
+
+        _seconds[second] = bucket = new SecondBucket(second);
+        return true;
+    }
 }

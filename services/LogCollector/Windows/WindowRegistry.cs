@@ -6,9 +6,10 @@ namespace Microservices.LogCollector.Windows;
 
 /// <summary>
 /// The overall window and one window per service (at most <see cref="LogCollectorOptions.MaxServices"/>; entries of
-/// further services count only overall). Thread-safe.
+/// further services count only overall), all within <see cref="LogCollectorOptions.MaxBytes"/> (see
+/// <c>WindowRegistry.Budget.cs</c> for what gives way when it is nearly spent). Thread-safe.
 /// </summary>
-internal sealed class WindowRegistry
+internal sealed partial class WindowRegistry
 {
     // Per-thread scratch for grouping a batch by service.
     [ThreadStatic]
@@ -20,19 +21,25 @@ internal sealed class WindowRegistry
     private readonly ConcurrentDictionary<string, ServiceWindow> _services = new(StringComparer.Ordinal);
     private readonly Lock _membership = new();
     private readonly LogCollectorOptions _options;
-    private readonly MessageBudget _budget;
-    private readonly int _slots;
+    private readonly MessageBudget _messages;
+    private readonly ByteBudget _budget;
+    private readonly int _span;
     private long _overCap;
 
     /// <summary>Creates the windows from the options.</summary>
     public WindowRegistry(IOptions<LogCollectorOptions> options)
     {
         _options = options.Value;
-        _budget = new MessageBudget(_options.MaxTrackedErrorMessages);
+        _messages = new MessageBudget(_options.MaxTrackedErrorMessages);
+        _budget = new ByteBudget(_options.MaxBytes);
 
-        // Future entries (up to the skew) must not overwrite seconds still inside the retention.
-        _slots = (int)(_options.Retention.TotalSeconds + Math.Ceiling(_options.MaxFutureSkew.TotalSeconds)) + 1;
-        Overall = new ServiceWindow(string.Empty, _slots);
+        // Future entries (up to the skew) must not push out seconds still inside the retention.
+        _span = (int)(_options.Retention.TotalSeconds + Math.Ceiling(_options.MaxFutureSkew.TotalSeconds)) + 1;
+        Overall = new ServiceWindow(string.Empty, _span);
+        if (!_budget.TryTake(ServiceWindow.BaseBytesOf(string.Empty)))
+        {
+            throw new InvalidOperationException("LogCollector:MaxBytes cannot hold the overall window");
+        }
     }
 
     /// <summary>All services together.</summary>
@@ -45,29 +52,34 @@ internal sealed class WindowRegistry
     public long EntriesOverServiceCap => Interlocked.Read(ref _overCap);
 
     /// <summary>Error-message counters in use.</summary>
-    public int TrackedMessages => _budget.Used;
+    public int TrackedMessages => _messages.Used;
 
     /// <summary>Error messages counted by Space-Saving replacement because a cap was reached, since start.</summary>
-    public long MessagesOverCap => _budget.OverCap;
+    public long MessagesOverCap => _messages.OverCap;
+
+    /// <summary>The byte budget: use, and what was given up to stay within it.</summary>
+    public ByteBudget Budget => _budget;
 
     /// <summary>The tracked services' names, sorted.</summary>
     public IReadOnlyList<string> ServiceNames => [.. _services.Keys.Order(StringComparer.Ordinal)];
 
-    /// <summary>Counts one entry; false when it is older than the ring.</summary>
+    /// <summary>Counts one entry; false when it is older than the ring or found no room in the budget.</summary>
     public bool Add(in AcceptedEntry entry)
     {
-        Span<bool> tooOld = [false];
-        AddBatch(new ReadOnlySpan<AcceptedEntry>(in entry), tooOld);
-        return !tooOld[0];
+        Span<EntryRefusal> refused = [EntryRefusal.None];
+        AddBatch(new ReadOnlySpan<AcceptedEntry>(in entry), refused);
+        return refused[0] == EntryRefusal.None;
     }
 
     /// <summary>
     /// Counts a batch in the services' windows and overall, taking each window's lock once per batch, and marks in
-    /// <paramref name="tooOld"/> the entries older than the ring (not counted anywhere).
+    /// <paramref name="refused"/> the entries not counted (older than the ring, or no room in the budget). An entry
+    /// refused by its service's window is not counted overall either.
     /// </summary>
-    public void AddBatch(ReadOnlySpan<AcceptedEntry> entries, Span<bool> tooOld)
+    public void AddBatch(ReadOnlySpan<AcceptedEntry> entries, Span<EntryRefusal> refused)
     {
         var max = _options.MaxErrorMessagesPerSecond;
+        var floor = Volatile.Read(ref _floor);
         var groups = t_groups ??= new Dictionary<string, List<int>>(StringComparer.Ordinal);
         for (var i = 0; i < entries.Length; i++)
         {
@@ -89,14 +101,26 @@ internal sealed class WindowRegistry
 
             while (true)
             {
-                var window = ServiceWindowFor(service);
+                var window = ServiceWindowFor(service, out var refusal);
                 if (window is null)
                 {
-                    Interlocked.Add(ref _overCap, group.Count);
+                    if (refusal == EntryRefusal.None)
+                    {
+                        Interlocked.Add(ref _overCap, group.Count);
+                    }
+                    else
+                    {
+                        _budget.RecordRefusedService(group.Count);
+                        foreach (var i in group)
+                        {
+                            refused[i] = refusal;
+                        }
+                    }
+
                     break;
                 }
 
-                if (window.AddAll(entries, CollectionsMarshal.AsSpan(group), tooOld, max, _budget))
+                if (window.AddAll(entries, CollectionsMarshal.AsSpan(group), refused, floor, max, _messages, _budget))
                 {
                     break;
                 }
@@ -117,13 +141,15 @@ internal sealed class WindowRegistry
         overall.Clear();
         for (var i = 0; i < entries.Length; i++)
         {
-            if (!tooOld[i])
+            if (refused[i] == EntryRefusal.None)
             {
                 overall.Add(i);
             }
         }
 
-        Overall.AddAll(entries, CollectionsMarshal.AsSpan(overall), tooOld, max, _budget);
+        Overall.AddAll(entries, CollectionsMarshal.AsSpan(overall), refused, floor, max, _messages, _budget);
+        RecordRefusals(refused);
+        DegradeWhenNearlySpent();
     }
 
     /// <summary>
@@ -138,22 +164,16 @@ internal sealed class WindowRegistry
         return totals;
     }
 
-    /// <summary>Frees seconds older than the retention and forgets services with nothing left.</summary>
+    /// <summary>Frees seconds older than the retention, forgets services with nothing left, and degrades if needed.</summary>
     public void Cleanup(long now)
     {
-        var oldest = now - (long)_options.Retention.TotalSeconds + 1;
-        Overall.Cleanup(oldest, _budget, retireWhenEmpty: false);
-        foreach (var (name, window) in _services)
-        {
-            if (window.Cleanup(oldest, _budget, retireWhenEmpty: true))
-            {
-                _services.TryRemove(new KeyValuePair<string, ServiceWindow>(name, window));
-            }
-        }
+        FreeBefore(now - (long)_options.Retention.TotalSeconds + 1);
+        Degrade(now);
     }
 
-    private ServiceWindow? ServiceWindowFor(string service)
+    private ServiceWindow? ServiceWindowFor(string service, out EntryRefusal refusal)
     {
+        refusal = EntryRefusal.None;
         if (_services.TryGetValue(service, out var window))
         {
             return window;
@@ -171,8 +191,13 @@ internal sealed class WindowRegistry
                 return null;
             }
 
-            window = new ServiceWindow(service, _slots);
-            _services[service] = window;
+            if (Volatile.Read(ref _refuseNewServices) || !_budget.TryTake(ServiceWindow.BaseBytesOf(service)))
+            {
+                refusal = EntryRefusal.NewServiceOverBudget;
+                return null;
+            }
+
+            _services[service] = window = new ServiceWindow(service, _span);
             return window;
         }
     }

@@ -27,7 +27,7 @@ internal sealed class WindowTotals(WindowDetail detail)
     /// <summary>True when some second's message counts are Space-Saving estimates.</summary>
     public bool Approximate { get; private set; }
 
-    /// <summary>Largest error of any message count: the sum of the smallest counts of the approximate seconds.</summary>
+    /// <summary>Largest error of any message count: the sum of the approximate seconds' bounds (<see cref="SecondBucket.MessageErrorBound"/>).</summary>
     public long MaxError { get; private set; }
 
     /// <summary>errors / count; 0 without entries.</summary>
@@ -43,12 +43,9 @@ internal sealed class WindowTotals(WindowDetail detail)
         Errors += bucket.Errors;
         Timed += bucket.Timed;
         TimeSum += bucket.TimeSum;
-        if (_cells is not null && bucket.Cells is not null)
+        if (_cells is not null)
         {
-            foreach (var (cell, count) in bucket.Cells)
-            {
-                _cells[cell] += count;
-            }
+            bucket.AddCellsTo(_cells);
         }
 
         if (_messages is not null && bucket.Messages is not null)
@@ -61,7 +58,7 @@ internal sealed class WindowTotals(WindowDetail detail)
             if (bucket.Approximate)
             {
                 Approximate = true;
-                MaxError += bucket.MinMessageCount();
+                MaxError += bucket.MessageErrorBound();
             }
         }
     }
