@@ -85,9 +85,23 @@ public sealed class ClusterModelTests
 
         builder.AddMicroservicesCluster("edge", MicroservicesProjects.FromSource(RepositoryRoot));
 
-        var parameters = builder.Resources.OfType<ParameterResource>().ToArray();
-        Assert.Equal(["edge-api-key", "edge-admin-key", "cluster-key", "application-key"], parameters.Select(p => p.Name));
-        Assert.All(parameters, p => Assert.True(p.Secret));
+        var parameters = builder.Resources.OfType<ParameterResource>().ToDictionary(p => p.Name);
+        Assert.All(["edge-api-key", "edge-admin-key", "cluster-key", "application-key"], name => Assert.True(parameters[name].Secret, name));
+    }
+
+    [Fact]
+    public void AlertSinksAndExtraTenantsAreParametersWithTheirSecretsHidden()
+    {
+        var builder = NewBuilder();
+        builder.Configuration["Parameters:edge-tenants"] = "acme, globex";
+
+        builder.AddMicroservicesCluster("edge", MicroservicesProjects.FromSource(RepositoryRoot));
+
+        var parameters = builder.Resources.OfType<ParameterResource>().ToDictionary(p => p.Name);
+        Assert.All(["alert-webhook-url", "alert-smtp-password", "edge-tenant-acme-key", "edge-tenant-globex-key"],
+            name => Assert.True(parameters[name].Secret, name));
+        Assert.All(["alert-webhook-format", "alert-smtp-host", "alert-smtp-port", "alert-smtp-from", "alert-smtp-to"],
+            name => Assert.False(parameters[name].Secret, name));
     }
 
     [Fact]
