@@ -1,5 +1,6 @@
 using Microservices.Client;
 using Microservices.Client.Caching;
+using Microservices.Client.Grpc;
 using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -29,13 +30,7 @@ public static class MicroservicesDistributedCacheServiceCollectionExtensions
             services.Configure(MicroservicesClients.Cache, configureClient);
         }
 
-        var options = services.AddOptions<MicroservicesDistributedCacheOptions>()
-            .BindConfiguration(MicroservicesDistributedCacheOptions.Section)
-            .ValidateDataAnnotations();
-        if (configure is not null)
-        {
-            options.Configure(configure);
-        }
+        ClientRegistration.AddSettings(services, MicroservicesDistributedCacheOptions.Section, configure);
 
         services.TryAddSingleton(TimeProvider.System);
         services.Replace(ServiceDescriptor.Singleton<IDistributedCache>(sp => new MicroservicesDistributedCache(

@@ -50,6 +50,20 @@ internal static class ClientRegistration
             .AddServiceDiscovery();
     }
 
+    /// <summary>
+    /// Options of a feature over a client (distributed cache, rate limiting): bound from <paramref name="section"/>,
+    /// validated by their data annotations, then <paramref name="configure"/>.
+    /// </summary>
+    public static void AddSettings<TOptions>(IServiceCollection services, string section, Action<TOptions>? configure)
+        where TOptions : class
+    {
+        var options = services.AddOptions<TOptions>().BindConfiguration(section).ValidateDataAnnotations();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+    }
+
     public static MicroservicesClientOptions OptionsOf(IServiceProvider services, string name) =>
         services.GetRequiredService<IOptionsMonitor<MicroservicesClientOptions>>().Get(name);
 }

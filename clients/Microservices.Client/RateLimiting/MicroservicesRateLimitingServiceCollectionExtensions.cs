@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
+using Microservices.Client.Grpc;
 using Microservices.Client.RateLimiting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -26,13 +27,7 @@ public static class MicroservicesRateLimitingServiceCollectionExtensions
             services.AddMicroservicesRateLimiter();
         }
 
-        var options = services.AddOptions<MicroservicesRateLimitingOptions>()
-            .BindConfiguration(MicroservicesRateLimitingOptions.Section)
-            .ValidateDataAnnotations();
-        if (configure is not null)
-        {
-            options.Configure(configure);
-        }
+        ClientRegistration.AddSettings(services, MicroservicesRateLimitingOptions.Section, configure);
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => new MicroservicesRateLimiterFactory(
