@@ -11,7 +11,7 @@ public sealed partial class CacheStore
     /// queue slot (48), and the version object (40). Layouts of .NET 10 on x64 (8-byte alignment), checked against
     /// the heap by CacheStoreHeapTests: with the strings' and arrays' own headers, a 1 KiB value costs about 1.4 KiB.
     /// </summary>
-    public const long EntryOverhead = 88 + 48 + 48 + 48 + 40;
+    public const long EntryOverhead = 88 + 48 + 56 + 48 + 40;
 
     private int _evictionStart;
 
