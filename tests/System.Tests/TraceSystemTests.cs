@@ -28,8 +28,10 @@ public sealed class TraceSystemTests(DashboardAppHostFixture fixture)
             var ours = spans.Where(s => s.Attributes.GetValueOrDefault("cache.key_hash") == keyHash).ToList();
             traces = ours.Select(s => s.TraceId).Distinct()
                 .ToDictionary(id => id, id => spans.Where(s => s.TraceId == id).Select(s => s.Service).ToHashSet());
+            // Each service exports its spans in its own batches, so a trace is complete only once all have arrived.
             if (ours.Any(s => s.Name == "cache.put") && ours.Any(s => s.Name == "cache.get")
-                && traces.Values.All(services => services.Count(s => s.StartsWith("cache-node-", StringComparison.Ordinal)) >= 2))
+                && traces.Values.All(services => services.Contains("gateway") && services.Contains("ratelimiter")
+                    && services.Count(s => s.StartsWith("cache-node-", StringComparison.Ordinal)) >= 2))
             {
                 break;
             }
