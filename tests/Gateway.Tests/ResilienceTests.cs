@@ -60,16 +60,17 @@ public sealed class ResilienceTests
     [Fact]
     public async Task TimeoutsMakeANodeSuspectButNotDown()
     {
-        using var cluster = new GatewayCluster(settings: new() { ["Gateway:ReplicaTimeout"] = "00:00:00.100" });
+        // A timeout of 1 s, not less: the last Put at ALL must not time out on a loaded machine.
+        using var cluster = new GatewayCluster(settings: new() { ["Gateway:ReplicaTimeout"] = "00:00:01" });
         var cache = cluster.Cache(GatewayCluster.BulkKey);
-        cluster.Links["node-1"].Delay = TimeSpan.FromMilliseconds(300);
+        cluster.Links["node-1"].Delay = TimeSpan.FromSeconds(3);
         for (var i = 0; i < 10; i++)
         {
             await cache.PutAsync(new PutRequest { Key = $"slow{i}", Text = "v" });
         }
 
         // The writes returned after two fast acknowledgements; node-1's calls time out after them.
-        await Task.Delay(500);
+        await Task.Delay(1500);
 
         // Every call to node-1 timed out, yet it is only SUSPECT: an overloaded gateway times out on every node.
         Assert.Equal(NodeState.Suspect, await StateOfAsync(cluster, "node-1"));

@@ -4,7 +4,8 @@ namespace Microservices.Gateway.RateLimiting;
 /// <param name="Allowed">True when the request may proceed.</param>
 /// <param name="RetryAfter">When denied: how long until the tenant's bucket has a token.</param>
 /// <param name="Outcome">
-/// allowed / denied (by the limiter); local_allowed / local_denied (by this gateway's local bucket, the limiter
+/// allowed / denied (by the limiter); lease_allowed (a token leased in advance) / lease_denied (the last lease
+/// found the bucket empty, and it has no token yet); local_allowed / local_denied (by this gateway's local bucket, the limiter
 /// did not answer in time); failed_open / failed_closed (the limiter did not answer, and no local decision).
 /// </param>
 /// <param name="Detail">Why a failed_closed request was refused.</param>

@@ -18,6 +18,15 @@ public sealed class RateLimitOptions
     [Range(typeof(TimeSpan), "00:00:00.001", "00:00:10")]
     public TimeSpan Timeout { get; set; } = TimeSpan.FromMilliseconds(50);
 
+    /// <summary>
+    /// How long tokens leased in advance from a tenant's bucket may be used after the last lease (see
+    /// <c>LeasedTokens</c>); zero turns leasing off, so every request asks the limiter. 0 to 10 s; default 1 s.
+    /// Over any interval the gateway admits at most what the bucket granted in it plus the tokens it held at its
+    /// start (at most a tenth of the bucket's capacity, and at least one).
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:10")]
+    public TimeSpan LeaseLifetime { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>What to do with a request the limiter did not decide in time. Default <see cref="FailureMode.Local"/>.</summary>
     public FailureMode FailureMode { get; set; } = FailureMode.Local;
 

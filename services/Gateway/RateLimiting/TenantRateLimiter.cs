@@ -9,9 +9,11 @@ using RateLimiterClient = Microservices.RateLimit.V1.RateLimiter.RateLimiterClie
 namespace Microservices.Gateway.RateLimiting;
 
 /// <summary>
-/// Takes one token per request from the tenant's bucket at the rate limiter. Concurrent requests of a tenant are
-/// coalesced: one call per tenant is in flight at a time, and the requests that arrive meanwhile go together in
-/// the next one (AcquireBatch, decided in order, so the limit stays exact). A lone request is sent at once.
+/// Takes one token per request from the tenant's bucket at the rate limiter. Most requests take a token this
+/// gateway leased in advance (<see cref="LeasedTokens"/>) and make no call. The others (no token held: a new or
+/// quiet tenant, a lease still on its way) go to the limiter, coalesced: one call per tenant is in flight at a
+/// time, and the requests that arrive meanwhile go together in the next one (AcquireBatch, decided in order, so
+/// the limit stays exact). A lone request is sent at once.
 /// A request the limiter does not decide within <see cref="RateLimitOptions.Timeout"/> of queuing (slow, down,
 /// or an error for its item) is decided by <see cref="RateLimitOptions.FailureMode"/>: by default by the tenant's
 /// <see cref="LocalBucket"/>, which every request the limiter admits is charged to as well.
@@ -23,9 +25,11 @@ public sealed partial class TenantRateLimiter(
     // While the limiter is down every request falls back; one warning per interval says so without a flood.
     private static readonly TimeSpan WarningInterval = TimeSpan.FromSeconds(10);
     private const int MaxBatch = 1000;
+    private static readonly Task<RateDecision> LeaseAllowed = Task.FromResult(new RateDecision(true, TimeSpan.Zero, "lease_allowed"));
 
     private readonly ConcurrentDictionary<(string Tenant, string Policy), TenantState> _tenants = new();
     private readonly PolicyLimits _limits = limits;
+    private readonly TimeSpan _leaseLifetime = options.Value.LeaseLifetime;
     private readonly TimeProvider _time = time;
     private long _lastWarning = long.MinValue;
     private long _failuresSinceWarning;
@@ -34,14 +38,69 @@ public sealed partial class TenantRateLimiter(
     public Task<RateDecision> AcquireAsync(string tenant, string policy, CancellationToken cancellationToken)
     {
         var state = _tenants.GetOrAdd((tenant, policy), static (key, self) => new TenantState(self, key.Tenant, key.Policy), this);
+        if (state.Leased is { } leased)
+        {
+            var take = leased.TryTake(out var refill, out var retryAfter);
+            if (refill)
+            {
+                state.Leasing = LeaseAsync(state, leased);
+            }
+
+            if (take == LeasedTokens.Take.Taken)
+            {
+                return LeaseAllowed;
+            }
+
+            if (take == LeasedTokens.Take.Empty)
+            {
+                return Task.FromResult(new RateDecision(false, retryAfter, "lease_denied"));
+            }
+        }
 
         // A caller that goes away leaves its token taken, as a completed request would.
         return state.Queue.EnqueueAsync(true, cancellationToken);
     }
 
+    /// <summary>Tokens held for <paramref name="tenant"/> under <paramref name="policy"/> now (for tests).</summary>
+    internal long HeldTokens(string tenant, string policy) =>
+        _tenants.TryGetValue((tenant, policy), out var state) && state.Leased is { } leased ? leased.Held : 0;
+
+    /// <summary>Completes when every lease asked for so far has been answered or has failed (for tests).</summary>
+    internal Task LeasesLandedAsync() => Task.WhenAll(_tenants.Values.Select(state => state.Leasing));
+
+    // Leases the tenant's next tokens in the background. Granted tokens are charged to the local bucket as the
+    // limiter's admissions are, so a fallback after the limiter goes down starts from what was used.
+    private async Task LeaseAsync(TenantState state, LeasedTokens leased)
+    {
+        var request = new AcquireRequest { Key = state.Key, Tokens = (uint)leased.NextSize(), Policy = state.Policy };
+        var answered = false;
+        try
+        {
+            var reply = await client.LeaseAsync(request, deadline: DateTime.UtcNow + options.Value.Timeout).ConfigureAwait(false);
+            var retryAfter = reply.RetryAfter is { } wait && ProtoTime.TryToTimeSpan(wait, "retry_after", out var parsed) is null && parsed >= TimeSpan.Zero
+                ? parsed
+                : TimeSpan.Zero;
+            state.Charge((int)Math.Min(reply.Granted, int.MaxValue));
+            leased.Granted((long)Math.Min(reply.Granted, long.MaxValue), (long)Math.Min(reply.Capacity, long.MaxValue), retryAfter);
+            telemetry.RecordLeased((long)Math.Min(reply.Granted, long.MaxValue));
+            answered = true;
+        }
+        catch (RpcException)
+        {
+            // Requests without a held token go to the limiter one call at a time, and fall back as configured.
+        }
+        finally
+        {
+            if (!answered)
+            {
+                leased.Failed();
+            }
+        }
+    }
+
     private async Task DecideAsync(CoalescedBatch<bool, RateDecision> batch, TenantState state)
     {
-        var request = new AcquireRequest { Key = $"tenant:{state.Tenant}", Tokens = 1, Policy = state.Policy };
+        var request = new AcquireRequest { Key = state.Key, Tokens = 1, Policy = state.Policy };
         var deadline = batch.DeadlineWithin(options.Value.Timeout);
         try
         {
@@ -161,10 +220,22 @@ public sealed partial class TenantRateLimiter(
             _time = owner._time;
             Tenant = tenant;
             Policy = policy;
+            Key = $"tenant:{tenant}";
             Queue = new(batch => owner.DecideAsync(batch, this), MaxBatch);
+            var lifetime = owner._leaseLifetime;
+            Leased = lifetime > TimeSpan.Zero ? new LeasedTokens(_time, lifetime) : null;
         }
 
         public string Tenant { get; }
+
+        /// <summary>The tenant's bucket key at the limiter.</summary>
+        public string Key { get; }
+
+        /// <summary>Tokens leased in advance; null when leasing is off (RateLimiting:LeaseLifetime 0).</summary>
+        public LeasedTokens? Leased { get; }
+
+        /// <summary>The last lease call (one at a time per tenant).</summary>
+        public Task Leasing { get; set; } = Task.CompletedTask;
 
         public string Policy { get; }
 

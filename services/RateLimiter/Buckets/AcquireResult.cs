@@ -23,13 +23,16 @@ public readonly struct AcquireResult
     /// <summary>True when the tokens were taken.</summary>
     public bool Allowed => Outcome == AcquireOutcome.Allowed;
 
+    /// <summary>Whole tokens taken: those asked for, fewer for a lease when fewer were there, or 0 when denied.</summary>
+    public long Taken => Allowed ? _wanted / TokenBucket.Scale : 0;
+
     /// <summary>The bucket's capacity.</summary>
     public long Capacity { get; }
 
     /// <summary>Whole tokens left after the decision.</summary>
     public long Remaining => _state.WholeTokens;
 
-    /// <summary>Time until the requested tokens would be available; zero when allowed.</summary>
+    /// <summary>Time until the requested tokens (one, for a lease) would be available; zero when allowed.</summary>
     public TimeSpan RetryAfter => Outcome == AcquireOutcome.Denied ? _state.TimeToHold(_wanted) : TimeSpan.Zero;
 
     /// <summary>Time until the bucket is full again.</summary>

@@ -30,11 +30,12 @@ internal sealed class TokenBucket
     }
 
     /// <summary>
-    /// Takes <paramref name="tokens"/> if available, all or nothing. Returns false, with nothing changed, when the
-    /// bucket was evicted before the lock was taken; the caller then looks the key up again.
-    /// <paramref name="limitChanged"/> tells that the bucket's limit was replaced by <paramref name="limit"/>.
+    /// Takes <paramref name="tokens"/> if available, all or nothing; or, when <paramref name="upTo"/>, as many whole
+    /// tokens as are available up to <paramref name="tokens"/> (none only when less than one is). Returns false,
+    /// with nothing changed, when the bucket was evicted before the lock was taken; the caller then looks the key up
+    /// again. <paramref name="limitChanged"/> tells that the bucket's limit was replaced by <paramref name="limit"/>.
     /// </summary>
-    public bool TryTake(BucketLimit limit, long tokens, long now, long frequency, out AcquireResult result, out bool limitChanged)
+    public bool TryTake(BucketLimit limit, long tokens, bool upTo, long now, long frequency, out AcquireResult result, out bool limitChanged)
     {
         Enter();
         try
@@ -60,6 +61,12 @@ internal sealed class TokenBucket
             }
 
             var wanted = tokens * Scale;
+            if (upTo && _tokens < wanted)
+            {
+                // What is there, in whole tokens; when less than one, a denial that waits for one.
+                wanted = Math.Max(_tokens / Scale, 1) * Scale;
+            }
+
             var outcome = AcquireOutcome.Denied;
             if (_tokens >= wanted)
             {

@@ -40,7 +40,17 @@ public sealed class TokenBucketLimiter
     /// all or nothing. A bucket is created full on first use; a different <paramref name="limit"/> for an existing
     /// bucket applies from this call on and clamps its tokens to the new capacity.
     /// </summary>
-    public AcquireResult TryAcquire(string key, BucketLimit limit, long tokens)
+    public AcquireResult TryAcquire(string key, BucketLimit limit, long tokens) => Take(key, limit, tokens, upTo: false);
+
+    /// <summary>
+    /// Takes as many whole tokens as the bucket of <paramref name="key"/> holds, up to <paramref name="tokens"/>
+    /// (1 to the limit's capacity), for a caller that hands them out itself (a lease): allowed with
+    /// <see cref="AcquireResult.Taken"/> tokens when at least one was there, denied (nothing taken, retry after the
+    /// time to one token) otherwise. Buckets and limits as <see cref="TryAcquire"/>.
+    /// </summary>
+    public AcquireResult TryLease(string key, BucketLimit limit, long tokens) => Take(key, limit, tokens, upTo: true);
+
+    private AcquireResult Take(string key, BucketLimit limit, long tokens, bool upTo)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(tokens, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(tokens, limit.Capacity);
@@ -56,7 +66,7 @@ public sealed class TokenBucketLimiter
                 }
             }
 
-            if (bucket.TryTake(limit, tokens, now, _frequency, out var result, out var limitChanged))
+            if (bucket.TryTake(limit, tokens, upTo, now, _frequency, out var result, out var limitChanged))
             {
                 if (limitChanged)
                 {

@@ -68,8 +68,43 @@ internal sealed class RateLimiterGrpcService(
         return Task.FromResult(new ResetResponse { State = ToState(request.Key, limiter.Reset(request.Key, limit)) });
     }
 
-    // The outcome name (allowed, denied, invalid, exhausted) is counted here and returned for the span.
+    public override Task<LeaseResponse> Lease(AcquireRequest request, ServerCallContext context)
+    {
+        using var activity = RateLimiterTelemetry.Source.StartActivity("ratelimit.lease");
+        var (code, message, result, limit, outcome) = Take(request, lease: true);
+        activity?.SetTag("ratelimit.outcome", outcome);
+        activity?.SetTag("ratelimit.granted", result.Taken);
+        if (code != StatusCode.OK)
+        {
+            RpcErrors.Throw(code, message!);
+        }
+
+        return Task.FromResult(new LeaseResponse
+        {
+            Granted = (ulong)result.Taken,
+            Remaining = (ulong)result.Remaining,
+            Capacity = (ulong)result.Capacity,
+            RetryAfter = ProtoTime.ToDuration(result.RetryAfter),
+            RefillPerSecond = limit.RefillPerSecond,
+        });
+    }
+
     private (StatusCode Code, string? Message, AcquireResponse? Response, string Outcome) Decide(AcquireRequest request)
+    {
+        var (code, message, result, _, outcome) = Take(request, lease: false);
+        return code != StatusCode.OK ? (code, message, null, outcome) : (code, null, new AcquireResponse
+        {
+            Allowed = result.Allowed,
+            Remaining = (ulong)result.Remaining,
+            Capacity = (ulong)result.Capacity,
+            RetryAfter = ProtoTime.ToDuration(result.RetryAfter),
+            ResetAfter = ProtoTime.ToDuration(result.ResetAfter),
+        }, outcome);
+    }
+
+    // Takes the request's tokens (all or nothing, or up to them for a lease). The outcome name (allowed, denied,
+    // invalid, exhausted) is counted here and returned for the span.
+    private (StatusCode Code, string? Message, AcquireResult Result, BucketLimit Limit, string Outcome) Take(AcquireRequest request, bool lease)
     {
         var policy = request.LimitCase == AcquireRequest.LimitOneofCase.Policy ? request.Policy : null;
         var error = resolver.Resolve(request.Key, policy, request.Bucket, out var limit);
@@ -83,27 +118,20 @@ internal sealed class RateLimiterGrpcService(
         if (error is not null)
         {
             telemetry.RecordDecision("invalid");
-            return (StatusCode.InvalidArgument, error, null, "invalid");
+            return (StatusCode.InvalidArgument, error, default, limit, "invalid");
         }
 
-        var result = limiter.TryAcquire(request.Key, limit, tokens);
+        var result = lease ? limiter.TryLease(request.Key, limit, tokens) : limiter.TryAcquire(request.Key, limit, tokens);
         if (result.Outcome == AcquireOutcome.TooManyBuckets)
         {
             telemetry.RecordDecision("exhausted");
             return (StatusCode.ResourceExhausted, string.Create(CultureInfo.InvariantCulture,
-                $"key: the limiter holds its maximum of {options.Value.MaxBuckets} live buckets (RateLimiter:MaxBuckets) and none is full; retry later"), null, "exhausted");
+                $"key: the limiter holds its maximum of {options.Value.MaxBuckets} live buckets (RateLimiter:MaxBuckets) and none is full; retry later"), result, limit, "exhausted");
         }
 
         var outcome = result.Allowed ? "allowed" : "denied";
         telemetry.RecordDecision(outcome);
-        return (StatusCode.OK, null, new AcquireResponse
-        {
-            Allowed = result.Allowed,
-            Remaining = (ulong)result.Remaining,
-            Capacity = (ulong)result.Capacity,
-            RetryAfter = ProtoTime.ToDuration(result.RetryAfter),
-            ResetAfter = ProtoTime.ToDuration(result.ResetAfter),
-        }, outcome);
+        return (StatusCode.OK, null, result, limit, outcome);
     }
 
     private BucketLimit ResolveOrThrow(string key, string? policy, BucketSpec? bucket)
