@@ -76,28 +76,38 @@ public sealed class RateLimiterGrpcTests : IDisposable
     public async Task ALeaseGrantsWhatTheBucketHoldsUpToTheTokensAskedThenNoneUntilOneRefills()
     {
         var bucket = new BucketSpec { Capacity = 10, RefillPerSecond = 2 };
-        var first = await _client.LeaseAsync(new AcquireRequest { Key = "k", Tokens = 7, Bucket = bucket });
+        var first = await _client.LeaseAsync(new LeaseRequest { Key = "k", Tokens = 7, Bucket = bucket });
         Assert.Equal((7UL, 3UL, 10UL, 2.0), (first.Granted, first.Remaining, first.Capacity, first.RefillPerSecond));
         Assert.Equal(Duration.FromTimeSpan(TimeSpan.Zero), first.RetryAfter);
 
         // Fewer than asked for: what is there. Then none, with the time until one token.
-        var second = await _client.LeaseAsync(new AcquireRequest { Key = "k", Tokens = 7, Bucket = bucket });
+        var second = await _client.LeaseAsync(new LeaseRequest { Key = "k", Tokens = 7, Bucket = bucket });
         Assert.Equal((3UL, 0UL), (second.Granted, second.Remaining));
-        var empty = await _client.LeaseAsync(new AcquireRequest { Key = "k", Tokens = 7, Bucket = bucket });
+        var empty = await _client.LeaseAsync(new LeaseRequest { Key = "k", Tokens = 7, Bucket = bucket });
         Assert.Equal(0UL, empty.Granted);
         Assert.Equal(Duration.FromTimeSpan(TimeSpan.FromSeconds(0.5)), empty.RetryAfter);
 
         // Leased tokens are gone from the bucket for every caller.
         Assert.False((await _client.AcquireAsync(new AcquireRequest { Key = "k", Bucket = bucket })).Allowed);
         _app.Time.Advance(TimeSpan.FromSeconds(1));
-        Assert.Equal(2UL, (await _client.LeaseAsync(new AcquireRequest { Key = "k", Tokens = 7, Bucket = bucket })).Granted);
+        Assert.Equal(2UL, (await _client.LeaseAsync(new LeaseRequest { Key = "k", Tokens = 7, Bucket = bucket })).Granted);
     }
 
     [Theory]
     [MemberData(nameof(InvalidRequests))]
     public async Task LeaseRejectsInvalidInputNamingTheField(AcquireRequest request, string message)
     {
-        var error = await Assert.ThrowsAsync<RpcException>(() => _client.LeaseAsync(request).ResponseAsync);
+        var lease = new LeaseRequest { Key = request.Key, Tokens = request.Tokens };
+        if (request.LimitCase == AcquireRequest.LimitOneofCase.Policy)
+        {
+            lease.Policy = request.Policy;
+        }
+        else if (request.LimitCase == AcquireRequest.LimitOneofCase.Bucket)
+        {
+            lease.Bucket = request.Bucket;
+        }
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => _client.LeaseAsync(lease).ResponseAsync);
         Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
         Assert.Contains(message, error.Status.Detail, StringComparison.Ordinal);
     }

@@ -72,7 +72,7 @@ public sealed partial class TenantRateLimiter(
     // limiter's admissions are, so a fallback after the limiter goes down starts from what was used.
     private async Task LeaseAsync(TenantState state, LeasedTokens leased)
     {
-        var request = new AcquireRequest { Key = state.Key, Tokens = (uint)leased.NextSize(), Policy = state.Policy };
+        var request = new LeaseRequest { Key = state.Key, Tokens = (uint)leased.NextSize(), Policy = state.Policy };
         var answered = false;
         try
         {

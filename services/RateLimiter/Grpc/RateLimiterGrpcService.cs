@@ -68,10 +68,11 @@ internal sealed class RateLimiterGrpcService(
         return Task.FromResult(new ResetResponse { State = ToState(request.Key, limiter.Reset(request.Key, limit)) });
     }
 
-    public override Task<LeaseResponse> Lease(AcquireRequest request, ServerCallContext context)
+    public override Task<LeaseResponse> Lease(LeaseRequest request, ServerCallContext context)
     {
         using var activity = RateLimiterTelemetry.Source.StartActivity("ratelimit.lease");
-        var (code, message, result, limit, outcome) = Take(request, lease: true);
+        var policy = request.LimitCase == LeaseRequest.LimitOneofCase.Policy ? request.Policy : null;
+        var (code, message, result, limit, outcome) = Take(request.Key, request.Tokens, policy, request.Bucket, lease: true);
         activity?.SetTag("ratelimit.outcome", outcome);
         activity?.SetTag("ratelimit.granted", result.Taken);
         if (code != StatusCode.OK)
@@ -91,7 +92,8 @@ internal sealed class RateLimiterGrpcService(
 
     private (StatusCode Code, string? Message, AcquireResponse? Response, string Outcome) Decide(AcquireRequest request)
     {
-        var (code, message, result, _, outcome) = Take(request, lease: false);
+        var policy = request.LimitCase == AcquireRequest.LimitOneofCase.Policy ? request.Policy : null;
+        var (code, message, result, _, outcome) = Take(request.Key, request.Tokens, policy, request.Bucket, lease: false);
         return code != StatusCode.OK ? (code, message, null, outcome) : (code, null, new AcquireResponse
         {
             Allowed = result.Allowed,
@@ -104,11 +106,11 @@ internal sealed class RateLimiterGrpcService(
 
     // Takes the request's tokens (all or nothing, or up to them for a lease). The outcome name (allowed, denied,
     // invalid, exhausted) is counted here and returned for the span.
-    private (StatusCode Code, string? Message, AcquireResult Result, BucketLimit Limit, string Outcome) Take(AcquireRequest request, bool lease)
+    private (StatusCode Code, string? Message, AcquireResult Result, BucketLimit Limit, string Outcome) Take(
+        string key, uint requested, string? policy, BucketSpec? bucket, bool lease)
     {
-        var policy = request.LimitCase == AcquireRequest.LimitOneofCase.Policy ? request.Policy : null;
-        var error = resolver.Resolve(request.Key, policy, request.Bucket, out var limit);
-        var tokens = request.Tokens == 0 ? 1L : request.Tokens;
+        var error = resolver.Resolve(key, policy, bucket, out var limit);
+        var tokens = requested == 0 ? 1L : requested;
         if (error is null && tokens > limit.Capacity)
         {
             error = string.Create(CultureInfo.InvariantCulture,
@@ -121,7 +123,7 @@ internal sealed class RateLimiterGrpcService(
             return (StatusCode.InvalidArgument, error, default, limit, "invalid");
         }
 
-        var result = lease ? limiter.TryLease(request.Key, limit, tokens) : limiter.TryAcquire(request.Key, limit, tokens);
+        var result = lease ? limiter.TryLease(key, limit, tokens) : limiter.TryAcquire(key, limit, tokens);
         if (result.Outcome == AcquireOutcome.TooManyBuckets)
         {
             telemetry.RecordDecision("exhausted");
