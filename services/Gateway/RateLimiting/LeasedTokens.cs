@@ -9,6 +9,8 @@ namespace Microservices.Gateway.RateLimiting;
 /// Sizing: a lease asks for the tenant's recent rate (tokens used per second between grants, smoothed) times a
 /// quarter of the lifetime, at least 1 and at most a tenth of the bucket's capacity, so that several gateways share
 /// a burst and a holder never sits on much of it. A new lease is asked for when half the last one is used.
+/// Nothing is leased until the limiter has told the bucket's capacity, nor for a bucket under
+/// <see cref="MinCapacity"/> tokens, where one token held is too large a share: those requests all ask the limiter.
 /// A grant of none tells the bucket is empty: requests are then denied here until the limiter's retry_after.
 /// </para>
 /// Thread-safe: one short lock per tenant, held for a few arithmetic steps.
@@ -28,7 +30,10 @@ internal sealed class LeasedTokens(TimeProvider time, TimeSpan lifetime)
     private long _usedSinceGrant;
     private long _grantedAt;
     private double _rate;
-    private long _maxLease = 1;
+    private long _maxLease;
+
+    /// <summary>The smallest bucket leased from (a lease is then at most 2 tokens).</summary>
+    public const long MinCapacity = 20;
 
     /// <summary>What <see cref="TryTake"/> found.</summary>
     public enum Take
@@ -75,9 +80,37 @@ internal sealed class LeasedTokens(TimeProvider time, TimeSpan lifetime)
                 _usedSinceGrant++;
             }
 
-            refill = !_refilling && _tokens <= _lowWater && now >= _nextRefillAt && outcome != Take.Empty;
+            refill = !_refilling && _maxLease > 0 && _tokens <= _lowWater && now >= _nextRefillAt && outcome != Take.Empty;
             _refilling |= refill;
             return outcome;
+        }
+    }
+
+    /// <summary>
+    /// Takes a held token for a request the limiter denied (its bucket was empty at that instant, while this
+    /// gateway still held some of it). False when none is held.
+    /// </summary>
+    public bool TryTakeHeld()
+    {
+        var now = time.GetTimestamp();
+        lock (_gate)
+        {
+            if (_tokens <= 0 || now >= _expiresAt)
+            {
+                return false;
+            }
+
+            _tokens--;
+            return true;
+        }
+    }
+
+    /// <summary>Learns the bucket's capacity from a limiter's answer; leasing starts once it is known and large enough.</summary>
+    public void Capacity(long capacity)
+    {
+        lock (_gate)
+        {
+            _maxLease = capacity >= MinCapacity ? capacity / 10 : 0;
         }
     }
 
@@ -109,7 +142,7 @@ internal sealed class LeasedTokens(TimeProvider time, TimeSpan lifetime)
 
             _grantedAt = now;
             _usedSinceGrant = 0;
-            _maxLease = Math.Max(1, capacity / 10);
+            _maxLease = capacity >= MinCapacity ? capacity / 10 : 0;
             _refilling = false;
             if (granted > 0)
             {

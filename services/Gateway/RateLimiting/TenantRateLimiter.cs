@@ -106,8 +106,10 @@ public sealed partial class TenantRateLimiter(
         {
             if (batch.Count == 1)
             {
-                var decision = Decision(await client.AcquireAsync(request, deadline: deadline).ConfigureAwait(false));
-                state.Charge(decision.Allowed ? 1 : 0);
+                var response = await client.AcquireAsync(request, deadline: deadline).ConfigureAwait(false);
+                state.Leased?.Capacity((long)Math.Min(response.Capacity, long.MaxValue));
+                var decision = Decision(response, state);
+                state.Charge(response.Allowed ? 1 : 0);
                 batch.Complete(0, decision);
                 return;
             }
@@ -133,8 +135,13 @@ public sealed partial class TenantRateLimiter(
             for (var i = 0; i < batch.Count; i++)
             {
                 var result = reply.Results[i];
+                if (result.OutcomeCase == AcquireBatchResult.OutcomeOneofCase.Response)
+                {
+                    state.Leased?.Capacity((long)Math.Min(result.Response.Capacity, long.MaxValue));
+                }
+
                 batch.Complete(i, result.OutcomeCase == AcquireBatchResult.OutcomeOneofCase.Response
-                    ? Decision(result.Response)
+                    ? Decision(result.Response, state)
                     : Fallback(state, (StatusCode)result.Error.Code));
             }
         }
@@ -149,8 +156,11 @@ public sealed partial class TenantRateLimiter(
 
     // The limiter's retry_after is checked as any received Duration is: one it did not set, or not a valid
     // Duration, becomes a wait of one second rather than an exception.
-    private static RateDecision Decision(AcquireResponse reply) => reply.Allowed
+    // A request the limiter denied while this gateway holds leased tokens takes one of them: a denial only when the
+    // bucket and this gateway's lease are both empty.
+    private static RateDecision Decision(AcquireResponse reply, TenantState state) => reply.Allowed
         ? new RateDecision(true, TimeSpan.Zero, "allowed")
+        : state.Leased?.TryTakeHeld() == true ? new RateDecision(true, TimeSpan.Zero, "lease_allowed")
         : new RateDecision(false, RetryAfter(reply), "denied");
 
     private static TimeSpan RetryAfter(AcquireResponse reply) =>
