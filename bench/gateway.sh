@@ -6,6 +6,9 @@
 # With --disagree: Get (QUORUM) on keys whose replicas agree, and on keys whose replicas disagree before every call
 # (each node given a different version straight before it, untimed), so each read repairs one replica before it
 # answers (blocking read repair); gw-get-quorum-agree makes the same node writes with one version, as the control.
+# With --vs-twemproxy: also starts three redis-servers behind twemproxy (nutcracker, ketama; installed with apt-get
+# when missing) and compares, in one run, medians of 3: Get ONE vs GET, Put QUORUM vs SET (one copy), MultiGet of
+# 100 vs 100 pipelined GETs, each through twemproxy, and prints the ratios.
 # With --cpu: for the floor and each gateway RPC, the CPU each process spent, and its context switches, per call
 # over an 8 s run.
 set -euo pipefail
@@ -47,6 +50,46 @@ if [[ "${1:-}" == "--node-down" ]]; then
   kill -9 "${node_pid[3]}"
   echo "== cache-node-3 killed (the warm-up lets the gateway mark it DOWN)"
   load --rpc gw-get-quorum,gw-put --concurrency 64 --connections 4 --duration 8 --warmup 2 --runs 3
+  exit 0
+fi
+if [[ "${1:-}" == "--vs-twemproxy" ]]; then
+  if ! command -v nutcracker > /dev/null; then
+    sudo=(); [[ $(id -u) -eq 0 ]] || sudo=(sudo)
+    "${sudo[@]}" apt-get install -y -qq nutcracker > /dev/null 2>&1 \
+      || { "${sudo[@]}" apt-get update -qq > /dev/null && "${sudo[@]}" apt-get install -y -qq nutcracker > /dev/null; }
+  fi
+  work=$(mktemp -d)
+  for n in 1 2 3; do
+    redis-server --port 639$n --save "" --appendonly no > /dev/null & redis_pid+=($!)
+  done
+  cat > "$work/nutcracker.yml" <<YML
+bench:
+  listen: 127.0.0.1:22121
+  hash: fnv1a_64
+  distribution: ketama
+  redis: true
+  auto_eject_hosts: false
+  servers:
+   - 127.0.0.1:6391:1 redis-1
+   - 127.0.0.1:6392:1 redis-2
+   - 127.0.0.1:6393:1 redis-3
+YML
+  nutcracker -c "$work/nutcracker.yml" -o "$work/nutcracker.log" -s 22222 & redis_pid+=($!)
+  sleep 2
+  tw=(--redis "127.0.0.1:22121,proxy=Twemproxy")
+  load --rpc gw-put,redis-set "${tw[@]}" --concurrency 32 --duration 8 --warmup 0 > /dev/null
+  out=$( {
+    load --rpc gw-get-one,redis-get,gw-put,redis-set "${tw[@]}" --concurrency 64 --connections 4 --duration 8 --warmup 2 --runs 3
+    load --rpc gw-multiget,redis-get-pipelined "${tw[@]}" --batch 100 --concurrency 16 --connections 4 --duration 8 --warmup 2 --runs 3
+  } | tee /dev/stderr)
+  echo "== gateway / twemproxy (median calls/s)"
+  echo "$out" | awk '/^median/ { m = 1; next } /^target/ { m = 0 } m && NF { rate[$1] = $3 }
+    END {
+      printf "  Get ONE / GET                %.2fx\n", rate["gw-get-one"] / rate["redis-get"]
+      printf "  Put QUORUM / SET             %.2fx\n", rate["gw-put"] / rate["redis-set"]
+      printf "  MultiGet 100 / 100 GETs      %.2fx\n", rate["gw-multiget"] / rate["redis-get-pipelined"]
+    }'
+  rm -rf "$work"
   exit 0
 fi
 # Fill every key first, in the gateway and in Redis, so reads hit.

@@ -140,5 +140,10 @@ internal static class CallFactory
     // One connection per worker, kept across runs: each has one command in flight at a time, so nothing is pipelined.
     internal static ConnectionMultiplexer RedisConnection(LoadOptions options, int worker) =>
         RedisConnections.GetOrAdd(worker, _ =>
-            ConnectionMultiplexer.Connect(new ConfigurationOptions { EndPoints = { options.Redis }, AbortOnConnectFail = true }));
+        {
+            // A full StackExchange.Redis configuration string, e.g. "127.0.0.1:22121,proxy=Twemproxy".
+            var configuration = ConfigurationOptions.Parse(options.Redis);
+            configuration.AbortOnConnectFail = true;
+            return ConnectionMultiplexer.Connect(configuration);
+        });
 }

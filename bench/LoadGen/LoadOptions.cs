@@ -18,7 +18,8 @@ internal sealed record LoadOptions(
                          health (grpc.health.v1 Check, the transport floor), acquire (RateLimiter/Acquire),
                          batch (RateLimiter/AcquireBatch of --batch items), node-put and node-get (CacheNode Put
                          and Get of --value-bytes values over --keys keys), redis-set and redis-get (the same
-                         through StackExchange.Redis to --redis, one connection per worker: unpipelined),
+                         through StackExchange.Redis to --redis, one connection per worker: unpipelined;
+                         --redis is a StackExchange.Redis configuration string, e.g. 127.0.0.1:22121,proxy=Twemproxy),
                          gw-put, gw-get-one, gw-get-quorum, gw-multiget (gateway Cache calls with --api-key;
                          MultiGet of --batch keys), redis-get-pipelined (--batch GETs sent at once per worker),
                          log-ingest (LogCollector/Ingest: one open stream per worker, a batch of --batch entries per call),
