@@ -126,6 +126,16 @@ public sealed class RateLimitLeaseTests : IDisposable
         Assert.Equal(0, gateway.HeldTokens("t", "p"));
     }
 
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(11)]
+    public void ALeaseLifetimeOutsideZeroToTenSecondsIsRefusedAtStartNamingTheField(int seconds)
+    {
+        var result = new RateLimitOptionsValidator().Validate(null, new RateLimitOptions { LeaseLifetime = TimeSpan.FromSeconds(seconds) });
+        Assert.True(result.Failed);
+        Assert.Contains("LeaseLifetime", result.FailureMessage, StringComparison.Ordinal);
+    }
+
     public void Dispose() => _limiter.Dispose();
 
     private TenantRateLimiter Gateway(TimeProvider time, TimeSpan? leaseLifetime = null, HttpMessageHandler? handler = null)
