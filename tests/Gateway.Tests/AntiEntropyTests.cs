@@ -77,6 +77,36 @@ public sealed class AntiEntropyTests
     }
 
     [Fact]
+    public async Task ADifferenceInALargeArcIsNarrowedBeforeItIsScanned()
+    {
+        // One virtual node per node: three arcs of about 1000 keys each.
+        using var cluster = new GatewayCluster(settings: new(Unthrottled) { ["Gateway:VirtualNodes"] = "1" });
+        var keys = new List<string>();
+        for (var batch = 0; batch < 3; batch++)
+        {
+            var part = Enumerable.Range(batch * 1000, 1000).Select(i => $"large-{i}").ToList();
+            await cluster.Cache(GatewayCluster.AlphaKey).MultiPutAsync(new V1.MultiPutRequest
+            {
+                Items = { part.Select(key => new V1.PutRequest { Key = key, Text = "v" }) },
+                Consistency = V1.Consistency.All,
+            });
+            keys.AddRange(part);
+        }
+
+        await cluster.Node("node-1").PutAsync(new Cache.V1.PutRequest { Entry = TextEntry(keys[1234], "newest", Newer(cluster)) });
+
+        var pass = await RunPassAsync(cluster);
+
+        Assert.Equal(3UL, pass.RangesCompared);
+        Assert.Equal(1UL, pass.RangesDivergent);
+        Assert.Equal(2UL, pass.KeysRepaired);
+
+        // Only a sixteenth of the arc (at most 128 entries) was scanned on each replica, not the arc.
+        Assert.InRange(pass.EntriesScanned, 3UL, 3UL * 128);
+        Assert.Equal("newest", (await HeldAsync(cluster, "node-3", keys[1234]))!.Value.ToStringUtf8());
+    }
+
+    [Fact]
     public async Task AKeyMissingFromOneReplicaIsCopiedToIt()
     {
         using var cluster = new GatewayCluster(settings: Unthrottled);
