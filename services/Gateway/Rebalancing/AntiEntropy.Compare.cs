@@ -29,10 +29,7 @@ public sealed partial class AntiEntropy
             var complete = view.PendingRing is null;
             if (complete)
             {
-                foreach (var (names, arcs) in ArcsByReplicas(view, owner._replicationFactor))
-                {
-                    await CompareAsync(Readable(view, names), arcs).ConfigureAwait(false);
-                }
+                await CompareAsync(view).ConfigureAwait(false);
             }
             else
             {
@@ -44,53 +41,123 @@ public sealed partial class AntiEntropy
                 [.. _skipped.Select(s => $"{s.Key}: {s.Value}")], complete && _skipped.Count == 0);
         }
 
-        // The arcs (previous position, position] of the ring, grouped by their preference lists (as sets).
-        private static List<(string[] Names, List<Cache.V1.HashRange> Arcs)> ArcsByReplicas(ClusterView view, int n)
+        // The arcs (previous position, position] of the ring, each with its preference list.
+        private static List<(Cache.V1.HashRange Range, string[] Names)> Arcs(ClusterView view, int n)
         {
             var positions = view.Ring.Positions;
-            var groups = new Dictionary<string, (string[] Names, List<Cache.V1.HashRange> Arcs)>(StringComparer.Ordinal);
+            var arcs = new List<(Cache.V1.HashRange Range, string[] Names)>(positions.Length);
             for (var i = 0; i < positions.Length; i++)
             {
                 var start = positions[i == 0 ? positions.Length - 1 : i - 1];
                 var end = positions[i];
-                if (start == end && positions.Length > 1)
+                if (start != end || positions.Length == 1)
                 {
-                    continue;
+                    arcs.Add((new Cache.V1.HashRange { Start = start, End = end }, view.Ring.PreferenceNames(end, n)));
                 }
-
-                var names = view.Ring.PreferenceNames(end, n);
-                Array.Sort(names, StringComparer.Ordinal);
-                var key = string.Join('\n', names);
-                var group = groups.TryGetValue(key, out var g) ? g : groups[key] = (names, []);
-                group.Arcs.Add(new Cache.V1.HashRange { Start = start, End = end });
             }
 
-            return [.. groups.Values];
+            return arcs;
         }
 
-        // The replicas that may be compared; the others are named in the report.
-        private List<ClusterNode> Readable(ClusterView view, string[] names)
+        // Compares every arc's digests among its readable replicas: each replica is asked once for all the arcs it
+        // holds (in calls of up to 1024 arcs), so replicas that agree cost one call each. The arcs that differ are
+        // narrowed and repaired among the replicas that answered, grouped by them.
+        private async Task CompareAsync(ClusterView view)
         {
-            var readable = new List<ClusterNode>(names.Length);
-            foreach (var name in names)
+            var arcs = Arcs(view, owner._replicationFactor);
+            var held = new Dictionary<string, List<int>>(StringComparer.Ordinal);
+            for (var i = 0; i < arcs.Count; i++)
             {
-                var node = view.Nodes[name];
-                if (_skipped.ContainsKey(name))
+                foreach (var name in arcs[i].Names)
+                {
+                    if (Readable(view.Nodes[name]))
+                    {
+                        (held.TryGetValue(name, out var list) ? list : held[name] = []).Add(i);
+                    }
+                }
+            }
+
+            await _ranges.TakeAsync(arcs.Count, cancellationToken).ConfigureAwait(false);
+            var answers = await Task.WhenAll(held.Select(pair => DigestArcsAsync(view.Nodes[pair.Key], pair.Value, arcs))).ConfigureAwait(false);
+            var byArc = new Dictionary<string, RangeDigest>[arcs.Count];
+            foreach (var (node, digests, failure) in answers)
+            {
+                if (failure is not null)
+                {
+                    Skip(node, failure);
+                    continue;
+                }
+
+                foreach (var (arc, digest) in digests)
+                {
+                    (byArc[arc] ??= new(StringComparer.Ordinal))[node.Name] = digest;
+                }
+            }
+
+            var groups = new Dictionary<string, (List<ClusterNode> Replicas, List<Candidate> Leaves, List<Candidate> Pending)>(StringComparer.Ordinal);
+            for (var i = 0; i < arcs.Count; i++)
+            {
+                if (byArc[i] is not { Count: >= 2 } digests)
                 {
                     continue;
                 }
 
-                if (node.IsReadable)
+                _compared++;
+                var names = digests.Keys.Order(StringComparer.Ordinal).ToArray();
+                if (Differing(arcs[i].Range, [.. names.Select(name => digests[name])]) is not { } candidate)
                 {
-                    readable.Add(node);
+                    continue;
                 }
-                else
-                {
-                    Skip(node, node.State.ToString());
-                }
+
+                _divergent++;
+                var key = string.Join('\n', names);
+                var group = groups.TryGetValue(key, out var g) ? g : groups[key] = ([.. names.Select(name => view.Nodes[name])], [], []);
+                (IsLeaf(candidate) ? group.Leaves : group.Pending).Add(candidate);
             }
 
-            return readable;
+            foreach (var (replicas, leaves, pending) in groups.Values)
+            {
+                await NarrowAsync(replicas, leaves, pending).ConfigureAwait(false);
+            }
+        }
+
+        // One replica's digests of the arcs it holds, by arc index; or why it could not give them.
+        private async Task<(ClusterNode Node, List<(int Arc, RangeDigest Digest)> Digests, string? Failure)> DigestArcsAsync(
+            ClusterNode node, List<int> indexes, List<(Cache.V1.HashRange Range, string[] Names)> arcs)
+        {
+            var digests = new List<(int Arc, RangeDigest Digest)>(indexes.Count);
+            foreach (var chunk in indexes.Chunk(RingSplit.MaxRanges))
+            {
+                var request = new DigestRequest { Splits = 1 };
+                request.Ranges.AddRange(chunk.Select(i => arcs[i].Range));
+                var (reply, failure) = await CallAsync(node, "Digest", () => node.Client.DigestAsync(
+                    request, deadline: DateTime.UtcNow + owner._callTimeout, cancellationToken: cancellationToken).ResponseAsync).ConfigureAwait(false);
+                if (reply is null)
+                {
+                    return (node, digests, failure);
+                }
+
+                digests.AddRange(chunk.Select((arc, k) => (arc, reply.Digests[k])));
+            }
+
+            return (node, digests, null);
+        }
+
+        // True when the replica may be compared; else it is named in the report. A replica that failed a call earlier
+        // in the pass is left out of the rest of it.
+        private bool Readable(ClusterNode node)
+        {
+            if (_skipped.ContainsKey(node.Name))
+            {
+                return false;
+            }
+
+            if (!node.IsReadable)
+            {
+                Skip(node, node.State.ToString());
+            }
+
+            return node.IsReadable;
         }
 
         private void Skip(ClusterNode node, string reason)
@@ -101,91 +168,70 @@ public sealed partial class AntiEntropy
             }
         }
 
-        // Compares the arcs' digests, whole, then narrows those that differ.
-        private async Task CompareAsync(List<ClusterNode> replicas, List<Cache.V1.HashRange> arcs)
+        // Narrows the differing sub-ranges level by level (each cut into `Splits`) until each holds few entries,
+        // then repairs them.
+        private async Task NarrowAsync(List<ClusterNode> replicas, List<Candidate> leaves, List<Candidate> pending)
         {
-            foreach (var chunk in arcs.Chunk(RingSplit.MaxRanges))
+            while (pending.Count > 0)
             {
-                if (replicas.Count < 2 || await DigestAsync(replicas, chunk, 1).ConfigureAwait(false) is not { } digests)
+                var next = new List<Candidate>();
+                foreach (var part in pending.Chunk(RingSplit.MaxSubRanges / Splits))
                 {
-                    return;
-                }
-
-                _compared += chunk.Length;
-                var leaves = new List<Candidate>();
-                var pending = new List<Candidate>();
-                _divergent += Classify(chunk, 1, digests, leaves, pending);
-                while (pending.Count > 0)
-                {
-                    var next = new List<Candidate>();
-                    foreach (var part in pending.Chunk(RingSplit.MaxSubRanges / Splits))
+                    var ranges = part.Select(c => c.Range).ToArray();
+                    if (await DigestAsync(replicas, ranges).ConfigureAwait(false) is not { } digests)
                     {
-                        var ranges = part.Select(c => c.Range).ToArray();
-                        if (await DigestAsync(replicas, ranges, Splits).ConfigureAwait(false) is not { } deeper)
+                        return;
+                    }
+
+                    for (var r = 0; r < ranges.Length; r++)
+                    {
+                        var length = RingSplit.Length(ranges[r].Start, ranges[r].End);
+                        for (var s = 0; s < Splits; s++)
                         {
-                            return;
+                            var sub = new Cache.V1.HashRange
+                            {
+                                Start = RingSplit.Bound(ranges[r].Start, length, Splits, s),
+                                End = RingSplit.Bound(ranges[r].Start, length, Splits, s + 1),
+                            };
+                            if (Differing(sub, [.. digests.Select(d => d[(r * Splits) + s])]) is { } candidate)
+                            {
+                                (IsLeaf(candidate) ? leaves : next).Add(candidate);
+                            }
                         }
-
-                        Classify(ranges, Splits, deeper, leaves, next);
                     }
-
-                    pending = next;
                 }
 
-                await RepairAsync(replicas, leaves).ConfigureAwait(false);
+                pending = next;
             }
+
+            await RepairAsync(replicas, leaves).ConfigureAwait(false);
         }
 
-        // Sorts the sub-ranges whose replicas differ into leaves (few entries: scanned) and pending (narrowed
-        // further). Returns how many of the ranges had a difference.
-        private static int Classify(
-            Cache.V1.HashRange[] ranges, int splits, IList<RangeDigest>[] digests, List<Candidate> leaves, List<Candidate> pending)
+        // The range as a candidate for repair when the replicas' digests of it differ; null when they agree.
+        private static Candidate? Differing(Cache.V1.HashRange range, RangeDigest[] digests)
         {
-            var differing = 0;
-            for (var r = 0; r < ranges.Length; r++)
+            var first = digests[0];
+            var most = first.Entries;
+            var same = true;
+            foreach (var digest in digests)
             {
-                var length = RingSplit.Length(ranges[r].Start, ranges[r].End);
-                var differs = false;
-                for (var s = 0; s < splits; s++)
-                {
-                    var slot = (r * splits) + s;
-                    var first = digests[0][slot];
-                    var most = first.Entries;
-                    var same = true;
-                    for (var k = 1; k < digests.Length; k++)
-                    {
-                        var other = digests[k][slot];
-                        same &= other.Entries == first.Entries && other.Hash == first.Hash;
-                        most = Math.Max(most, other.Entries);
-                    }
-
-                    if (same)
-                    {
-                        continue;
-                    }
-
-                    differs = true;
-                    var sub = new Cache.V1.HashRange
-                    {
-                        Start = RingSplit.Bound(ranges[r].Start, length, splits, s),
-                        End = RingSplit.Bound(ranges[r].Start, length, splits, s + 1),
-                    };
-                    var narrow = most <= LeafEntries || RingSplit.Length(sub.Start, sub.End) < Splits;
-                    (narrow ? leaves : pending).Add(new Candidate(sub, (long)most));
-                }
-
-                differing += differs ? 1 : 0;
+                same &= digest.Entries == first.Entries && digest.Hash == first.Hash;
+                most = Math.Max(most, digest.Entries);
             }
 
-            return differing;
+            return same ? null : new Candidate(range, (long)most);
         }
 
-        // Asks every replica for the digests of `ranges`, each cut into `splits`; a replica that fails is left out of
+        // Few enough entries to scan, or too narrow to cut again.
+        private static bool IsLeaf(Candidate candidate) =>
+            candidate.MostEntries <= LeafEntries || RingSplit.Length(candidate.Range.Start, candidate.Range.End) < Splits;
+
+        // Asks every replica for the digests of `ranges`, each cut into `Splits`; a replica that fails is left out of
         // the rest of the pass (it is named in the report). Null when fewer than two answered.
-        private async Task<IList<RangeDigest>[]?> DigestAsync(List<ClusterNode> replicas, Cache.V1.HashRange[] ranges, int splits)
+        private async Task<IList<RangeDigest>[]?> DigestAsync(List<ClusterNode> replicas, Cache.V1.HashRange[] ranges)
         {
             await _ranges.TakeAsync(ranges.Length, cancellationToken).ConfigureAwait(false);
-            var request = new DigestRequest { Splits = (uint)splits };
+            var request = new DigestRequest { Splits = Splits };
             request.Ranges.AddRange(ranges);
             var replies = await Task.WhenAll(replicas.Select(node => CallAsync(
                 node, "Digest", () => node.Client.DigestAsync(request, deadline: DateTime.UtcNow + owner._callTimeout, cancellationToken: cancellationToken).ResponseAsync))).ConfigureAwait(false);
