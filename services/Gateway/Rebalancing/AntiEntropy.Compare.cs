@@ -5,7 +5,7 @@ using Microservices.ServiceDefaults;
 
 namespace Microservices.Gateway.Rebalancing;
 
-/// <summary>A pass: the ring's arcs by replica set, their digests compared, and the differing ones narrowed.</summary>
+/// <summary>A pass: the ring's arcs, their digests compared among each arc's replicas, and the differing ones narrowed.</summary>
 public sealed partial class AntiEntropy
 {
     // One pass over the ring as it is when the pass starts. Its steps run one after another (the calls of a step to
@@ -230,6 +230,12 @@ public sealed partial class AntiEntropy
         // the rest of the pass (it is named in the report). Null when fewer than two answered.
         private async Task<IList<RangeDigest>[]?> DigestAsync(List<ClusterNode> replicas, Cache.V1.HashRange[] ranges)
         {
+            replicas.RemoveAll(node => _skipped.ContainsKey(node.Name));
+            if (replicas.Count < 2)
+            {
+                return null;
+            }
+
             await _ranges.TakeAsync(ranges.Length, cancellationToken).ConfigureAwait(false);
             var request = new DigestRequest { Splits = Splits };
             request.Ranges.AddRange(ranges);

@@ -46,6 +46,7 @@ public sealed partial class AntiEntropy
         // older. A replica whose scan fails is left out of the rest of the pass.
         private async Task RepairRoundAsync(List<ClusterNode> replicas, List<Cache.V1.HashRange> ranges)
         {
+            replicas.RemoveAll(node => _skipped.ContainsKey(node.Name));
             if (replicas.Count < 2)
             {
                 return;
