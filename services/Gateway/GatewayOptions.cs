@@ -79,4 +79,7 @@ public sealed class GatewayOptions
 
     /// <summary>The cache nodes the ring starts with.</summary>
     public List<NodeOptions> Nodes { get; set; } = [];
+
+    /// <summary>Background comparison and repair of replicas (<c>Gateway:AntiEntropy</c>).</summary>
+    public Rebalancing.AntiEntropyOptions AntiEntropy { get; set; } = new();
 }

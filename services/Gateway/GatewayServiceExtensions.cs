@@ -24,6 +24,7 @@ public static class GatewayServiceExtensions
         var services = builder.Services;
         services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IValidateOptions<GatewayOptions>, ConfiguredNodesValidator>();
+        services.AddSingleton<IValidateOptions<GatewayOptions>, AntiEntropyOptionsValidator>();
         services.AddOptions<SecurityOptions>().BindConfiguration(SecurityOptions.Section).ValidateOnStart();
         services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<RateLimitOptions>, RateLimitOptionsValidator>();
@@ -46,6 +47,9 @@ public static class GatewayServiceExtensions
         services.AddSingleton<ReplicaCoordinator>();
         services.AddSingleton<Rebalancer>();
         services.AddSingleton<ClusterAdmin>();
+        services.AddSingleton<AntiEntropyTelemetry>();
+        services.AddSingleton<AntiEntropy>();
+        services.AddHostedService(sp => sp.GetRequiredService<AntiEntropy>());
         services.AddSingleton<CacheService>();
         services.AddSingleton(sp => new RequestMapping(sp.GetRequiredService<IOptions<GatewayOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<ApiKeyAuthenticator>();

@@ -10,7 +10,8 @@ using Microservices.ServiceDefaults;
 namespace Microservices.Gateway.Grpc;
 
 /// <summary>Maps <c>microservices.gateway.v1.Cluster</c> onto the membership and its changes.</summary>
-internal sealed class ClusterGrpcService(ClusterMembership membership, ClusterAdmin admin, OriginAccess origin, CacheService cache) : Cluster.ClusterBase
+internal sealed partial class ClusterGrpcService(
+    ClusterMembership membership, ClusterAdmin admin, OriginAccess origin, CacheService cache, AntiEntropy antiEntropy) : Cluster.ClusterBase
 {
     private static readonly TimeSpan StatsTimeout = TimeSpan.FromMilliseconds(500);
 
