@@ -45,6 +45,17 @@ internal sealed class ClusterGrpcService(ClusterMembership membership, ClusterAd
             },
             Loads = (ulong)cache.OriginLoads,
             SharedLoads = (ulong)cache.SharedOriginLoads,
+            WriteBack = cache.WriteBackLog is { } log
+                ? new WriteBackStats
+                {
+                    Path = log.Folder,
+                    Depth = (ulong)log.Depth,
+                    Bytes = (ulong)log.Bytes,
+                    Lag = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(log.Lag),
+                    FlushedSequence = (ulong)log.FlushedSequence,
+                    Syncs = (ulong)log.Syncs,
+                }
+                : null,
         });
     }
 

@@ -102,13 +102,21 @@ public sealed class SqliteOriginStore(
         {
             activity?.SetTag("origin.rows", rows.Count);
             await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
-            await using var command = WriteCommand(connection, transaction, deleted: false);
+            await using var command = WriteCommand(connection, transaction);
+            var deletes = false;
             foreach (var row in rows)
             {
                 Bind(command, row.Tenant, row.Key, row.UpdatedAt, row.Version);
                 command.Parameters["$kind"].Value = row.IsText ? "text" : "binary";
-                command.Parameters["$value"].Value = row.Value;
+                command.Parameters["$value"].Value = row.Deleted ? Array.Empty<byte>() : row.Value;
+                command.Parameters["$deleted"].Value = row.Deleted ? 1 : 0;
+                deletes |= row.Deleted;
                 await command.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            if (deletes)
+            {
+                await PurgeAsync(connection, transaction, cancellationToken);
             }
 
             await transaction.CommitAsync(cancellationToken);
@@ -125,29 +133,33 @@ public sealed class SqliteOriginStore(
             read.Transaction = transaction;
             var existed = await read.ExecuteScalarAsync(cancellationToken) is not null;
 
-            await using var write = WriteCommand(connection, transaction, deleted: true);
+            await using var write = WriteCommand(connection, transaction);
             Bind(write, tenant, key, now, version);
+            write.Parameters["$deleted"].Value = 1;
             await write.ExecuteNonQueryAsync(cancellationToken);
-
-            // Tombstones older than the retention can no longer meet a write older than themselves: purge them.
-            await using var purge = connection.CreateCommand();
-            purge.Transaction = transaction;
-            purge.CommandText = "DELETE FROM entries WHERE deleted = 1 AND updated_at < $cutoff;";
-            purge.Parameters.AddWithValue("$cutoff", (now - tombstoneRetention).ToUnixTimeMilliseconds());
-            await purge.ExecuteNonQueryAsync(cancellationToken);
-
+            await PurgeAsync(connection, transaction, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             return existed;
         }, cancellationToken);
 
-    // An upsert of one row (a value, or a tombstone with an empty value) that applies only over an older version.
-    private static SqliteCommand WriteCommand(SqliteConnection connection, SqliteTransaction transaction, bool deleted)
+    // Tombstones older than the retention can no longer meet a write older than themselves: purged by each delete.
+    private async Task PurgeAsync(SqliteConnection connection, SqliteTransaction transaction, CancellationToken cancellationToken)
+    {
+        await using var purge = connection.CreateCommand();
+        purge.Transaction = transaction;
+        purge.CommandText = "DELETE FROM entries WHERE deleted = 1 AND updated_at < $cutoff;";
+        purge.Parameters.AddWithValue("$cutoff", (time.GetUtcNow() - tombstoneRetention).ToUnixTimeMilliseconds());
+        await purge.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    // An upsert of one row (a value, or a tombstone with an empty value: $deleted 1) that applies only over an older version.
+    private static SqliteCommand WriteCommand(SqliteConnection connection, SqliteTransaction transaction)
     {
         var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = $"""
             INSERT INTO entries (tenant, key, kind, value, updated_at, version_ts, version_writer, deleted)
-            VALUES ($tenant, $key, $kind, $value, $updated, $version_ts, $version_writer, {(deleted ? 1 : 0)})
+            VALUES ($tenant, $key, $kind, $value, $updated, $version_ts, $version_writer, $deleted)
             ON CONFLICT (tenant, key) DO UPDATE SET kind = excluded.kind, value = excluded.value, updated_at = excluded.updated_at,
                 version_ts = excluded.version_ts, version_writer = excluded.version_writer, deleted = excluded.deleted
             {NewerOnly};
@@ -159,6 +171,7 @@ public sealed class SqliteOriginStore(
         command.Parameters.Add("$updated", SqliteType.Integer);
         command.Parameters.Add("$version_ts", SqliteType.Integer);
         command.Parameters.Add("$version_writer", SqliteType.Text);
+        command.Parameters.Add("$deleted", SqliteType.Integer).Value = 0;
         return command;
     }
 
