@@ -114,7 +114,7 @@ public static class GatewayServiceExtensions
         });
         services.AddSingleton(sp => new SqliteOriginStore(
             sp.GetRequiredService<ConnectionPool<SqliteConnection>>(), fullPath, sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<IOptions<OriginOptions>>().Value.TombstoneRetention));
+            sp.GetRequiredService<IOptions<OriginOptions>>().Value.TombstoneRetention, sp.GetRequiredService<OriginTelemetry>()));
         services.AddSingleton<IOriginStore>(sp => sp.GetRequiredService<SqliteOriginStore>());
         services.AddSingleton(sp => new CacheAside(
             sp.GetRequiredService<IOriginStore>(), sp.GetRequiredService<ReplicaCoordinator>(),

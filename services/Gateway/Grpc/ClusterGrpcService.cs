@@ -10,7 +10,8 @@ using Microservices.ServiceDefaults;
 namespace Microservices.Gateway.Grpc;
 
 /// <summary>Maps <c>microservices.gateway.v1.Cluster</c> onto the membership and its changes.</summary>
-internal sealed class ClusterGrpcService(ClusterMembership membership, ClusterAdmin admin, OriginAccess origin, CacheService cache) : Cluster.ClusterBase
+internal sealed class ClusterGrpcService(
+    ClusterMembership membership, ClusterAdmin admin, OriginAccess origin, CacheService cache, OriginTelemetry originTelemetry) : Cluster.ClusterBase
 {
     private static readonly TimeSpan StatsTimeout = TimeSpan.FromMilliseconds(500);
 
@@ -45,6 +46,8 @@ internal sealed class ClusterGrpcService(ClusterMembership membership, ClusterAd
             },
             Loads = (ulong)cache.OriginLoads,
             SharedLoads = (ulong)cache.SharedOriginLoads,
+            WriteTransactions = (ulong)originTelemetry.Transactions,
+            RowsWritten = (ulong)originTelemetry.RowsWritten,
             WriteBack = cache.WriteBackLog is { } log
                 ? new WriteBackStats
                 {

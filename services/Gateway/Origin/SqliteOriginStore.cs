@@ -10,10 +10,12 @@ namespace Microservices.Gateway.Origin;
 /// <c>deleted</c>: a deleted row stays as a tombstone for <paramref name="tombstoneRetention"/>, so that an older
 /// write arriving late is refused, then is purged by a later Delete. Migrations are numbered and recorded in
 /// <c>PRAGMA user_version</c>, so a later schema upgrades an existing file. Every query runs in a span
-/// (<c>origin.get</c>, <c>origin.put</c>, <c>origin.delete</c>), since SQLite has no instrumentation of its own.
+/// (<c>origin.get</c>, <c>origin.put</c>, <c>origin.delete</c>), since SQLite has no instrumentation of its own, and
+/// each committed write is counted in <paramref name="telemetry"/> when given.
 /// </summary>
 public sealed class SqliteOriginStore(
-    ConnectionPool<SqliteConnection> pool, string path, TimeProvider time, TimeSpan tombstoneRetention) : IOriginStore
+    ConnectionPool<SqliteConnection> pool, string path, TimeProvider time, TimeSpan tombstoneRetention, OriginTelemetry? telemetry = null)
+    : IOriginStore
 {
     // Applied only when the incoming version is newer than the stored one (row values compare as the cache
     // nodes do: timestamp, then writer).
@@ -120,6 +122,7 @@ public sealed class SqliteOriginStore(
             }
 
             await transaction.CommitAsync(cancellationToken);
+            telemetry?.RecordWrite(rows.Count);
             return true;
         }, cancellationToken);
 
@@ -139,6 +142,7 @@ public sealed class SqliteOriginStore(
             await write.ExecuteNonQueryAsync(cancellationToken);
             await PurgeAsync(connection, transaction, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
+            telemetry?.RecordWrite(1);
             return existed;
         }, cancellationToken);
 
