@@ -223,6 +223,30 @@ public sealed class WriteBackTests : IDisposable
         Assert.Equal("through a restart", ReadRow("alpha", "kept"));
     }
 
+    [Fact]
+    public async Task TwoGatewaysEachFlushingItsOwnLogLeaveTheNewestVersionInTheOrigin()
+    {
+        // A second gateway over the same origin database, with its own log, nodes and clock; its clock is a minute
+        // ahead, so its write is the newer one even though the first gateway's reaches the origin last.
+        using var second = new GatewayCluster(settings: new()
+        {
+            ["Origin:Path"] = OriginPath,
+            ["Origin:WritePolicy"] = "WriteBack",
+            ["Origin:WriteBack:Path"] = Path.Combine(_folder, "second-log"),
+            ["Gateway:GatewayId"] = "gateway-2",
+        });
+        second.Time.Advance(TimeSpan.FromMinutes(1));
+        await second.Cache(GatewayCluster.AlphaKey).PutAsync(new PutRequest { Key = "k", Text = "newer, flushed first" });
+        var secondLog = second.GatewayServices.GetRequiredService<WriteBackLog>();
+        await second.AdvanceUntilAsync(() => Task.FromResult(secondLog.Depth == 0), TimeSpan.FromSeconds(1));
+        Assert.Equal("newer, flushed first", ReadRow("alpha", "k"));
+
+        await Alpha.PutAsync(new PutRequest { Key = "k", Text = "older, flushed last" });
+        await DrainAsync();
+        Assert.Equal(0, Log.Depth);
+        Assert.Equal("newer, flushed first", ReadRow("alpha", "k"));
+    }
+
     /// <summary>The real store, whose writes fail while <see cref="Closed"/> is set (the origin down for writes); reads pass.</summary>
     private sealed class GatedStore : IOriginStore
     {

@@ -32,12 +32,12 @@ public sealed partial class WriteBackFlusher(
     /// <summary>The newest write of each key in <paramref name="batch"/>, by version (the log's order may differ: writers stamp, then append).</summary>
     public static IReadOnlyList<OriginRow> Coalesce(IReadOnlyList<WriteBackRecord> batch)
     {
-        var newest = new Dictionary<string, WriteBackRecord>(batch.Count, StringComparer.Ordinal);
+        var newest = new Dictionary<(string Tenant, string Key), WriteBackRecord>(batch.Count);
         foreach (var record in batch)
         {
-            if (!newest.TryGetValue(record.StoredKey, out var held) || record.IsNewerThan(held))
+            if (!newest.TryGetValue(record.Id, out var held) || record.IsNewerThan(held))
             {
-                newest[record.StoredKey] = record;
+                newest[record.Id] = record;
             }
         }
 

@@ -52,7 +52,7 @@ public sealed partial class WriteBackLog
                 _unflushed.Dequeue();
                 _bytes -= record.Bytes;
                 // Only when it is still the key's newest: a later write of the key stays readable.
-                _newest.TryRemove(new KeyValuePair<string, WriteBackRecord>(record.StoredKey, record));
+                _newest.TryRemove(new KeyValuePair<(string Tenant, string Key), WriteBackRecord>(record.Id, record));
             }
 
             _flushedSequence = batch[^1].Sequence;

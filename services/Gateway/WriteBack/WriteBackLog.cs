@@ -24,7 +24,7 @@ public sealed partial class WriteBackLog(WriteBackOptions options, string folder
 
     private readonly Lock _gate = new();
     private readonly Queue<WriteBackRecord> _unflushed = new();
-    private readonly ConcurrentDictionary<string, WriteBackRecord> _newest = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Tenant, string Key), WriteBackRecord> _newest = new();
     private readonly Channel<Append> _appends = Channel.CreateUnbounded<Append>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Channel<bool> _work = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private long _nextSequence = 1;
@@ -78,7 +78,7 @@ public sealed partial class WriteBackLog(WriteBackOptions options, string folder
     /// a delete: <see cref="OriginRow.Deleted"/>); null when the origin has every write of it. Lock-free.
     /// </summary>
     public OriginRow? Pending(string tenant, string key) =>
-        _newest.TryGetValue(Caching.CacheService.StoredKey(tenant, key), out var record) ? record.Row : null;
+        _newest.TryGetValue((tenant, key), out var record) ? record.Row : null;
 
     /// <summary>
     /// Appends <paramref name="rows"/> (all or none) and completes once they are fsync'd. Throws
@@ -164,7 +164,7 @@ public sealed partial class WriteBackLog(WriteBackOptions options, string folder
     {
         _unflushed.Enqueue(record);
         _bytes += record.Bytes;
-        var key = record.StoredKey;
+        var key = record.Id;
         if (!_newest.TryGetValue(key, out var held) || record.IsNewerThan(held))
         {
             _newest[key] = record;

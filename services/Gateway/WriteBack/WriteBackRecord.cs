@@ -11,8 +11,8 @@ namespace Microservices.Gateway.WriteBack;
 /// <param name="Bytes">Its size in the log file, header included.</param>
 public sealed record WriteBackRecord(long Sequence, OriginRow Row, int Bytes)
 {
-    /// <summary>The key as the log indexes it: the cache's stored key, "tenant/key".</summary>
-    public string StoredKey => Caching.CacheService.StoredKey(Row.Tenant, Row.Key);
+    /// <summary>The tenant and key: what the log indexes and coalesces by.</summary>
+    public (string Tenant, string Key) Id => (Row.Tenant, Row.Key);
 
     /// <summary>True when this write is newer than <paramref name="other"/>: version order (timestamp, then writer, ordinal), as the origin and the cache nodes compare.</summary>
     public bool IsNewerThan(WriteBackRecord other) =>
