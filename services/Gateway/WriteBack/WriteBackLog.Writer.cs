@@ -54,8 +54,9 @@ public sealed partial class WriteBackLog
                     OpenSegment(group[^1].LastSequence + 1);
                 }
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ObjectDisposedException)
+            catch (Exception ex)
             {
+                // Whatever it was (a full disk, a vanished folder), no write of this group can be called durable.
                 Fail(ex, group);
             }
         }
