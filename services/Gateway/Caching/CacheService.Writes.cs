@@ -59,8 +59,8 @@ public sealed partial class CacheService
         bool existed;
         try
         {
-            existed = writeBack is not null && origin.WritesBack
-                ? await DeleteBackAsync(writeBack, store, tenant, key, tombstone.Version, cancellationToken)
+            existed = WriteBackLog is { } log
+                ? await DeleteBackAsync(log, store, tenant, key, tombstone.Version, cancellationToken)
                 : await store.DeleteAsync(tenant, key, ToOrigin(tombstone.Version), cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException and not RpcException)
@@ -77,7 +77,7 @@ public sealed partial class CacheService
     // the replicas; on failure nothing reaches the cache. WriteBack: the write-back log before the cache, likewise.
     private async Task WriteOriginAsync(string tenant, IReadOnlyList<(string Key, Entry Entry)> items, CancellationToken cancellationToken)
     {
-        if (!origin.WritesThrough && !(origin.WritesBack && writeBack is not null))
+        if (!origin.WritesThrough && WriteBackLog is null)
         {
             return;
         }
@@ -87,7 +87,7 @@ public sealed partial class CacheService
             tenant, item.Key, item.Entry.Kind == ValueKind.Text, item.Entry.Value.ToByteArray(), now, ToOrigin(item.Entry.Version))).ToArray();
         try
         {
-            await (origin.WritesThrough ? origin.Store!.PutAsync(rows, cancellationToken) : LogAsync(writeBack!, rows));
+            await (origin.WritesThrough ? origin.Store!.PutAsync(rows, cancellationToken) : LogAsync(WriteBackLog!, rows));
         }
         catch (Exception ex) when (ex is not OperationCanceledException and not RpcException)
         {
