@@ -6,14 +6,14 @@ namespace Microservices.LoadGen;
 internal sealed record LoadOptions(
     Uri Target, string[] Rpcs, int Concurrency, int Connections, TimeSpan Duration, TimeSpan Warmup, int Batch, int Keys, int Runs,
     string Redis, int ValueBytes, string ApiKey, string? ClusterKey, Uri[] Nodes, string Tenant, int Rate, int TtlSeconds,
-    int Services, int Messages)
+    int Services, int Messages, string? AdminKey)
 {
     public const string Usage = """
         usage: LoadGen [--target http://127.0.0.1:5101] [--rpc health,acquire,batch] [--concurrency 64]
                        [--connections 4] [--duration 10] [--warmup 2] [--batch 100] [--keys 10000] [--runs 1]
                        [--redis 127.0.0.1:6379] [--value-bytes 100] [--api-key dev-key] [--cluster-key KEY]
                        [--nodes http://127.0.0.1:5111,...] [--tenant dev] [--rate 0] [--ttl 0] [--services 10]
-                       [--messages 50]
+                       [--messages 50] [--admin-key KEY]
           --rpc          comma-separated, run one after the other in this process:
                          health (grpc.health.v1 Check, the transport floor), acquire (RateLimiter/Acquire),
                          batch (RateLimiter/AcquireBatch of --batch items), node-put and node-get (CacheNode Put
@@ -40,6 +40,9 @@ internal sealed record LoadOptions(
           --ttl          seconds of time to live on gw-put (0 = the gateway's default)
           --services     distinct services log-write spreads entries over
           --messages     distinct error messages log-write draws from
+          --admin-key    with gw-* rpcs: reads the gateway's GetOriginStats before and after each run and prints the
+                         origin's write transactions and rows per second over it (warm-up included), and the
+                         write-back log's depth at the end
         """;
 
     public static LoadOptions Parse(string[] args)
@@ -92,6 +95,7 @@ internal sealed record LoadOptions(
             Int("rate", 0, 0),
             Int("ttl", 0, 0),
             Int("services", 10, 1),
-            Int("messages", 50, 1));
+            Int("messages", 50, 1),
+            values.GetValueOrDefault("admin-key"));
     }
 }

@@ -28,8 +28,9 @@ for (var run = 1; run <= options.Runs; run++)
 {
     foreach (var rpc in options.Rpcs)
     {
+        var origin = options.AdminKey is not null && rpc.StartsWith("gw-", StringComparison.Ordinal) ? await OriginWrites.StartAsync(channels[0], options.AdminKey) : null;
         var result = await LoadRun.RunAsync(rpc, channels, options);
-        Console.WriteLine($"run {run}  {result}");
+        Console.WriteLine($"run {run}  {result}{(origin is null ? string.Empty : await origin.DescribeAsync())}");
         (results.TryGetValue(rpc, out var list) ? list : results[rpc] = []).Add(result);
     }
 }

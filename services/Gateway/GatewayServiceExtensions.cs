@@ -7,6 +7,7 @@ using Microservices.Gateway.RateLimiting;
 using Microservices.Gateway.Rebalancing;
 using Microservices.Gateway.Replication;
 using Microservices.Gateway.Security;
+using Microservices.Gateway.WriteBack;
 using Microservices.ServiceDefaults.ClusterAuth;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -79,7 +80,21 @@ public static class GatewayServiceExtensions
     private static void AddOrigin(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddOptions<OriginOptions>().BindConfiguration(OriginOptions.Section).ValidateOnStart();
+        services.AddOptions<OriginOptions>().BindConfiguration(OriginOptions.Section).ValidateOnStart()
+            .PostConfigure<IOptions<GatewayOptions>, IHostEnvironment>((origin, gateway, environment) =>
+            {
+                // The write-back log's folder: its own setting, else under the gateway's data folder.
+                var writeBack = origin.WriteBack;
+                if (string.IsNullOrWhiteSpace(writeBack.Path) && gateway.Value.DataPath.Length > 0)
+                {
+                    writeBack.Path = System.IO.Path.Combine(gateway.Value.DataPath, "writeback");
+                }
+
+                if (!string.IsNullOrWhiteSpace(writeBack.Path))
+                {
+                    writeBack.Path = System.IO.Path.GetFullPath(writeBack.Path, environment.ContentRootPath);
+                }
+            });
         services.AddSingleton<IValidateOptions<OriginOptions>, OriginOptionsValidator>();
         services.AddSingleton<OriginTelemetry>();
         services.AddSingleton<OriginAccess>();
@@ -103,12 +118,21 @@ public static class GatewayServiceExtensions
         });
         services.AddSingleton(sp => new SqliteOriginStore(
             sp.GetRequiredService<ConnectionPool<SqliteConnection>>(), fullPath, sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<IOptions<OriginOptions>>().Value.TombstoneRetention));
+            sp.GetRequiredService<IOptions<OriginOptions>>().Value.TombstoneRetention, sp.GetRequiredService<OriginTelemetry>()));
         services.AddSingleton<IOriginStore>(sp => sp.GetRequiredService<SqliteOriginStore>());
         services.AddSingleton(sp => new CacheAside(
             sp.GetRequiredService<IOriginStore>(), sp.GetRequiredService<ReplicaCoordinator>(),
             sp.GetRequiredService<IOptions<GatewayOptions>>().Value, sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<OriginTelemetry>(), sp.GetRequiredService<ILogger<CacheAside>>()));
+            sp.GetRequiredService<OriginTelemetry>(), sp.GetRequiredService<ILogger<CacheAside>>(),
+            sp.GetRequiredService<OriginAccess>().WritesBack ? sp.GetRequiredService<WriteBackLog>() : null));
         services.AddHostedService<OriginStartup>();
+
+        // Write-back: the log, and its flusher (which does nothing under another policy), after the migrations.
+        services.AddSingleton<WriteBackTelemetry>();
+        services.AddSingleton(sp => new WriteBackLog(
+            sp.GetRequiredService<IOptions<OriginOptions>>().Value.WriteBack, sp.GetRequiredService<IOptions<OriginOptions>>().Value.WriteBack.Path,
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<WriteBackTelemetry>(), sp.GetRequiredService<ILogger<WriteBackLog>>()));
+        services.AddHostedService<WriteBackFlusher>();
+        services.AddHealthChecks().AddCheck<WriteBackHealthCheck>("writeback");
     }
 }

@@ -17,7 +17,7 @@ public sealed partial class GatewayLayeringTests
         ["Caching"] = 3, ["Rebalancing"] = 3,
         ["Replication"] = 2,
         ["Membership"] = 1, ["Routing"] = 1,
-        ["Batching"] = 0, ["Origin"] = 0,
+        ["Batching"] = 0, ["Origin"] = 0, ["WriteBack"] = 0,
     };
 
     [Fact]

@@ -12,11 +12,12 @@ namespace Microservices.Gateway.Caching;
 /// gateway (single-flight): concurrent misses of one key await the load already in flight. The load runs to its
 /// end even when the caller that started it goes away, so the others still get it. A load that a write of its key
 /// overlapped is answered but not cached (<see cref="WriteFence"/>): writes call <see cref="BeginWrite"/>, Gets
-/// <see cref="Observe"/>.
+/// <see cref="Observe"/>. Under write-back a write still in the log is loaded instead of the origin's row, which
+/// is older (a logged delete loads as absent).
 /// </summary>
 public sealed partial class CacheAside(
     IOriginStore origin, ReplicaCoordinator coordinator, GatewayOptions options, TimeProvider time, OriginTelemetry telemetry,
-    ILogger<CacheAside> logger)
+    ILogger<CacheAside> logger, WriteBack.WriteBackLog? writeBack = null)
 {
     private readonly ConcurrentDictionary<string, Task<Entry?>> _flights = new(StringComparer.Ordinal);
     private readonly WriteFence _fence = new();
@@ -81,7 +82,9 @@ public sealed partial class CacheAside(
         OriginRow? row;
         try
         {
-            row = await origin.GetAsync(tenant, key, CancellationToken.None);
+            row = writeBack?.Pending(tenant, key) is { } logged
+                ? (logged.Deleted ? null : logged)
+                : await origin.GetAsync(tenant, key, CancellationToken.None);
         }
         catch
         {

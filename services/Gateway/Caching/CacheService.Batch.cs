@@ -31,8 +31,8 @@ public sealed partial class CacheService
 
     /// <summary>
     /// Writes <paramref name="items"/> (entries with value, kind and expiry; key and version are set here) under the
-    /// rules of a Put: all stamped, then the origin in one transaction (WriteThrough), then the replicas. One
-    /// outcome per item, in order.
+    /// rules of a Put: all stamped, then the origin in one transaction (WriteThrough) or the write-back log in one
+    /// append (WriteBack), then the replicas. One outcome per item, in order.
     /// </summary>
     public async Task<ReplicaWrite[]> PutManyAsync(
         string tenant, IReadOnlyList<(string Key, Entry Entry)> items, ConsistencyLevel level, CancellationToken cancellationToken)
@@ -52,7 +52,7 @@ public sealed partial class CacheService
 
         using var activity = GatewayTelemetry.Source.StartActivity("cache.multi_put");
         activity?.SetTag("cache.items", entries.Length);
-        await WriteThroughAsync(tenant, items, cancellationToken);
+        await WriteOriginAsync(tenant, items, cancellationToken);
         var writes = await coordinator.WriteManyAsync(entries, level, cancellationToken);
         telemetry.RecordRequest("multi_put", Array.TrueForAll(writes, write => write.Satisfied) ? "ok" : "partial");
         return writes;

@@ -1,17 +1,21 @@
+using System.Globalization;
+using Grpc.Core;
 using Microservices.Cache.V1;
 using Microservices.Gateway.Origin;
 using Microservices.Gateway.Replication;
+using Microservices.Gateway.WriteBack;
 
 namespace Microservices.Gateway.Caching;
 
-/// <summary>Put, Invalidate and Delete: stamped first, then the origin, then the replicas.</summary>
+/// <summary>Put, Invalidate and Delete: stamped first, then the origin (or the write-back log), then the replicas.</summary>
 public sealed partial class CacheService
 {
     /// <summary>
     /// Writes <paramref name="entry"/> (value, kind and expiry set; key and version are set here) as
     /// <paramref name="key"/> of <paramref name="tenant"/>. One rule for Put, MultiPut and Delete: stamp first, then
     /// the origin (applied only over an older version), then the replicas (likewise), so both keep the same last
-    /// write whatever the interleaving; and no cache-aside load overlapping the write caches what it read.
+    /// write whatever the interleaving; and no cache-aside load overlapping the write caches what it read. Under
+    /// write-back "the origin" is the durable log, which the flusher writes to the origin later by the same rule.
     /// </summary>
     public async Task<ReplicaWrite> PutAsync(string tenant, string key, Entry entry, ConsistencyLevel level, CancellationToken cancellationToken)
     {
@@ -19,7 +23,7 @@ public sealed partial class CacheService
         using var activity = Start("cache.put", entry.Key, level);
         using var writing = cacheAside?.BeginWrite([entry.Key]);
         entry.Version = coordinator.Stamp();
-        await WriteThroughAsync(tenant, [(key, entry)], cancellationToken);
+        await WriteOriginAsync(tenant, [(key, entry)], cancellationToken);
         var write = await coordinator.WriteAsync(entry, level, cancellationToken);
         Record(activity, "put", write.AcknowledgedBy.Count, write.Failures.Count);
         return write;
@@ -42,7 +46,8 @@ public sealed partial class CacheService
     /// <summary>
     /// Deletes <paramref name="key"/> of <paramref name="tenant"/> from the origin, then writes its tombstone at
     /// QUORUM. Stamped first, as a Put; if the origin fails, the cache is untouched and the caller can retry.
-    /// FAILED_PRECONDITION without an origin database.
+    /// Under write-back the delete goes into the log, in order with the Puts, and <c>Existed</c> is read from the
+    /// log's pending write of the key or else the origin. FAILED_PRECONDITION without an origin database.
     /// </summary>
     public async Task<(bool Existed, ReplicaWrite Write)> DeleteAsync(string tenant, string key, CancellationToken cancellationToken)
     {
@@ -54,9 +59,11 @@ public sealed partial class CacheService
         bool existed;
         try
         {
-            existed = await store.DeleteAsync(tenant, key, ToOrigin(tombstone.Version), cancellationToken);
+            existed = WriteBackLog is { } log
+                ? await DeleteBackAsync(log, store, tenant, key, tombstone.Version, cancellationToken)
+                : await store.DeleteAsync(tenant, key, ToOrigin(tombstone.Version), cancellationToken);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (ex is not OperationCanceledException and not RpcException)
         {
             throw OriginAccess.Unavailable("Delete", ex);
         }
@@ -67,10 +74,10 @@ public sealed partial class CacheService
     }
 
     // WriteThrough: the origin before the cache, all rows in one transaction, each with the version it carries to
-    // the replicas; on failure nothing reaches the cache.
-    private async Task WriteThroughAsync(string tenant, IReadOnlyList<(string Key, Entry Entry)> items, CancellationToken cancellationToken)
+    // the replicas; on failure nothing reaches the cache. WriteBack: the write-back log before the cache, likewise.
+    private async Task WriteOriginAsync(string tenant, IReadOnlyList<(string Key, Entry Entry)> items, CancellationToken cancellationToken)
     {
-        if (!origin.WritesThrough)
+        if (!origin.WritesThrough && WriteBackLog is null)
         {
             return;
         }
@@ -80,11 +87,37 @@ public sealed partial class CacheService
             tenant, item.Key, item.Entry.Kind == ValueKind.Text, item.Entry.Value.ToByteArray(), now, ToOrigin(item.Entry.Version))).ToArray();
         try
         {
-            await origin.Store!.PutAsync(rows, cancellationToken);
+            await (origin.WritesThrough ? origin.Store!.PutAsync(rows, cancellationToken) : LogAsync(WriteBackLog!, rows));
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (ex is not OperationCanceledException and not RpcException)
         {
             throw OriginAccess.Unavailable("Put", ex);
+        }
+    }
+
+    private async Task<bool> DeleteBackAsync(
+        WriteBackLog log, IOriginStore store, string tenant, string key, Cache.V1.Version version, CancellationToken cancellationToken)
+    {
+        var existed = log.Pending(tenant, key) is { } pending
+            ? !pending.Deleted
+            : await store.GetAsync(tenant, key, cancellationToken) is not null;
+        await LogAsync(log, [new OriginRow(tenant, key, true, [], time.GetUtcNow(), ToOrigin(version), Deleted: true)]);
+        return existed;
+    }
+
+    // Appends to the write-back log; a full log is RESOURCE_EXHAUSTED with a retry-after trailer (seconds), as the
+    // rate limiter's refusals, and nothing was written.
+    private static async Task LogAsync(WriteBackLog log, IReadOnlyList<OriginRow> rows)
+    {
+        try
+        {
+            await log.AppendAsync(rows);
+        }
+        catch (WriteBackFullException full)
+        {
+            var seconds = Math.Max(1, (long)Math.Ceiling(full.RetryAfter.TotalSeconds));
+            throw new RpcException(new Status(StatusCode.ResourceExhausted, full.Message),
+                new Metadata { { "retry-after", seconds.ToString(CultureInfo.InvariantCulture) } });
         }
     }
 

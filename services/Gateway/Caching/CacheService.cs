@@ -13,16 +13,24 @@ namespace Microservices.Gateway.Caching;
 /// the gRPC mapping and above replication. It owns the rules the calls share: keys are stored in the tenant's
 /// namespace (<see cref="StoredKey"/>); every write is stamped here (hybrid logical clock) before it goes anywhere;
 /// a miss is loaded from the origin (cache-aside, <see cref="CacheAside"/>); a write goes to the origin first when
-/// the policy is WriteThrough, then to the replicas; and a Delete removes the row before it writes the tombstone. It
+/// the policy is WriteThrough (to the durable write-back log when WriteBack), then to the replicas; and a Delete
+/// removes the row (or logs its delete) before it writes the tombstone. It
 /// answers with the replicas' outcome (<see cref="ReplicaRead"/>, <see cref="ReplicaWrite"/>); the caller maps an
 /// unmet level to a status. An origin that fails is UNAVAILABLE (<see cref="OriginAccess.Unavailable"/>), and
 /// nothing reaches the cache then.
 /// </summary>
 public sealed partial class CacheService(
-    ReplicaCoordinator coordinator, OriginAccess origin, GatewayTelemetry telemetry, TimeProvider time, CacheAside? cacheAside = null)
+    ReplicaCoordinator coordinator, OriginAccess origin, GatewayTelemetry telemetry, TimeProvider time, CacheAside? cacheAside = null,
+    WriteBack.WriteBackLog? writeBack = null)
 {
     /// <summary>True when Puts write the origin database first (WriteThrough): a failed cache write leaves it written.</summary>
     public bool WritesThrough => origin.WritesThrough;
+
+    /// <summary>True when Puts go to the write-back log first (WriteBack): a failed cache write leaves it logged for the origin.</summary>
+    public bool WritesBack => origin.WritesBack;
+
+    /// <summary>The write-back log when the policy is WriteBack; null otherwise.</summary>
+    public WriteBack.WriteBackLog? WriteBackLog => origin.WritesBack ? writeBack : null;
 
     /// <summary>Origin queries made for misses, since start (0 without an origin).</summary>
     public long OriginLoads => cacheAside?.Loads ?? 0;

@@ -46,13 +46,17 @@ internal sealed partial class CacheGrpcService(CacheService cache, RequestMappin
         RpcErrors.ThrowIfInvalid(RequestLimits.CheckKey(request.Key));
         var (existed, write) = await cache.DeleteAsync(caller.Tenant!, request.Key, context.CancellationToken);
         ThrowIfUnsatisfied("Delete", ConsistencyLevel.Quorum, write.Satisfied,
-            $"the row was deleted from the origin database, but the cache was not invalidated: {write.Describe()}",
+            cache.WritesBack
+                ? $"the delete is in the write-back log and will reach the origin database, but the cache was not invalidated: {write.Describe()}"
+                : $"the row was deleted from the origin database, but the cache was not invalidated: {write.Describe()}",
             FailureOf(write));
         return new V1.DeleteResponse { Existed = existed, AcknowledgedBy = { write.AcknowledgedBy } };
     }
 
     private string WrittenThrough(string description) =>
-        cache.WritesThrough ? $"{description}; the origin database was written" : description;
+        cache.WritesThrough ? $"{description}; the origin database was written"
+        : cache.WritesBack ? $"{description}; the write is in the write-back log and will reach the origin database"
+        : description;
 
     // UNAVAILABLE: too few replicas answered (or took the write); ABORTED: a write lost to a newer version already
     // held by enough replicas (last writer wins), which a retry, stamped after it, wins.

@@ -11,7 +11,8 @@ namespace Microservices.Gateway.Grpc;
 
 /// <summary>Maps <c>microservices.gateway.v1.Cluster</c> onto the membership and its changes.</summary>
 internal sealed partial class ClusterGrpcService(
-    ClusterMembership membership, ClusterAdmin admin, OriginAccess origin, CacheService cache, AntiEntropy antiEntropy) : Cluster.ClusterBase
+    ClusterMembership membership, ClusterAdmin admin, OriginAccess origin, CacheService cache, AntiEntropy antiEntropy,
+    OriginTelemetry originTelemetry) : Cluster.ClusterBase
 {
     private static readonly TimeSpan StatsTimeout = TimeSpan.FromMilliseconds(500);
 
@@ -46,6 +47,19 @@ internal sealed partial class ClusterGrpcService(
             },
             Loads = (ulong)cache.OriginLoads,
             SharedLoads = (ulong)cache.SharedOriginLoads,
+            WriteTransactions = (ulong)originTelemetry.Transactions,
+            RowsWritten = (ulong)originTelemetry.RowsWritten,
+            WriteBack = cache.WriteBackLog is { } log
+                ? new WriteBackStats
+                {
+                    Path = log.Folder,
+                    Depth = (ulong)log.Depth,
+                    Bytes = (ulong)log.Bytes,
+                    Lag = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(log.Lag),
+                    FlushedSequence = (ulong)log.FlushedSequence,
+                    Syncs = (ulong)log.Syncs,
+                }
+                : null,
         });
     }
 

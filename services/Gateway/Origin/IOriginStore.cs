@@ -18,7 +18,8 @@ public interface IOriginStore
 
     /// <summary>
     /// Writes rows, all in one transaction. Each row is applied only when its version is newer than the stored
-    /// row's (or the stored deletion's); an older one is skipped, as the cache nodes skip an older write.
+    /// row's (or the stored deletion's); an older one is skipped, as the cache nodes skip an older write. A row
+    /// marked <see cref="OriginRow.Deleted"/> is a delete at its version (a tombstone, as <see cref="DeleteAsync"/>).
     /// </summary>
     Task PutAsync(IReadOnlyList<OriginRow> rows, CancellationToken cancellationToken);
 
@@ -37,4 +38,6 @@ public interface IOriginStore
 /// <param name="Value">The value's bytes.</param>
 /// <param name="UpdatedAt">When the row was last written.</param>
 /// <param name="Version">The version of the write that wrote it (<see cref="OriginVersion.None"/> for rows typed in by hand).</param>
-public sealed record OriginRow(string Tenant, string Key, bool IsText, byte[] Value, DateTimeOffset UpdatedAt, OriginVersion Version);
+/// <param name="Deleted">True for a delete (its value is empty): written as a tombstone.</param>
+public sealed record OriginRow(
+    string Tenant, string Key, bool IsText, byte[] Value, DateTimeOffset UpdatedAt, OriginVersion Version, bool Deleted = false);

@@ -16,6 +16,9 @@ public sealed class OriginAccess(IOptions<OriginOptions> options, IOriginStore? 
     /// <summary>True when Puts write the origin first.</summary>
     public bool WritesThrough => store is not null && options.Value.WritePolicy == WritePolicy.WriteThrough;
 
+    /// <summary>True when Puts go to the write-back log, and from there to the origin.</summary>
+    public bool WritesBack => store is not null && options.Value.WritePolicy == WritePolicy.WriteBack;
+
     /// <summary>The origin database, or FAILED_PRECONDITION naming what <paramref name="operation"/> needs.</summary>
     public IOriginStore Require(string operation)
     {

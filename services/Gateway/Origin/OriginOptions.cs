@@ -22,6 +22,9 @@ public sealed class OriginOptions
     /// </summary>
     public TimeSpan TombstoneRetention { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>The write-back log, when <see cref="WritePolicy"/> is <see cref="WritePolicy.WriteBack"/>.</summary>
+    public WriteBack.WriteBackOptions WriteBack { get; set; } = new();
+
     /// <summary>The connection pool: the only way the gateway reaches the database.</summary>
     public ConnectionPoolOptions Pool { get; set; } = new();
 }
@@ -37,4 +40,10 @@ public enum WritePolicy
     /// version), then the cache; if the origin fails the cache is untouched.
     /// </summary>
     WriteThrough,
+
+    /// <summary>
+    /// Puts are stamped, appended to a durable log on the gateway's disk (fsync'd, in groups), then written to the
+    /// cache; a background flusher writes the log to the origin in batches, each row only over an older version.
+    /// </summary>
+    WriteBack,
 }

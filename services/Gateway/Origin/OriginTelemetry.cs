@@ -10,6 +10,9 @@ public sealed class OriginTelemetry
     private readonly Counter<long> _loads;
     private readonly Counter<long> _shared;
     private readonly Counter<long> _failures;
+    private readonly Counter<long> _written;
+    private long _transactions;
+    private long _rows;
 
     /// <summary>Creates the instruments.</summary>
     public OriginTelemetry(IMeterFactory meterFactory)
@@ -23,6 +26,22 @@ public sealed class OriginTelemetry
             "gateway.origin.loads.shared", "{request}", "Misses that joined a load already in flight for the same key.");
         _failures = _meter.CreateCounter<long>(
             "gateway.origin.errors", "{error}", "Origin operations that failed, by operation.");
+        _written = _meter.CreateCounter<long>(
+            "gateway.origin.rows.written", "{row}", "Rows (and deletes) written to the origin in committed transactions.");
+    }
+
+    /// <summary>Write transactions the origin committed, since start.</summary>
+    public long Transactions => Interlocked.Read(ref _transactions);
+
+    /// <summary>Rows (and deletes) in those transactions, since start.</summary>
+    public long RowsWritten => Interlocked.Read(ref _rows);
+
+    /// <summary>Counts one committed write transaction of <paramref name="rows"/> rows.</summary>
+    public void RecordWrite(int rows)
+    {
+        Interlocked.Increment(ref _transactions);
+        Interlocked.Add(ref _rows, rows);
+        _written.Add(rows);
     }
 
     /// <summary>Publishes the pool's gauges, read from its stats when collected.</summary>

@@ -10,10 +10,12 @@ namespace Microservices.Gateway.Origin;
 /// <c>deleted</c>: a deleted row stays as a tombstone for <paramref name="tombstoneRetention"/>, so that an older
 /// write arriving late is refused, then is purged by a later Delete. Migrations are numbered and recorded in
 /// <c>PRAGMA user_version</c>, so a later schema upgrades an existing file. Every query runs in a span
-/// (<c>origin.get</c>, <c>origin.put</c>, <c>origin.delete</c>), since SQLite has no instrumentation of its own.
+/// (<c>origin.get</c>, <c>origin.put</c>, <c>origin.delete</c>), since SQLite has no instrumentation of its own, and
+/// each committed write is counted in <paramref name="telemetry"/> when given.
 /// </summary>
 public sealed class SqliteOriginStore(
-    ConnectionPool<SqliteConnection> pool, string path, TimeProvider time, TimeSpan tombstoneRetention) : IOriginStore
+    ConnectionPool<SqliteConnection> pool, string path, TimeProvider time, TimeSpan tombstoneRetention, OriginTelemetry? telemetry = null)
+    : IOriginStore
 {
     // Applied only when the incoming version is newer than the stored one (row values compare as the cache
     // nodes do: timestamp, then writer).
@@ -102,16 +104,25 @@ public sealed class SqliteOriginStore(
         {
             activity?.SetTag("origin.rows", rows.Count);
             await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
-            await using var command = WriteCommand(connection, transaction, deleted: false);
+            await using var command = WriteCommand(connection, transaction);
+            var deletes = false;
             foreach (var row in rows)
             {
                 Bind(command, row.Tenant, row.Key, row.UpdatedAt, row.Version);
                 command.Parameters["$kind"].Value = row.IsText ? "text" : "binary";
-                command.Parameters["$value"].Value = row.Value;
+                command.Parameters["$value"].Value = row.Deleted ? Array.Empty<byte>() : row.Value;
+                command.Parameters["$deleted"].Value = row.Deleted ? 1 : 0;
+                deletes |= row.Deleted;
                 await command.ExecuteNonQueryAsync(cancellationToken);
             }
 
+            if (deletes)
+            {
+                await PurgeAsync(connection, transaction, cancellationToken);
+            }
+
             await transaction.CommitAsync(cancellationToken);
+            telemetry?.RecordWrite(rows.Count);
             return true;
         }, cancellationToken);
 
@@ -125,29 +136,34 @@ public sealed class SqliteOriginStore(
             read.Transaction = transaction;
             var existed = await read.ExecuteScalarAsync(cancellationToken) is not null;
 
-            await using var write = WriteCommand(connection, transaction, deleted: true);
+            await using var write = WriteCommand(connection, transaction);
             Bind(write, tenant, key, now, version);
+            write.Parameters["$deleted"].Value = 1;
             await write.ExecuteNonQueryAsync(cancellationToken);
-
-            // Tombstones older than the retention can no longer meet a write older than themselves: purge them.
-            await using var purge = connection.CreateCommand();
-            purge.Transaction = transaction;
-            purge.CommandText = "DELETE FROM entries WHERE deleted = 1 AND updated_at < $cutoff;";
-            purge.Parameters.AddWithValue("$cutoff", (now - tombstoneRetention).ToUnixTimeMilliseconds());
-            await purge.ExecuteNonQueryAsync(cancellationToken);
-
+            await PurgeAsync(connection, transaction, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
+            telemetry?.RecordWrite(1);
             return existed;
         }, cancellationToken);
 
-    // An upsert of one row (a value, or a tombstone with an empty value) that applies only over an older version.
-    private static SqliteCommand WriteCommand(SqliteConnection connection, SqliteTransaction transaction, bool deleted)
+    // Tombstones older than the retention can no longer meet a write older than themselves: purged by each delete.
+    private async Task PurgeAsync(SqliteConnection connection, SqliteTransaction transaction, CancellationToken cancellationToken)
+    {
+        await using var purge = connection.CreateCommand();
+        purge.Transaction = transaction;
+        purge.CommandText = "DELETE FROM entries WHERE deleted = 1 AND updated_at < $cutoff;";
+        purge.Parameters.AddWithValue("$cutoff", (time.GetUtcNow() - tombstoneRetention).ToUnixTimeMilliseconds());
+        await purge.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    // An upsert of one row (a value, or a tombstone with an empty value: $deleted 1) that applies only over an older version.
+    private static SqliteCommand WriteCommand(SqliteConnection connection, SqliteTransaction transaction)
     {
         var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = $"""
             INSERT INTO entries (tenant, key, kind, value, updated_at, version_ts, version_writer, deleted)
-            VALUES ($tenant, $key, $kind, $value, $updated, $version_ts, $version_writer, {(deleted ? 1 : 0)})
+            VALUES ($tenant, $key, $kind, $value, $updated, $version_ts, $version_writer, $deleted)
             ON CONFLICT (tenant, key) DO UPDATE SET kind = excluded.kind, value = excluded.value, updated_at = excluded.updated_at,
                 version_ts = excluded.version_ts, version_writer = excluded.version_writer, deleted = excluded.deleted
             {NewerOnly};
@@ -159,6 +175,7 @@ public sealed class SqliteOriginStore(
         command.Parameters.Add("$updated", SqliteType.Integer);
         command.Parameters.Add("$version_ts", SqliteType.Integer);
         command.Parameters.Add("$version_writer", SqliteType.Text);
+        command.Parameters.Add("$deleted", SqliteType.Integer).Value = 0;
         return command;
     }
 
