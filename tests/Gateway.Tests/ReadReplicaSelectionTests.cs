@@ -62,6 +62,32 @@ public sealed class ReadReplicaSelectionTests
         Assert.All(await Task.WhenAll(reads).WaitAsync(TimeSpan.FromSeconds(30)), reply => Assert.True(reply.Found));
     }
 
+    [Theory]
+    [InlineData("RoundRobin")]
+    [InlineData("Weighted")]
+    [InlineData("LeastOutstanding")]
+    public async Task ASuspectReplicaIsAskedLastWhateverTheSelection(string selection)
+    {
+        using var cluster = new GatewayCluster(settings: new()
+        {
+            ["Gateway:ReadReplicaSelection"] = selection,
+            ["Gateway:DownAfterFailures"] = "100",
+            ["Gateway:Nodes:0:Weight"] = "3",
+        });
+        var (cache, order) = await WrittenAsync(cluster);
+        cluster.Links[order[1]].Down = true;
+        await cache.PutAsync(new PutRequest { Key = Key, Text = "v", Consistency = V1.Consistency.One });
+        Assert.Equal(NodeState.Suspect, await cluster.StateOfAsync(order[1]));
+        var before = cluster.Links[order[1]].Calls;
+
+        for (var i = 0; i < 30; i++)
+        {
+            Assert.True((await cache.GetAsync(new GetRequest { Key = Key, Consistency = V1.Consistency.One })).Found);
+        }
+
+        Assert.Equal(before, cluster.Links[order[1]].Calls);
+    }
+
     private static async Task<(V1.Cache.CacheClient Cache, string[] Order)> WrittenAsync(GatewayCluster cluster)
     {
         var order = (await cluster.Cluster().LocateAsync(new LocateRequest { Key = Key, Tenant = "bulk" })).Nodes.ToArray();
