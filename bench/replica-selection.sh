@@ -3,7 +3,9 @@
 # of cache-node-3 (LoadGen proxy: every answer of the node arrives DELAY_MS later, as from a slow node; requests
 # pass at once), and two gateways over the same nodes, one with Gateway:ReadReplicaSelection=Primary and one with
 # LeastOutstanding. Fills the keys through the first, then measures Get at ONE through each in turn, RUNS times,
-# with the machine's load average before and after. Stops everything it started (by pid) at the end.
+# with the machine's load average before and after. Stops everything it started (by pid) at the end. The gateways
+# know the bench policy locally too, so a call the rate limiter does not decide in time (a busy machine) is still
+# served, by the local bucket.
 #
 #   bench/replica-selection.sh [PORT_BASE] [DELAY_MS] [RUNS]      defaults: 5100 50 3
 #
@@ -32,6 +34,7 @@ gateway() { # port selection id
   Gateway__GatewayId=$3 Gateway__ReadReplicaSelection=$2 \
   Security__ApiKeys__0__Key=bench-key Security__ApiKeys__0__Tenant=bench Security__ApiKeys__0__Policy=bench \
   Security__AdminKeys__0=bench-admin-key RateLimiting__Address="http://127.0.0.1:$((base + 1))" \
+  RateLimiting__Policies__bench__Capacity=1000000000 RateLimiting__Policies__bench__RefillPerSecond=1000000000 \
   Gateway__Nodes__0__Name=cache-node-1 Gateway__Nodes__0__Address="http://127.0.0.1:$((base + 11))" \
   Gateway__Nodes__1__Name=cache-node-2 Gateway__Nodes__1__Address="http://127.0.0.1:$((base + 12))" \
   Gateway__Nodes__2__Name=cache-node-3 Gateway__Nodes__2__Address="http://127.0.0.1:$((base + 20))" \
