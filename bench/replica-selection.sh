@@ -7,13 +7,13 @@
 # know the bench policy locally too, so a call the rate limiter does not decide in time (a busy machine) is still
 # served, by the local bucket.
 #
-#   bench/replica-selection.sh [PORT_BASE] [DELAY_MS] [RUNS]      defaults: 5100 50 3
+#   bench/replica-selection.sh [PORT_BASE] [DELAY_MS] [RUNS] [CONCURRENCY]      defaults: 5100 50 3 64
 #
 # Ports: PORT_BASE gateway (Primary), +2 gateway (LeastOutstanding), +1 rate limiter, +11..+13 cache nodes, +20 the
 # proxy of cache-node-3. On a machine where the AppHost (or bench/gateway.sh) runs, give another base.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-base=${1:-5100} delay_ms=${2:-50} runs=${3:-3}
+base=${1:-5100} delay_ms=${2:-50} runs=${3:-3} concurrency=${4:-64}
 dotnet build -c Release Microservices.sln -v q -nologo > /dev/null
 
 pids=()
@@ -44,13 +44,14 @@ gateway "$base" Primary gateway-1
 gateway "$((base + 2))" LeastOutstanding gateway-2
 sleep 5
 
-load() { dotnet bench/LoadGen/bin/Release/net10.0/LoadGen.dll --api-key bench-key "$@"; }
-load --target "http://127.0.0.1:$base" --rpc gw-put --concurrency 32 --duration 8 --warmup 0 > /dev/null
-echo "== cache-node-3 answers ${delay_ms} ms late; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+# 2,000 keys, so the fill writes every one of them even on a busy machine: every Get then hits (items/s = calls/s).
+load() { dotnet bench/LoadGen/bin/Release/net10.0/LoadGen.dll --api-key bench-key --keys 2000 "$@"; }
+load --target "http://127.0.0.1:$base" --rpc gw-put --concurrency 32 --duration 15 --warmup 0 | awk '/^run 1/ { print "fill:", $0 }'
+echo "== cache-node-3 answers ${delay_ms} ms late; $concurrency calls in flight; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for run in $(seq "$runs"); do
   for target in "Primary $base" "LeastOutstanding $((base + 2))"; do
     set -- $target
-    load --target "http://127.0.0.1:$2" --rpc gw-get-one --concurrency 64 --connections 4 --duration 8 --warmup 2 \
+    load --target "http://127.0.0.1:$2" --rpc gw-get-one --concurrency "$concurrency" --connections 4 --duration 8 --warmup 2 \
       | awk -v s="$1" -v r="$run" '/^run 1/ { sub(/^run 1 +/, ""); printf "run %d  %-16s %s\n", r, s, $0 }'
   done
 done
