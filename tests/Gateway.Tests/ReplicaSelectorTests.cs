@@ -87,6 +87,24 @@ public sealed class ReplicaSelectorTests : IDisposable
         }
     }
 
+    [Fact]
+    public void OrderingReplicasAllocatesNothing()
+    {
+        var replicas = _replicas.ToArray();
+        foreach (var selection in Enum.GetValues<ReadReplicaSelection>())
+        {
+            var selector = new ReplicaSelector(selection, new Random(5));
+            selector.Order(replicas);
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < 1000; i++)
+            {
+                selector.Order(replicas);
+            }
+
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+    }
+
     private Dictionary<string, double> FirstAsked(ReadReplicaSelection selection)
     {
         var selector = new ReplicaSelector(selection, new Random(42));
