@@ -8,9 +8,9 @@ namespace Microservices.Gateway.Routing;
 /// An immutable consistent-hash ring over node names, with virtual nodes. Each node has <c>vnodes * weight</c>
 /// positions, the XxHash3-64 of its UTF-8 name, '#' and <c>i</c> as four little-endian bytes, so its share of the ring
 /// is proportional to its weight (1 unless given), and a node whose weight grows keeps its positions and gains new
-/// ones (only the arcs it gains change owner; as it shrinks, only the arcs it gives up). A key belongs to the first position clockwise from its hash (at or after
-/// it): that position's node is the key's owner, and the next distinct nodes clockwise complete its preference
-/// list. Lookups are an allocation-free binary search. Changes build a new ring.
+/// ones (only the arcs it gains change owner; as it shrinks, only the arcs it gives up). A key belongs to the first
+/// position clockwise from its hash (at or after it): that position's node is the key's owner, and the next distinct
+/// nodes clockwise complete its preference list. Lookups are an allocation-free binary search. Changes build a new ring.
 /// </summary>
 public sealed class HashRing
 {
