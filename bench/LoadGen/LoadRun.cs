@@ -85,10 +85,9 @@ internal static class LoadRun
             total.Add(histogram);
         }
 
-        return new LoadResult(rpc, total.TotalCount, items.Sum(), errors.Sum(), elapsed,
-            total.GetValueAtPercentile(50) / 1000.0,
-            total.GetValueAtPercentile(99) / 1000.0,
-            total.GetValueAtPercentile(99.9) / 1000.0,
+        // A run in which every call failed has no latencies: 0 ms, beside its error count and codes.
+        double Percentile(double p) => total.TotalCount == 0 ? 0 : total.GetValueAtPercentile(p) / 1000.0;
+        return new LoadResult(rpc, total.TotalCount, items.Sum(), errors.Sum(), elapsed, Percentile(50), Percentile(99), Percentile(99.9),
             string.Join(", ", codes.OrderBy(c => c.Key).Select(c => $"{c.Key} {c.Value}")));
     }
 }

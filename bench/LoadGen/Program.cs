@@ -2,6 +2,11 @@ using System.Globalization;
 using Grpc.Net.Client;
 using Microservices.LoadGen;
 
+if (args is ["proxy", .. var proxyArgs])
+{
+    return await DelayProxy.RunAsync(proxyArgs);
+}
+
 LoadOptions options;
 try
 {

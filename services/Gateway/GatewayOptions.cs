@@ -21,6 +21,14 @@ public sealed class GatewayOptions
     [Range(1, 4096)]
     public int VirtualNodes { get; set; } = 160;
 
+    /// <summary>
+    /// Which of a key's readable own replicas a read asks first when its level needs fewer than it has: Primary (ring
+    /// order, the default), RoundRobin, Weighted (by node weight) or LeastOutstanding (fewest reads in flight, by
+    /// power of two choices). SUSPECT replicas are asked last whatever the selection.
+    /// </summary>
+    [EnumDataType(typeof(Replication.ReadReplicaSelection))]
+    public Replication.ReadReplicaSelection ReadReplicaSelection { get; set; } = Replication.ReadReplicaSelection.Primary;
+
     /// <summary>Deadline of each call to a cache node. Default 1 s.</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
     public TimeSpan ReplicaTimeout { get; set; } = TimeSpan.FromSeconds(1);

@@ -45,6 +45,7 @@ public static class GatewayServiceExtensions
         services.AddHostedService(sp => sp.GetRequiredService<HintReplayer>());
         services.AddSingleton<HybridLogicalClock>();
         services.AddSingleton<NodeCalls>();
+        services.AddSingleton<ReplicaSelector>();
         services.AddSingleton<ReplicaCoordinator>();
         services.AddSingleton<Rebalancer>();
         services.AddSingleton<ClusterAdmin>();

@@ -21,6 +21,7 @@ public sealed class GatewayTelemetry
     private readonly Counter<long> _readRepairs;
     private readonly Counter<long> _blockingRepairs;
     private readonly Counter<long> _lookups;
+    private readonly Counter<long> _replicaReads;
 
     /// <summary>Creates the meter.</summary>
     public GatewayTelemetry(IMeterFactory meterFactory)
@@ -36,6 +37,8 @@ public sealed class GatewayTelemetry
             "gateway.read_repair.blocked_reads", "{read}", "Reads (one key of a MultiGet each) whose replicas disagreed and that waited for read repair, by result: repaired, or unavailable (too few replicas could take the newest version).");
         _lookups = meter.CreateCounter<long>(
             "gateway.cache.lookups", "{lookup}", "Get results: hit (from the cache), origin (a miss loaded from the origin), miss. Hit ratio = hit / all.");
+        _replicaReads = meter.CreateCounter<long>(
+            "gateway.replica.reads", "{read}", "Answers to single-key reads, by the replica (node) that answered: how Gateway:ReadReplicaSelection spreads reads.");
     }
 
     /// <summary>Counts a node state change.</summary>
@@ -59,6 +62,9 @@ public sealed class GatewayTelemetry
 
     /// <summary>Counts one read that waited for its repair, <paramref name="result"/> "repaired" or "unavailable".</summary>
     public void RecordBlockedRead(string result) => _blockingRepairs.Add(1, new KeyValuePair<string, object?>("result", result));
+
+    /// <summary>Counts one answer to a single-key read from <paramref name="node"/>.</summary>
+    public void RecordReplicaRead(string node) => _replicaReads.Add(1, new KeyValuePair<string, object?>("node", node));
 
     /// <summary>Counts one cache request.</summary>
     public void RecordRequest(string operation, string result) =>

@@ -138,6 +138,8 @@ public sealed class ClusterAdminTests : IDisposable
     [InlineData("Gateway:Nodes:1:Address", "HTTP://NODE-1:80", "Gateway:Nodes:1:Address")]
     [InlineData("Gateway:Nodes:2:Name", "node 3", "Gateway:Nodes:2:Name")]
     [InlineData("Gateway:Nodes:0:Address", "http://node-1/path", "Gateway:Nodes:0:Address")]
+    [InlineData("Gateway:Nodes:1:Weight", "0", "Gateway:Nodes:1:Weight must be an integer from 1 to 100, got 0")]
+    [InlineData("Gateway:Nodes:2:Weight", "101", "Gateway:Nodes:2:Weight must be an integer from 1 to 100, got 101")]
     public void ConfiguredNodesFollowTheSameRulesAtStart(string key, string value, string named)
     {
         var settings = new Dictionary<string, string?>();

@@ -78,8 +78,9 @@ internal sealed partial class ClusterGrpcService(
     public override async Task<AddNodeResponse> AddNode(AddNodeRequest request, ServerCallContext context)
     {
         var addressError = NodeRules.CheckAddress(request.Address, out var address);
-        RpcErrors.ThrowIfInvalid(NodeRules.CheckName(request.Name) ?? addressError);
-        var result = await admin.AddNodeAsync(request.Name, address!, context.CancellationToken);
+        var weight = request.HasWeight ? request.Weight : 1;
+        RpcErrors.ThrowIfInvalid(NodeRules.CheckName(request.Name) ?? addressError ?? NodeRules.CheckWeight(weight));
+        var result = await admin.AddNodeAsync(request.Name, address!, weight, context.CancellationToken);
         return new AddNodeResponse { Report = await ReportAsync(result, context.CancellationToken) };
     }
 
@@ -95,6 +96,13 @@ internal sealed partial class ClusterGrpcService(
         RpcErrors.ThrowIfInvalid(NodeRules.CheckName(request.Name));
         var result = await admin.HandleNodeFailureAsync(request.Name, context.CancellationToken);
         return new HandleNodeFailureResponse { Report = await ReportAsync(result, context.CancellationToken) };
+    }
+
+    public override async Task<SetNodeWeightResponse> SetNodeWeight(SetNodeWeightRequest request, ServerCallContext context)
+    {
+        RpcErrors.ThrowIfInvalid(NodeRules.CheckName(request.Name) ?? NodeRules.CheckWeight(request.Weight));
+        var result = await admin.SetNodeWeightAsync(request.Name, request.Weight, context.CancellationToken);
+        return new SetNodeWeightResponse { Report = await ReportAsync(result, context.CancellationToken) };
     }
 
     private async Task<RebalanceReport> ReportAsync(RebalanceResult result, CancellationToken cancellationToken) => new()
@@ -120,7 +128,8 @@ internal sealed partial class ClusterGrpcService(
                 MemberState.Recovering => NodeState.Recovering,
                 _ => NodeState.Leaving,
             },
-            Vnodes = (uint)view.Ring.VirtualNodes,
+            Vnodes = (uint)(view.Ring.VirtualNodes * view.Ring.WeightOf(node.Name)),
+            Weight = (uint)node.Weight,
             Ownership = ownership.GetValueOrDefault(node.Name),
             Entries = await EntriesAsync(node, cancellationToken),
         }));

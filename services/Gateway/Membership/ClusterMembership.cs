@@ -21,9 +21,9 @@ public sealed class ClusterMembership : IDisposable
         Topology = topology;
         ReplicationFactor = options.Value.ReplicationFactor;
         var nodes = (topology.Load() ?? options.Value.Nodes)
-            .Select(n => new ClusterNode(n.Name, new Uri(n.Address), channels.Create(n.Name, new Uri(n.Address))))
+            .Select(n => new ClusterNode(n.Name, new Uri(n.Address), channels.Create(n.Name, new Uri(n.Address)), n.Weight))
             .ToFrozenDictionary(n => n.Name, StringComparer.Ordinal);
-        _view = new ClusterView(HashRing.Create(nodes.Keys, options.Value.VirtualNodes), nodes);
+        _view = new ClusterView(HashRing.Create(nodes.Values.Select(n => (n.Name, n.Weight)), options.Value.VirtualNodes), nodes);
     }
 
     /// <summary>Where membership changes are kept.</summary>
@@ -35,8 +35,8 @@ public sealed class ClusterMembership : IDisposable
     /// <summary>The current snapshot.</summary>
     public ClusterView View => Volatile.Read(ref _view);
 
-    /// <summary>Creates a node (not yet on the ring) with its channel.</summary>
-    public ClusterNode CreateNode(string name, Uri address) => new(name, address, _channels.Create(name, address));
+    /// <summary>Creates a node (not yet on the ring) of weight <paramref name="weight"/>, with its channel.</summary>
+    public ClusterNode CreateNode(string name, Uri address, int weight) => new(name, address, _channels.Create(name, address), weight);
 
     /// <summary>Runs one membership change at a time; <paramref name="change"/> publishes through <see cref="Publish"/>.</summary>
     public async Task<T> ChangeAsync<T>(Func<ClusterView, Task<T>> change, CancellationToken cancellationToken)

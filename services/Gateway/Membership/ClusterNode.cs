@@ -23,12 +23,18 @@ public sealed class ClusterNode : IDisposable
     private int _calls;
     private int _retired;
     private int _closed;
+    private int _weight;
+    private int _readsInFlight;
 
-    /// <summary>A node reached over <paramref name="channel"/>, which it owns from now on.</summary>
-    public ClusterNode(string name, Uri address, GrpcChannel channel)
+    /// <summary>
+    /// A node of weight <paramref name="weight"/> (<see cref="NodeRules.MinWeight"/> to <see cref="NodeRules.MaxWeight"/>)
+    /// reached over <paramref name="channel"/>, which it owns from now on.
+    /// </summary>
+    public ClusterNode(string name, Uri address, GrpcChannel channel, int weight = 1)
     {
         Name = name;
         Address = address;
+        _weight = weight;
         _channel = channel;
         var invoker = channel.Intercept(new CallTracker(this));
         Client = new NodeClient(invoker);
@@ -53,6 +59,28 @@ public sealed class ClusterNode : IDisposable
         get => (MemberState)Volatile.Read(ref _state);
         set => Volatile.Write(ref _state, (int)value);
     }
+
+    /// <summary>
+    /// Its weight on the ring (its virtual nodes are <c>Gateway:VirtualNodes</c> times it) and in weighted read
+    /// selection. Set when a ring with a new weight is committed.
+    /// </summary>
+    public int Weight
+    {
+        get => Volatile.Read(ref _weight);
+        set => Volatile.Write(ref _weight, value);
+    }
+
+    /// <summary>
+    /// Reads this gateway has asked of the node that have not answered yet, queued behind its previous call
+    /// included: what <see cref="Replication.ReadReplicaSelection.LeastOutstanding"/> compares.
+    /// </summary>
+    public int ReadsInFlight => Volatile.Read(ref _readsInFlight);
+
+    /// <summary>Counts a read asked of the node; each call is paired with one <see cref="EndRead"/>.</summary>
+    public void BeginRead() => Interlocked.Increment(ref _readsInFlight);
+
+    /// <summary>Counts a read of the node that has answered or failed.</summary>
+    public void EndRead() => Interlocked.Decrement(ref _readsInFlight);
 
     /// <summary>True when writes may use it: not DOWN.</summary>
     public bool IsReachable => State != MemberState.Down;

@@ -14,6 +14,20 @@ public static class NodeRules
     /// <summary>Longest node address, in characters: room for any host name (253) with scheme and port.</summary>
     public const int MaxAddressLength = 300;
 
+    /// <summary>Smallest node weight.</summary>
+    public const int MinWeight = 1;
+
+    /// <summary>
+    /// Largest node weight: a node of weight w has w times <c>Gateway:VirtualNodes</c> positions on the ring, so this
+    /// bounds the ring's size (and the time to build it) as well as the spread between nodes.
+    /// </summary>
+    public const int MaxWeight = 100;
+
+    /// <summary>Why <paramref name="weight"/> is not a node weight (an integer from 1 to 100), naming <paramref name="field"/>; null when it is one.</summary>
+    public static string? CheckWeight(long weight, string field = "weight") => weight is < MinWeight or > MaxWeight
+        ? string.Create(CultureInfo.InvariantCulture, $"{field} must be an integer from {MinWeight} to {MaxWeight}, got {weight}")
+        : null;
+
     /// <summary>
     /// Why <paramref name="name"/> is not a node name (1 to 100 ASCII letters, digits, '-', '_' and '.'), naming
     /// <paramref name="field"/>; null when it is one.
@@ -68,7 +82,7 @@ public static class NodeRules
         string.Create(CultureInfo.InvariantCulture, $"{address.Scheme}://{address.IdnHost.ToLowerInvariant()}:{address.Port}");
 
     /// <summary>
-    /// Why <paramref name="nodes"/> cannot form a ring (a bad name or address, a name or an address twice), each
+    /// Why <paramref name="nodes"/> cannot form a ring (a bad name, address or weight, a name or an address twice), each
     /// naming its item of <paramref name="field"/>; empty when they can.
     /// </summary>
     public static List<string> CheckNodes(IReadOnlyList<NodeOptions> nodes, string field)
@@ -81,7 +95,7 @@ public static class NodeRules
             var item = string.Create(CultureInfo.InvariantCulture, $"{field}:{i}");
             var node = nodes[i];
             var addressError = CheckAddress(node.Address, out var uri, $"{item}:Address");
-            var error = CheckName(node.Name, $"{item}:Name") ?? addressError;
+            var error = CheckName(node.Name, $"{item}:Name") ?? addressError ?? CheckWeight(node.Weight, $"{item}:Weight");
             if (error is not null)
             {
                 errors.Add(error);

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 namespace Microservices.Gateway.Membership;
 
 /// <summary>
-/// Keeps the ring's nodes in <c>{Gateway:DataPath}/topology.json</c> after every membership change and gives them
+/// Keeps the ring's nodes (name, address, weight) in <c>{Gateway:DataPath}/topology.json</c> after every membership change and gives them
 /// back at start, when the file belongs to the same <see cref="GatewayOptions.ClusterEpoch"/>. Written to a
 /// temporary file and renamed, so a crash leaves the old topology or the new one, never half of one.
 /// </summary>
@@ -58,7 +58,7 @@ public sealed partial class TopologyStore(IOptions<GatewayOptions> options, IHos
         }
 
         var kept = new KeptTopology(_epoch, [.. view.Nodes.Values.OrderBy(n => n.Name, StringComparer.Ordinal)
-            .Select(n => new NodeOptions { Name = n.Name, Address = n.Address.ToString() })]);
+            .Select(n => new NodeOptions { Name = n.Name, Address = n.Address.ToString(), Weight = view.Ring.WeightOf(n.Name) })]);
         try
         {
             Directory.CreateDirectory(Path.GetDirectoryName(_path)!);

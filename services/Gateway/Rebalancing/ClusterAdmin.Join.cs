@@ -19,13 +19,14 @@ public sealed partial class ClusterAdmin
     /// a health check SERVING (UNAVAILABLE) and be a cache node (FAILED_PRECONDITION), and not be a node of the ring
     /// under another address (ALREADY_EXISTS). While it receives the arcs it will hold, writes reach both the current
     /// owners and the new ones (dual writes) and reads stay on the current ring; then the ring switches to include it.
+    /// Its <paramref name="weight"/> (checked by the caller) scales its virtual nodes, so its share of the keys.
     /// </summary>
-    public Task<RebalanceResult> AddNodeAsync(string name, Uri address, CancellationToken cancellationToken) =>
+    public Task<RebalanceResult> AddNodeAsync(string name, Uri address, int weight, CancellationToken cancellationToken) =>
         membership.ChangeAsync(async before =>
         {
             ThrowIfTaken(before, name, address);
             var started = Stopwatch.GetTimestamp();
-            var node = membership.CreateNode(name, address);
+            var node = membership.CreateNode(name, address, weight);
             try
             {
                 await AdmitAsync(node, before, cancellationToken).ConfigureAwait(false);
@@ -38,7 +39,7 @@ public sealed partial class ClusterAdmin
 
             node.State = MemberState.Joining;
             var nodes = before.Nodes.Values.Append(node).ToFrozenDictionary(n => n.Name, StringComparer.Ordinal);
-            var after = new ClusterView(before.Ring.Add(name), nodes);
+            var after = new ClusterView(before.Ring.Add(name, weight), nodes);
             var moved = await MoveWithDualWritesAsync(before, after, before.Nodes, nodes, node.Retire, cancellationToken).ConfigureAwait(false);
             node.State = MemberState.Up;
             membership.Commit(after);

@@ -8,9 +8,9 @@ namespace Microservices.Gateway.Replication;
 internal static class ReplicaCalls
 {
     /// <summary>
-    /// Calls the first <paramref name="required"/> of <paramref name="candidates"/>, and the next one each time a call
-    /// fails, until <paramref name="required"/> have succeeded or none are left. Failures are described in
-    /// <paramref name="failures"/>.
+    /// Reads: calls the first <paramref name="required"/> of <paramref name="candidates"/>, and the next one each time
+    /// a call fails, until <paramref name="required"/> have succeeded or none are left. Failures are described in
+    /// <paramref name="failures"/>. Each call counts in its node's <see cref="ClusterNode.ReadsInFlight"/>.
     /// </summary>
     public static async Task<List<(ClusterNode Node, T Reply)>> GatherAsync<T>(
         IReadOnlyList<ClusterNode> candidates, int required, Func<ClusterNode, Task<T>> call, List<string> failures,
@@ -60,6 +60,17 @@ internal static class ReplicaCalls
         _ => $"{node.Name}: {exception.GetType().Name}",
     };
 
-    // Runs the call so a synchronous throw becomes a faulted task.
-    private static async Task<T> Start<T>(Func<ClusterNode, Task<T>> call, ClusterNode node) => await call(node).ConfigureAwait(false);
+    // Runs the call so a synchronous throw becomes a faulted task, counted in the node's reads in flight until it ends.
+    private static async Task<T> Start<T>(Func<ClusterNode, Task<T>> call, ClusterNode node)
+    {
+        node.BeginRead();
+        try
+        {
+            return await call(node).ConfigureAwait(false);
+        }
+        finally
+        {
+            node.EndRead();
+        }
+    }
 }

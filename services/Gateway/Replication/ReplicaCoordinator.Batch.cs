@@ -24,7 +24,7 @@ public sealed partial class ReplicaCoordinator
         for (var i = 0; i < keys.Count; i++)
         {
             var own = view.Replicas(KeyHash.Of(keys[i]), ReplicationFactor);
-            candidates[i] = Readable(own, failures[i] = []);
+            candidates[i] = Readable(own, failures[i] = [], out _);
         }
 
         AskFewestNodesFirst(candidates, required, Interlocked.Increment(ref _batchReads));
@@ -127,6 +127,7 @@ public sealed partial class ReplicaCoordinator
 
         async Task<(ClusterNode Node, List<int> Indexes, MultiGetResponse? Reply, Exception? Error)> AskAsync(ClusterNode node, List<int> indexes)
         {
+            node.BeginRead();
             try
             {
                 var reply = await MultiGetAsync(node, indexes, 0, indexes.Count).ConfigureAwait(false);
@@ -137,6 +138,10 @@ public sealed partial class ReplicaCoordinator
             {
                 calls.Observe(node, ex);
                 return (node, indexes, null, ex);
+            }
+            finally
+            {
+                node.EndRead();
             }
         }
 

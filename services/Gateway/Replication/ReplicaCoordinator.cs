@@ -11,13 +11,14 @@ namespace Microservices.Gateway.Replication;
 /// replication factor, or the number of nodes on a smaller ring). Writes go to all of them in parallel, with stand-ins
 /// and hints for those that cannot take it (<see cref="WriteFanOut"/>), and are acknowledged when W own replicas hold
 /// them; reads ask R readable own replicas (UP first, SUSPECT last; never DOWN or RECOVERING ones), the next ones when
-/// a call fails, and keep the newest version. Only own replicas count, for reads and writes alike, so R + W &gt; N
+/// a call fails, and keep the newest version; which UP replicas a read asks first is the <see cref="ReplicaSelector"/>'s
+/// choice. Only own replicas count, for reads and writes alike, so R + W &gt; N
 /// means a read meets the last acknowledged write. Versions are stamped here: a hybrid-logical-clock timestamp, this
 /// gateway's id, and a version vector of one counter per gateway.
 /// </summary>
 public sealed partial class ReplicaCoordinator(
     ClusterMembership membership, HybridLogicalClock clock, IOptions<GatewayOptions> options, NodeCalls calls,
-    HintStore hints, GatewayTelemetry telemetry, ILogger<ReplicaCoordinator> logger)
+    HintStore hints, ReplicaSelector selector, GatewayTelemetry telemetry, ILogger<ReplicaCoordinator> logger)
 {
     private readonly string _writer = options.Value.GatewayId;
     private long _writes;
@@ -46,15 +47,17 @@ public sealed partial class ReplicaCoordinator(
         var failures = new List<string>();
         var own = membership.View.Replicas(KeyHash.Of(key), ReplicationFactor);
         var required = Consistency.Required(level, own.Length);
-        var candidates = Readable(own, failures);
+        var candidates = Readable(own, failures, out var up);
+        selector.Order(candidates.AsSpan(0, up));
         var notes = failures.Count;
         var answers = await ReplicaCalls.GatherAsync(candidates, required,
             node => calls.GetAsync(node, key, cancellationToken), failures, cancellationToken).ConfigureAwait(false);
 
         Entry? newest = null;
-        foreach (var (_, reply) in answers)
+        foreach (var (node, reply) in answers)
         {
             newest = Versions.Newer(newest, reply.Entry);
+            telemetry.RecordReplicaRead(node.Name);
         }
 
         if (newest is null)
@@ -144,9 +147,10 @@ public sealed partial class ReplicaCoordinator(
         }
     }
 
-    // The own replicas a read may ask, in ring order but SUSPECT ones last; the others (DOWN, RECOVERING, JOINING)
-    // are noted as failures, so they neither answer nor count for the level. States are read once, as they may change.
-    private static ClusterNode[] Readable(ClusterNode[] own, List<string> failures)
+    // The own replicas a read may ask, in ring order but SUSPECT ones last (the first `up` are not SUSPECT); the
+    // others (DOWN, RECOVERING, JOINING) are noted as failures, so they neither answer nor count for the level. States
+    // are read once, as they may change. When all are UP, `own` itself is returned.
+    private static ClusterNode[] Readable(ClusterNode[] own, List<string> failures, out int up)
     {
         Span<MemberState> states = stackalloc MemberState[own.Length];
         var allUp = true;
@@ -158,6 +162,7 @@ public sealed partial class ReplicaCoordinator(
 
         if (allUp)
         {
+            up = own.Length;
             return own;
         }
 
@@ -179,6 +184,7 @@ public sealed partial class ReplicaCoordinator(
             }
         }
 
+        up = readable.Count;
         readable.AddRange(suspect);
         return [.. readable];
     }

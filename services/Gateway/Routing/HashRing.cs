@@ -5,27 +5,32 @@ using System.Text;
 namespace Microservices.Gateway.Routing;
 
 /// <summary>
-/// An immutable consistent-hash ring over node names, with virtual nodes. Each node has <c>vnodes</c> positions,
-/// the XxHash3-64 of its UTF-8 name, '#' and <c>i</c> as four little-endian bytes. A key belongs to the first position clockwise from its hash (at or after
-/// it): that position's node is the key's owner, and the next distinct nodes clockwise complete its preference
-/// list. Lookups are an allocation-free binary search. Changes build a new ring.
+/// An immutable consistent-hash ring over node names, with virtual nodes. Each node has <c>vnodes * weight</c>
+/// positions, the XxHash3-64 of its UTF-8 name, '#' and <c>i</c> as four little-endian bytes, so its share of the ring
+/// is proportional to its weight (1 unless given), and a node whose weight grows keeps its positions and gains new
+/// ones (only the arcs it gains change owner; as it shrinks, only the arcs it gives up). A key belongs to the first
+/// position clockwise from its hash (at or after it): that position's node is the key's owner, and the next distinct
+/// nodes clockwise complete its preference list. Lookups are an allocation-free binary search. Changes build a new ring.
 /// </summary>
 public sealed class HashRing
 {
     private readonly ulong[] _positions;   // sorted
     private readonly int[] _owners;        // _owners[i] = index into _nodes of the node at _positions[i]
     private readonly string[] _nodes;      // sorted by name
+    private readonly int[] _weights;       // _weights[n] = weight of _nodes[n]
 
-    private HashRing(string[] nodes, int virtualNodes)
+    private HashRing(string[] nodes, int[] weights, int virtualNodes)
     {
         _nodes = nodes;
+        _weights = weights;
         VirtualNodes = virtualNodes;
-        var points = new (ulong Position, int Owner)[nodes.Length * virtualNodes];
+        var points = new (ulong Position, int Owner)[weights.Sum() * virtualNodes];
+        var point = 0;
         for (var n = 0; n < nodes.Length; n++)
         {
-            for (var v = 0; v < virtualNodes; v++)
+            for (var v = 0; v < virtualNodes * weights[n]; v++)
             {
-                points[(n * virtualNodes) + v] = (PositionOf(nodes[n], v), n);
+                points[point++] = (PositionOf(nodes[n], v), n);
             }
         }
 
@@ -35,7 +40,7 @@ public sealed class HashRing
         _owners = points.Select(p => p.Owner).ToArray();
     }
 
-    /// <summary>Virtual nodes per node.</summary>
+    /// <summary>Virtual nodes per node of weight 1.</summary>
     public int VirtualNodes { get; }
 
     /// <summary>Node names, in ordinal order.</summary>
@@ -44,19 +49,37 @@ public sealed class HashRing
     /// <summary>Positions on the ring, ascending.</summary>
     public ReadOnlySpan<ulong> Positions => _positions;
 
-    /// <summary>A ring of <paramref name="nodes"/> with <paramref name="virtualNodes"/> positions each.</summary>
-    public static HashRing Create(IEnumerable<string> nodes, int virtualNodes)
+    /// <summary>A ring of <paramref name="nodes"/> of weight 1, with <paramref name="virtualNodes"/> positions each.</summary>
+    public static HashRing Create(IEnumerable<string> nodes, int virtualNodes) => Create(nodes.Select(n => (n, 1)), virtualNodes);
+
+    /// <summary>
+    /// A ring of <paramref name="nodes"/>, each with <paramref name="virtualNodes"/> times its weight positions (the
+    /// first weight given for a name counts). Weights are checked by the caller (<c>NodeRules.CheckWeight</c>).
+    /// </summary>
+    public static HashRing Create(IEnumerable<(string Name, int Weight)> nodes, int virtualNodes)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(virtualNodes, 1);
-        var names = nodes.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
-        return new HashRing(names, virtualNodes);
+        var sorted = nodes.DistinctBy(n => n.Name, StringComparer.Ordinal).OrderBy(n => n.Name, StringComparer.Ordinal).ToArray();
+        foreach (var (_, weight) in sorted)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(weight, 1);
+        }
+
+        return new HashRing([.. sorted.Select(n => n.Name)], [.. sorted.Select(n => n.Weight)], virtualNodes);
     }
 
-    /// <summary>This ring with <paramref name="node"/> added.</summary>
-    public HashRing Add(string node) => Create(_nodes.Append(node), VirtualNodes);
+    /// <summary>This ring with <paramref name="node"/> added, of weight <paramref name="weight"/>.</summary>
+    public HashRing Add(string node, int weight = 1) => Create(Weighted().Append((node, weight)), VirtualNodes);
 
     /// <summary>This ring without <paramref name="node"/>.</summary>
-    public HashRing Remove(string node) => Create(_nodes.Where(n => n != node), VirtualNodes);
+    public HashRing Remove(string node) => Create(Weighted().Where(n => n.Name != node), VirtualNodes);
+
+    /// <summary>This ring with <paramref name="node"/>'s weight set to <paramref name="weight"/>.</summary>
+    public HashRing WithWeight(string node, int weight) =>
+        Create(Weighted().Select(n => n.Name == node ? (n.Name, weight) : n), VirtualNodes);
+
+    /// <summary>The weight of <paramref name="node"/>; 0 when it is not on the ring.</summary>
+    public int WeightOf(string node) => Array.BinarySearch(_nodes, node, StringComparer.Ordinal) is var n and >= 0 ? _weights[n] : 0;
 
     /// <summary>True when <paramref name="node"/> is on the ring.</summary>
     public bool Contains(string node) => Array.BinarySearch(_nodes, node, StringComparer.Ordinal) >= 0;
@@ -114,6 +137,8 @@ public sealed class HashRing
 
         return _nodes.Select((name, n) => (name, shares[n])).ToDictionary(x => x.name, x => x.Item2, StringComparer.Ordinal);
     }
+
+    private IEnumerable<(string Name, int Weight)> Weighted() => _nodes.Select((name, n) => (name, _weights[n]));
 
     private int IndexOf(ulong hash)
     {
