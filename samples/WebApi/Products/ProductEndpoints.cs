@@ -31,8 +31,11 @@ internal static partial class ProductEndpoints
 
     private static string KeyOf(int id) => $"product:{id}";
 
-    private static async Task<IResult> GetAsync(
-        int id, HybridCache cache, ProductStore store, HttpResponse response, ILogger<ProductStore> log, CancellationToken cancellationToken)
+    // Without the request's cancellation token: HybridCache runs a read that can be cancelled on a work item of its own,
+    // which does not carry the caller's trace (dotnet/extensions#5648), so the gateway calls and the database read would
+    // be traces of their own. An uncancellable read runs in the request's flow. A read is shared by every concurrent
+    // request for the product, so one caller's hang-up should not stop it anyway; the gRPC deadline bounds it.
+    private static async Task<IResult> GetAsync(int id, HybridCache cache, ProductStore store, HttpResponse response, ILogger<ProductStore> log)
     {
         var loaded = false;
         var product = await cache.GetOrCreateAsync(KeyOf(id), async cancel =>
@@ -41,7 +44,7 @@ internal static partial class ProductEndpoints
             var found = await store.FindAsync(id, cancel);
             LogLoaded(log, id, found is not null);
             return found;
-        }, Entry, cancellationToken: cancellationToken);
+        }, Entry);
 
         response.Headers[ServedFromHeader] = loaded ? "database" : "cache";
         return product is null ? Results.NotFound() : Results.Ok(product);
