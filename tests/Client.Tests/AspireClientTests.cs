@@ -48,6 +48,18 @@ public sealed class AspireClientTests : IDisposable
     }
 
     [Fact]
+    public async Task TheHealthChecksCallsAreNotTraced()
+    {
+        var spans = new List<Activity>();
+        using var host = await StartAsync([], spans);
+
+        var report = await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
+
+        Assert.Equal(HealthStatus.Healthy, report.Entries["microservices-gateway"].Status);
+        Assert.DoesNotContain(Snapshot(spans), span => span.DisplayName.Contains("grpc.health.v1", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task TheAspireSectionTurnsHealthChecksAndTracingOff()
     {
         var spans = new List<Activity>();

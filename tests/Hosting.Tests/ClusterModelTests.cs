@@ -6,7 +6,7 @@ namespace Microservices.Hosting.Tests;
 /// </summary>
 public sealed class ClusterModelTests
 {
-    private static readonly string RepositoryRoot = FindRepositoryRoot();
+    internal static readonly string RepositoryRoot = FindRepositoryRoot();
 
     [Fact]
     public void AddsTheCollectorTheLimiterTheNodesAndTheGatewayByName()

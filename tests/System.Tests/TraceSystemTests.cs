@@ -111,7 +111,7 @@ public sealed class TraceSystemTests(DashboardAppHostFixture fixture)
     }
 
     // Every span the dashboard holds, with its service (resource) name and string attributes.
-    private static async Task<List<Span>> ReadSpansAsync(HttpClient http)
+    internal static async Task<List<Span>> ReadSpansAsync(HttpClient http)
     {
         using var document = JsonDocument.Parse(await http.GetStringAsync("/api/telemetry/traces"));
         var spans = new List<Span>();
@@ -147,5 +147,5 @@ public sealed class TraceSystemTests(DashboardAppHostFixture fixture)
         return attributes;
     }
 
-    private sealed record Span(string Service, string TraceId, string SpanId, string Name, Dictionary<string, string> Attributes);
+    internal sealed record Span(string Service, string TraceId, string SpanId, string Name, Dictionary<string, string> Attributes);
 }
