@@ -109,11 +109,20 @@ public sealed class SampleWebApiTests : IDisposable
             await app.CreateClient().GetAsync(Espresso);
         }
 
-        // Stopping the app flushed the exporter: the request's line and the database read's, stamped with the real time.
+        // Stopping the app flushed the exporter: the request's line and the database read's, stamped with the real
+        // time. The export may still be in flight when the app is gone (with other tests running beside this one,
+        // it was), so the collector is asked until they are there, for up to 10 s.
         _cluster.Collector.Time.SetUtcNow(DateTimeOffset.UtcNow);
         using var clients = _cluster.Clients();
         var collector = clients.GetRequiredService<LogCollector.LogCollectorClient>();
+        var deadline = DateTime.UtcNow.AddSeconds(10);
         var rate = await collector.GetErrorRateAsync(new GetErrorRateRequest { Service = "WebApi" });
+        while (rate.Total < 2 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+            rate = await collector.GetErrorRateAsync(new GetErrorRateRequest { Service = "WebApi" });
+        }
+
         var stats = await collector.GetWindowStatsAsync(new GetWindowStatsRequest());
         Assert.True(rate.Total >= 2, $"the collector counted {rate.Total} entries of WebApi: {stats}");
     }
