@@ -110,9 +110,12 @@ internal sealed class LeasedTokens(TimeProvider time, TimeSpan lifetime)
     {
         lock (_gate)
         {
-            _maxLease = capacity >= MinCapacity ? capacity / 10 : 0;
+            _maxLease = MaxLease(capacity);
         }
     }
+
+    // A tenth of the capacity; nothing for a bucket too small to lease from.
+    private static long MaxLease(long capacity) => capacity >= MinCapacity ? capacity / 10 : 0;
 
     /// <summary>Tokens to ask for in the next lease.</summary>
     public long NextSize()
@@ -142,7 +145,7 @@ internal sealed class LeasedTokens(TimeProvider time, TimeSpan lifetime)
 
             _grantedAt = now;
             _usedSinceGrant = 0;
-            _maxLease = capacity >= MinCapacity ? capacity / 10 : 0;
+            _maxLease = MaxLease(capacity);
             _refilling = false;
             if (granted > 0)
             {

@@ -77,12 +77,10 @@ public sealed partial class TenantRateLimiter(
         try
         {
             var reply = await client.LeaseAsync(request, deadline: DateTime.UtcNow + options.Value.Timeout).ConfigureAwait(false);
-            var retryAfter = reply.RetryAfter is { } wait && ProtoTime.TryToTimeSpan(wait, "retry_after", out var parsed) is null && parsed >= TimeSpan.Zero
-                ? parsed
-                : TimeSpan.Zero;
-            state.Charge((int)Math.Min(reply.Granted, int.MaxValue));
-            leased.Granted((long)Math.Min(reply.Granted, long.MaxValue), (long)Math.Min(reply.Capacity, long.MaxValue), retryAfter);
-            telemetry.RecordLeased((long)Math.Min(reply.Granted, long.MaxValue));
+            var granted = (long)Math.Min(reply.Granted, int.MaxValue);
+            state.Charge((int)granted);
+            leased.Granted(granted, (long)Math.Min(reply.Capacity, long.MaxValue), Wait(reply.RetryAfter, TimeSpan.Zero));
+            telemetry.RecordLeased(granted);
             answered = true;
         }
         catch (RpcException)
@@ -107,7 +105,6 @@ public sealed partial class TenantRateLimiter(
             if (batch.Count == 1)
             {
                 var response = await client.AcquireAsync(request, deadline: deadline).ConfigureAwait(false);
-                state.Leased?.Capacity((long)Math.Min(response.Capacity, long.MaxValue));
                 var decision = Decision(response, state);
                 state.Charge(response.Allowed ? 1 : 0);
                 batch.Complete(0, decision);
@@ -135,11 +132,6 @@ public sealed partial class TenantRateLimiter(
             for (var i = 0; i < batch.Count; i++)
             {
                 var result = reply.Results[i];
-                if (result.OutcomeCase == AcquireBatchResult.OutcomeOneofCase.Response)
-                {
-                    state.Leased?.Capacity((long)Math.Min(result.Response.Capacity, long.MaxValue));
-                }
-
                 batch.Complete(i, result.OutcomeCase == AcquireBatchResult.OutcomeOneofCase.Response
                     ? Decision(result.Response, state)
                     : Fallback(state, (StatusCode)result.Error.Code));
@@ -154,19 +146,24 @@ public sealed partial class TenantRateLimiter(
         }
     }
 
-    // The limiter's retry_after is checked as any received Duration is: one it did not set, or not a valid
-    // Duration, becomes a wait of one second rather than an exception.
-    // A request the limiter denied while this gateway holds leased tokens takes one of them: a denial only when the
-    // bucket and this gateway's lease are both empty.
-    private static RateDecision Decision(AcquireResponse reply, TenantState state) => reply.Allowed
-        ? new RateDecision(true, TimeSpan.Zero, "allowed")
-        : state.Leased?.TryTakeHeld() == true ? new RateDecision(true, TimeSpan.Zero, "lease_allowed")
-        : new RateDecision(false, RetryAfter(reply), "denied");
+    // The limiter's answer also tells the bucket's capacity, which leasing starts from. A request the limiter
+    // denied while this gateway holds leased tokens takes one of them: a denial only when the bucket and this
+    // gateway's lease are both empty.
+    private static RateDecision Decision(AcquireResponse reply, TenantState state)
+    {
+        state.Leased?.Capacity((long)Math.Min(reply.Capacity, long.MaxValue));
+        return reply.Allowed
+            ? new RateDecision(true, TimeSpan.Zero, "allowed")
+            : state.Leased?.TryTakeHeld() == true ? new RateDecision(true, TimeSpan.Zero, "lease_allowed")
+            : new RateDecision(false, Wait(reply.RetryAfter, TimeSpan.FromSeconds(1)), "denied");
+    }
 
-    private static TimeSpan RetryAfter(AcquireResponse reply) =>
-        reply.RetryAfter is { } wait && ProtoTime.TryToTimeSpan(wait, "retry_after", out var retryAfter) is null && retryAfter >= TimeSpan.Zero
+    // The limiter's retry_after is checked as any received Duration is: one it did not set, or not a valid
+    // Duration, becomes `otherwise` rather than an exception.
+    private static TimeSpan Wait(Google.Protobuf.WellKnownTypes.Duration? wait, TimeSpan otherwise) =>
+        wait is not null && ProtoTime.TryToTimeSpan(wait, "retry_after", out var retryAfter) is null && retryAfter >= TimeSpan.Zero
             ? retryAfter
-            : TimeSpan.FromSeconds(1);
+            : otherwise;
 
     // A request the limiter did not decide: by the local bucket, or open, or closed, as configured.
     private RateDecision Fallback(TenantState state, StatusCode status)
