@@ -10,8 +10,8 @@ using Microsoft.Data.Sqlite;
 namespace Microservices.Gateway.Tests;
 
 /// <summary>
-/// Write-back against a real crash: a gateway and a cache node run as processes (from their build output, on ports
-/// 21350-21399), the gateway is killed with SIGKILL while its flusher cannot reach the origin, and started again.
+/// Write-back against a real crash: a gateway and a cache node run as processes (from their build output, on free ports
+/// found at start), the gateway is killed with SIGKILL while its flusher cannot reach the origin, and started again.
 /// </summary>
 public sealed class WriteBackCrashTests : IDisposable
 {
