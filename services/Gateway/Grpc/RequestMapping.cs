@@ -83,10 +83,11 @@ internal sealed class RequestMapping(GatewayOptions options, TimeProvider time)
         var nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
         if (!CacheService.IsLive(newest, nowMs, out var expiresAtMs))
         {
-            return new V1.GetResponse { Found = false };
+            // A delete or an expired value still has a version, which a later write of the key descends.
+            return newest is null ? new V1.GetResponse { Found = false } : new V1.GetResponse { Found = false, Context = CausalContext.Of(newest.Version).Encode() };
         }
 
-        var reply = new V1.GetResponse { Found = true, Source = source, Version = newest.Version };
+        var reply = new V1.GetResponse { Found = true, Source = source, Version = newest.Version, Context = CausalContext.Of(newest.Version).Encode() };
         if (newest.Kind == ValueKind.Text)
         {
             reply.Text = newest.Value.ToStringUtf8();

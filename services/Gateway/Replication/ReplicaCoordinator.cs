@@ -21,19 +21,31 @@ public sealed partial class ReplicaCoordinator(
     HintStore hints, ReplicaSelector selector, GatewayTelemetry telemetry, ILogger<ReplicaCoordinator> logger)
 {
     private readonly string _writer = options.Value.GatewayId;
-    private long _writes;
     private long _readRepairs;
     private long _batchReads;
 
     private int ReplicationFactor => membership.ReplicationFactor;
 
-    /// <summary>A new version for a write by this gateway.</summary>
-    public ProtoVersion Stamp() => new()
+    /// <summary>
+    /// A new version for a write by this gateway: a fresh timestamp, and a vector holding its own dot (this gateway,
+    /// that timestamp) joined with <paramref name="context"/>, the causal past the write descends (none for a blind
+    /// write), pruned to <see cref="CausalContext.MaxEntries"/>.
+    /// </summary>
+    public ProtoVersion Stamp(CausalContext? context = null)
     {
-        Timestamp = clock.Next(),
-        Writer = _writer,
-        Vector = { new VersionCounter { Writer = _writer, Counter = (ulong)Interlocked.Increment(ref _writes) } },
-    };
+        var timestamp = clock.Next();
+        var version = new ProtoVersion { Timestamp = timestamp, Writer = _writer };
+        if (context is null || context.Entries.Count == 0)
+        {
+            version.Vector.Add(new VersionCounter { Writer = _writer, Counter = (ulong)timestamp });
+        }
+        else
+        {
+            version.Vector.Add(CausalContext.Of(version).Join(context).Pruned().ToVector());
+        }
+
+        return version;
+    }
 
     /// <summary>
     /// Reads <paramref name="key"/> (already namespaced) at <paramref name="level"/>: R of its readable own replicas,
