@@ -41,6 +41,14 @@ public sealed class GatewayOptions
     [Range(typeof(TimeSpan), "00:00:00.001", "00:01:00")]
     public TimeSpan MaxClockOffset { get; set; } = ServiceDefaults.HybridTime.DefaultMaxClockOffset;
 
+    /// <summary>
+    /// How often this gateway measures its clock's offset from the cache nodes' (<see cref="Replication.ClockOffsetMonitor"/>);
+    /// while a majority of the nodes measured are more than half of <see cref="MaxClockOffset"/> away, it refuses to
+    /// stamp writes and its health is Unhealthy. Default 2 s; 0 turns the check off.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    public TimeSpan ClockCheckInterval { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>TTL of a Put that names none. Default 3600 s.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "30.00:00:00")]
     public TimeSpan DefaultTtl { get; set; } = TimeSpan.FromHours(1);

@@ -44,6 +44,8 @@ public static class GatewayServiceExtensions
         services.AddSingleton<HintReplayer>();
         services.AddHostedService(sp => sp.GetRequiredService<HintReplayer>());
         services.AddSingleton<HybridLogicalClock>();
+        services.AddHostedService<ClockOffsetMonitor>();
+        services.AddHealthChecks().AddCheck<ClockHealthCheck>("clock");
         services.AddSingleton<NodeCalls>();
         services.AddSingleton<ReplicaSelector>();
         services.AddSingleton<ReplicaCoordinator>();

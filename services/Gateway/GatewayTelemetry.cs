@@ -22,6 +22,7 @@ public sealed class GatewayTelemetry
     private readonly Counter<long> _blockingRepairs;
     private readonly Counter<long> _lookups;
     private readonly Counter<long> _replicaReads;
+    private readonly Gauge<long> _clockOffset;
 
     /// <summary>Creates the meter.</summary>
     public GatewayTelemetry(IMeterFactory meterFactory)
@@ -39,7 +40,12 @@ public sealed class GatewayTelemetry
             "gateway.cache.lookups", "{lookup}", "Get results: hit (from the cache), origin (a miss loaded from the origin), miss. Hit ratio = hit / all.");
         _replicaReads = meter.CreateCounter<long>(
             "gateway.replica.reads", "{read}", "Answers to single-key reads, by the replica (node) that answered: how Gateway:ReadReplicaSelection spreads reads.");
+        _clockOffset = meter.CreateGauge<long>(
+            "gateway.clock.offset", "ms", "The cache nodes' clocks minus this gateway's (median of the nodes measured): positive when this gateway's clock is behind.");
     }
+
+    /// <summary>Records the last measured clock offset, in milliseconds.</summary>
+    public void RecordClockOffset(long offsetMs) => _clockOffset.Record(offsetMs);
 
     /// <summary>Counts a node state change.</summary>
     public void RecordNodeState(string node, Membership.MemberState state) => _nodeStates.Add(

@@ -15,10 +15,31 @@ public sealed class HybridLogicalClock(TimeProvider time, IOptions<GatewayOption
 {
     private readonly TimeSpan _maxOffset = options.Value.MaxClockOffset;
     private long _last;
+    private ClockOffset _offset = ClockOffset.Unmeasured;
 
-    /// <summary>The next timestamp: greater than every one issued or observed before.</summary>
+    /// <summary>
+    /// This gateway's last measured offset from the cache nodes' clocks (<see cref="ClockOffsetMonitor"/>); while it
+    /// is <see cref="ClockOffset.Beyond"/> the limit, <see cref="Next"/> refuses to stamp.
+    /// </summary>
+    public ClockOffset Offset
+    {
+        get => Volatile.Read(ref _offset);
+        set => Volatile.Write(ref _offset, value);
+    }
+
+    /// <summary>
+    /// The next timestamp: greater than every one issued or observed before. Throws UNAVAILABLE (naming the offset)
+    /// while this gateway's clock is beyond the limit from the cache nodes' (<see cref="Offset"/>): a write stamped
+    /// then could order wrongly against another gateway's, so it is refused, not stamped.
+    /// </summary>
     public long Next()
     {
+        if (Offset is { Beyond: true } offset)
+        {
+            RpcErrors.Throw(global::Grpc.Core.StatusCode.Unavailable, $"writes are refused by this gateway: {offset.Describe()}; " +
+                "correct its clock (NTP) or use another gateway");
+        }
+
         var wall = HybridTime.FromWallMilliseconds(time.GetUtcNow().ToUnixTimeMilliseconds());
         while (true)
         {
