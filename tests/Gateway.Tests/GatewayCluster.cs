@@ -73,8 +73,9 @@ public sealed class GatewayCluster : IDisposable
             ["RateLimiting:Timeout"] = "00:00:05",
             ["Gateway:MaxValueBytes"] = "4096",
 
-            // Off unless a test turns it on: its calls to the nodes would count in the tests that count calls.
+            // Off unless a test turns them on: their calls to the nodes would count in the tests that count calls.
             ["Gateway:AntiEntropy:Enabled"] = "false",
+            ["Gateway:ClockCheckInterval"] = "00:00:00",
         };
         for (var i = 1; i <= nodes; i++)
         {
