@@ -124,6 +124,22 @@ public sealed class CacheStoreConflictTests
     }
 
     [Fact]
+    public void AnEntryMovedWithSiblingsMergesWithTheStoredOnesKeepingEachValueOnce()
+    {
+        _store.Put(Write("a", 100, "g1", siblings: true));
+        _store.Put(Write("b", 200, "g2", siblings: true));
+        var moved = Write("a", 100, "g1", siblings: true) with
+        {
+            Siblings = [new EntrySibling("c"u8.ToArray(), EntryKind.Text, new EntryVersion(50, "g3", []))],
+        };
+
+        Assert.Equal(WriteOutcome.AlreadyApplied, _store.Put(moved).Outcome);
+        Assert.Equal(["b", "a", "c"], Values());
+        Assert.Equal(WriteOutcome.AlreadyApplied, _store.Put(moved).Outcome);
+        Assert.Equal(["b", "a", "c"], Values());
+    }
+
+    [Fact]
     public void AtMostEightSiblingsAreKeptTheOldestDroppedAndCounted()
     {
         for (var i = 1; i <= CacheStore.MaxSiblings + 2; i++)

@@ -101,12 +101,13 @@ public sealed partial class CacheStore
         }
 
         var kept = new List<Candidate>(incoming.Count + stored.Count);
-        kept.AddRange(stored.Where(s => !incoming.Exists(i => i.Version.Covers(s.Version))));
+        // A value on both sides (the same dot) is kept once, as stored.
+        kept.AddRange(stored.Where(s => !incoming.Exists(i => i.Version.Covers(s.Version) && !i.Version.SameDot(s.Version))));
         var storedKept = kept.Count;
         kept.AddRange(incoming.Where(i => !stored.Exists(s => s.Version.Covers(i.Version))));
         var mainKept = kept.Count > storedKept && ReferenceEquals(kept[storedKept].Version, write.Version);
         var outcome = mainKept ? WriteOutcome.Applied
-            : stored.Exists(s => s.Version.RelationTo(write.Version) == VersionRelation.Same) ? WriteOutcome.AlreadyApplied : WriteOutcome.Stale;
+            : stored.Exists(s => s.Version.SameDot(write.Version)) ? WriteOutcome.AlreadyApplied : WriteOutcome.Stale;
         if (kept.Count == storedKept)
         {
             return new WritePlan(null, outcome);

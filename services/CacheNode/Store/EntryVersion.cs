@@ -50,9 +50,12 @@ public sealed class EntryVersion(long timestamp, string writer, IReadOnlyList<Ve
         return false;
     }
 
+    /// <summary>True when <paramref name="other"/> is the same write: the same dot (writer, timestamp).</summary>
+    public bool SameDot(EntryVersion other) => Timestamp == other.Timestamp && string.Equals(Writer, other.Writer, StringComparison.Ordinal);
+
     /// <summary>How this (incoming) write relates to <paramref name="stored"/>.</summary>
     public VersionRelation RelationTo(EntryVersion stored) =>
-        Timestamp == stored.Timestamp && string.Equals(Writer, stored.Writer, StringComparison.Ordinal) ? VersionRelation.Same
+        SameDot(stored) ? VersionRelation.Same
         : Covers(stored) ? VersionRelation.Descends
         : stored.Covers(this) ? VersionRelation.Older
         : VersionRelation.Concurrent;
