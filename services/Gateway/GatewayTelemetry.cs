@@ -22,6 +22,7 @@ public sealed class GatewayTelemetry
     private readonly Counter<long> _blockingRepairs;
     private readonly Counter<long> _lookups;
     private readonly Counter<long> _replicaReads;
+    private readonly Counter<long> _conflicts;
 
     /// <summary>Creates the meter.</summary>
     public GatewayTelemetry(IMeterFactory meterFactory)
@@ -39,7 +40,13 @@ public sealed class GatewayTelemetry
             "gateway.cache.lookups", "{lookup}", "Get results: hit (from the cache), origin (a miss loaded from the origin), miss. Hit ratio = hit / all.");
         _replicaReads = meter.CreateCounter<long>(
             "gateway.replica.reads", "{read}", "Answers to single-key reads, by the replica (node) that answered: how Gateway:ReadReplicaSelection spreads reads.");
+        _conflicts = meter.CreateCounter<long>(
+            "gateway.conflicts", "{write}", "Writes that met a concurrent version of their key on a replica (neither had seen the other), by policy (last_writer_wins, siblings) and outcome: won (it replaced the concurrent version), lost (the concurrent version is newer and stays), sibling (kept beside it).");
     }
+
+    /// <summary>Counts one write that met a concurrent version, by <paramref name="policy"/> and <paramref name="outcome"/>.</summary>
+    public void RecordConflict(string policy, string outcome) => _conflicts.Add(
+        1, new KeyValuePair<string, object?>("policy", policy), new KeyValuePair<string, object?>("outcome", outcome));
 
     /// <summary>Counts a node state change.</summary>
     public void RecordNodeState(string node, Membership.MemberState state) => _nodeStates.Add(
