@@ -105,23 +105,27 @@ public sealed class ConflictTests
     }
 
     [Fact]
-    public async Task SiblingsHeldByDifferentReplicasAreMergedByTheReadAndRepairedOntoEachReplica()
+    public async Task ASiblingHeldByOneReplicaIsMergedByTheReadAndRepairedOntoReplicasThatHoldTheSameNewestValue()
     {
         using var cluster = new GatewayCluster(settings: BetaKeepsSiblings);
         var cache = cluster.Cache(GatewayCluster.BetaKey);
-        await cache.PutAsync(new PutRequest { Key = "k", Text = "mine", Consistency = V1.Consistency.All });
         var replicas = (await cluster.Cluster().LocateAsync(new LocateRequest { Key = "k", Tenant = "beta" })).Nodes;
 
-        // Only the first replica heard of the other writer's value.
-        await WriteOnNodesAsync(cluster, OtherWriter(cluster, "beta/k", "theirs", aheadMs: 10, keepSiblings: true), replicas[0]);
+        // Every replica holds gateway-2's value; only the first also holds an older concurrent one, from gateway-3.
+        var theirs = OtherWriter(cluster, "beta/k", "theirs", aheadMs: 10, keepSiblings: true);
+        await WriteOnNodesAsync(cluster, theirs);
+        var older = OtherWriter(cluster, "beta/k", "older", aheadMs: -10, keepSiblings: true);
+        older.Version.Writer = "gateway-3";
+        older.Version.Vector[0].Writer = "gateway-3";
+        await WriteOnNodesAsync(cluster, older, replicas[0]);
 
         var read = await cache.GetAsync(new GetRequest { Key = "k", Consistency = V1.Consistency.All });
 
-        Assert.Equal(["theirs", "mine"], Texts(read));
+        Assert.Equal(["theirs", "older"], Texts(read));
         foreach (var replica in replicas)
         {
             var held = (await cluster.Node(replica).GetAsync(new Cache.V1.GetRequest { Key = "beta/k" })).Entry;
-            Assert.Equal(["theirs", "mine"], [held.Value.ToStringUtf8(), .. held.Siblings.Select(s => s.Value.ToStringUtf8())]);
+            Assert.Equal(["theirs", "older"], [held.Value.ToStringUtf8(), .. held.Siblings.Select(s => s.Value.ToStringUtf8())]);
         }
     }
 

@@ -125,6 +125,12 @@ public sealed partial class CacheStore
             }
 
             var winner = kept[0];
+            if (winner.Tombstone && !winner.Incoming)
+            {
+                // The stored tombstone stays as it is (rewriting it would restart its grace period).
+                return new WritePlan(null, outcome, ConflictOutcome.Lost, winner.Version);
+            }
+
             var expiresAtMs = winner.Incoming ? write.ExpiresAtMs : current.ExpiresAtMs;
             var resolved = new EntryWrite(write.Key, winner.Tombstone ? [] : winner.Value, winner.Kind, version, winner.Tombstone ? long.MaxValue : expiresAtMs, winner.Tombstone);
             return new WritePlan(resolved, outcome, concurrentWith is null ? ConflictOutcome.None : winner.Incoming ? ConflictOutcome.Won : ConflictOutcome.Lost, concurrentWith);
