@@ -23,6 +23,7 @@ public sealed class GatewayTelemetry
     private readonly Counter<long> _lookups;
     private readonly Counter<long> _replicaReads;
     private readonly Gauge<long> _clockOffset;
+    private readonly Counter<long> _conflicts;
 
     /// <summary>Creates the meter.</summary>
     public GatewayTelemetry(IMeterFactory meterFactory)
@@ -42,7 +43,13 @@ public sealed class GatewayTelemetry
             "gateway.replica.reads", "{read}", "Answers to single-key reads, by the replica (node) that answered: how Gateway:ReadReplicaSelection spreads reads.");
         _clockOffset = meter.CreateGauge<long>(
             "gateway.clock.offset", "ms", "The cache nodes' clocks minus this gateway's (median of the nodes measured): positive when this gateway's clock is behind.");
+        _conflicts = meter.CreateCounter<long>(
+            "gateway.conflicts", "{write}", "Writes that met a concurrent version of their key on a replica (neither had seen the other), by policy (last_writer_wins, siblings) and outcome: won (it replaced the concurrent version), lost (the concurrent version is newer and stays), sibling (kept beside it).");
     }
+
+    /// <summary>Counts one write that met a concurrent version, by <paramref name="policy"/> and <paramref name="outcome"/>.</summary>
+    public void RecordConflict(string policy, string outcome) => _conflicts.Add(
+        1, new KeyValuePair<string, object?>("policy", policy), new KeyValuePair<string, object?>("outcome", outcome));
 
     /// <summary>Records the last measured clock offset, in milliseconds.</summary>
     public void RecordClockOffset(long offsetMs) => _clockOffset.Record(offsetMs);

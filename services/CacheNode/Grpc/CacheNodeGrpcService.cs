@@ -30,6 +30,12 @@ internal sealed partial class CacheNodeGrpcService(CacheStore store, IOptions<Ca
         RpcErrors.ThrowIfInvalid(_mapping.TryToWrite(request.Entry, "entry", store.NowMs, out var write));
         var result = store.Put(write!);
         activity?.SetTag("cache.outcome", result.Outcome.ToString());
+        if (result.Conflict != Store.ConflictOutcome.None)
+        {
+            activity?.SetTag("cache.conflict", result.Conflict.ToString());
+            activity?.SetTag("cache.concurrent_with", result.ConcurrentWith?.ToString());
+        }
+
         ThrowIfNoRoom(result, write!);
         return Task.FromResult(ToReply(result));
     }
@@ -122,6 +128,14 @@ internal sealed partial class CacheNodeGrpcService(CacheStore store, IOptions<Ca
         Applied = result.Applied,
         Current = EntryMapping.ToProto(result.Current),
         NoRoom = result.Outcome == WriteOutcome.NoRoom,
+        Conflict = result.Conflict switch
+        {
+            Store.ConflictOutcome.Won => Cache.V1.ConflictOutcome.Won,
+            Store.ConflictOutcome.Lost => Cache.V1.ConflictOutcome.Lost,
+            Store.ConflictOutcome.Sibling => Cache.V1.ConflictOutcome.Sibling,
+            _ => Cache.V1.ConflictOutcome.Unspecified,
+        },
+        ConcurrentWith = EntryMapping.ToProto(result.ConcurrentWith),
     };
 
     private void ThrowIfLargerThanMemory(EntryWrite write, string field)

@@ -4,6 +4,7 @@ using Microservices.Cache.V1;
 using Microservices.CacheNode.Store;
 using Microservices.ServiceDefaults;
 using ProtoVersion = Microservices.Cache.V1.Version;
+using EntrySibling = Microservices.CacheNode.Store.EntrySibling;
 using ProtoVersionCounter = Microservices.Cache.V1.VersionCounter;
 using VersionCounter = Microservices.CacheNode.Store.VersionCounter;
 
@@ -59,9 +60,56 @@ internal sealed class EntryMapping(int maxValueBytes, TimeSpan maxClockOffset)
             return invalid;
         }
 
+        var siblings = Array.Empty<EntrySibling>();
+        if (entry.Siblings.Count > 0 && TryToSiblings(entry, field, nowMs, out siblings) is { } badSibling)
+        {
+            return badSibling;
+        }
+
         write = entry.Tombstone || expiresAtMs <= nowMs
             ? EntryWrite.Delete(entry.Key, version!)
-            : new EntryWrite(entry.Key, entry.Value.ToByteArray(), kind.Value, version!, expiresAtMs, Tombstone: false);
+            : new EntryWrite(entry.Key, entry.Value.ToByteArray(), kind.Value, version!, expiresAtMs, Tombstone: false)
+            {
+                KeepSiblings = entry.KeepSiblings || siblings.Length > 0,
+                Siblings = siblings,
+            };
+        return null;
+    }
+
+    private string? TryToSiblings(Entry entry, string field, long nowMs, out EntrySibling[] siblings)
+    {
+        siblings = [];
+        if (entry.Tombstone)
+        {
+            return $"{field}.siblings must be empty for a tombstone";
+        }
+
+        if (entry.Siblings.Count >= CacheStore.MaxSiblings)
+        {
+            return string.Create(CultureInfo.InvariantCulture,
+                $"{field}.siblings must hold at most {CacheStore.MaxSiblings - 1} values, got {entry.Siblings.Count}");
+        }
+
+        var result = new EntrySibling[entry.Siblings.Count];
+        for (var i = 0; i < result.Length; i++)
+        {
+            var sibling = entry.Siblings[i];
+            var at = string.Create(CultureInfo.InvariantCulture, $"{field}.siblings[{i}]");
+            if (sibling.Value.Length > maxValueBytes)
+            {
+                return string.Create(CultureInfo.InvariantCulture,
+                    $"{at}.value must be at most {maxValueBytes} bytes (CacheNode:MaxValueBytes), got {sibling.Value.Length}");
+            }
+
+            if (TryToVersion(sibling.Version, $"{at}.version", nowMs, out var version) is { } error)
+            {
+                return error;
+            }
+
+            result[i] = new EntrySibling(sibling.Value.ToByteArray(), sibling.Kind == ValueKind.Text ? EntryKind.Text : EntryKind.Binary, version!);
+        }
+
+        siblings = result;
         return null;
     }
 
@@ -129,6 +177,17 @@ internal sealed class EntryMapping(int maxValueBytes, TimeSpan maxClockOffset)
             if (entry.ExpiresAtMs != long.MaxValue)
             {
                 proto.ExpiresAt = ProtoTime.FromUnixMilliseconds(entry.ExpiresAtMs);
+            }
+
+            proto.KeepSiblings = entry.KeepSiblings;
+            foreach (var sibling in entry.Siblings)
+            {
+                proto.Siblings.Add(new Cache.V1.EntrySibling
+                {
+                    Value = UnsafeByteOperations.UnsafeWrap(sibling.Value),
+                    Kind = sibling.Kind == EntryKind.Text ? ValueKind.Text : ValueKind.Binary,
+                    Version = ToProto(sibling.Version),
+                });
             }
         }
 

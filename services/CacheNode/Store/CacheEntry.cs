@@ -15,6 +15,8 @@ public sealed class CacheEntry
         Version = write.Version;
         ExpiresAtMs = write.ExpiresAtMs;
         Tombstone = write.Tombstone;
+        KeepSiblings = write.KeepSiblings;
+        Siblings = write.Siblings;
         Size = size;
         WrittenAtMs = writtenAtMs;
         Node = node;
@@ -41,6 +43,15 @@ public sealed class CacheEntry
     /// <summary>True when the key was deleted at <see cref="Version"/>, or its value expired (the value's marker).</summary>
     public bool Tombstone { get; }
 
+    /// <summary>True when the key was written under the siblings policy: concurrent values are kept.</summary>
+    public bool KeepSiblings { get; }
+
+    /// <summary>
+    /// The values concurrent with this one (siblings), newest first, all older than <see cref="Version"/> by
+    /// (timestamp, writer); empty for most keys. They share this entry's expiry.
+    /// </summary>
+    public IReadOnlyList<EntrySibling> Siblings { get; }
+
     /// <summary>Bytes accounted against the memory limit.</summary>
     public long Size { get; }
 
@@ -49,6 +60,10 @@ public sealed class CacheEntry
 
     /// <summary>The entry's place in its shard's eviction queue; null for a delete's tombstone.</summary>
     internal SieveNode? Node { get; }
+
+    /// <summary>The write that would store this entry again (expiry <paramref name="expiresAtMs"/>, version <paramref name="version"/>).</summary>
+    internal EntryWrite ToWrite(EntryVersion version, long expiresAtMs) =>
+        new(Key, Value, Kind, version, expiresAtMs, Tombstone) { KeepSiblings = KeepSiblings, Siblings = Siblings };
 
     /// <summary>True when the entry is a value that has not expired at <paramref name="nowMs"/>.</summary>
     public bool IsLive(long nowMs) => !Tombstone && ExpiresAtMs > nowMs;

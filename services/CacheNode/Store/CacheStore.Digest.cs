@@ -68,7 +68,7 @@ public sealed partial class CacheStore
     }
 
     // XxHash3-64 of the entry's key hash, key, version (timestamp, writer) and tombstone flag, lengths included so no
-    // two different entries encode alike. Keys and writers are bounded (by the node's limits), so they fit the buffer.
+    // two different entries encode alike, plus one XxHash3-64 (seeded by the key hash) per sibling's dot. Keys and writers are bounded (by the node's limits), so they fit the buffer.
     private static ulong EntryHash(CacheEntry entry, bool tombstone, byte[] buffer)
     {
         var span = buffer.AsSpan();
@@ -81,6 +81,18 @@ public sealed partial class CacheStore
         BinaryPrimitives.WriteInt32LittleEndian(span[(at + 8)..], writerLength);
         at += 12 + writerLength;
         span[at++] = tombstone ? (byte)1 : (byte)0;
-        return XxHash3.HashToUInt64(span[..at]);
+        var hash = XxHash3.HashToUInt64(span[..at]);
+        if (!tombstone)
+        {
+            // Siblings count as part of the entry: replicas that hold different sets of them differ.
+            foreach (var sibling in entry.Siblings)
+            {
+                BinaryPrimitives.WriteInt64LittleEndian(span, sibling.Version.Timestamp);
+                var length = Encoding.UTF8.GetBytes(sibling.Version.Writer, span[8..]);
+                hash = unchecked(hash + XxHash3.HashToUInt64(span[..(8 + length)], seed: (long)entry.KeyHash));
+            }
+        }
+
+        return hash;
     }
 }

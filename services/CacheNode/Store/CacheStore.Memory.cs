@@ -15,15 +15,33 @@ public sealed partial class CacheStore
 
     private int _evictionStart;
 
-    /// <summary>Bytes accounted for <paramref name="write"/>: what the entry holds on the heap.</summary>
+    /// <summary>
+    /// Bytes accounted for <paramref name="write"/>: what the entry holds on the heap, its siblings included (each: the
+    /// sibling object (40), its array slot (8), its value and version).
+    /// </summary>
     public static long SizeOf(EntryWrite write)
     {
-        var size = EntryOverhead + StringBytes(write.Key) + Align(24L + write.Value.Length) + StringBytes(write.Version.Writer);
-        if (write.Version.Vector.Count > 0)
+        var size = EntryOverhead + StringBytes(write.Key) + Align(24L + write.Value.Length) + VersionBytes(write.Version);
+        if (write.Siblings.Count > 0)
         {
-            // An array of (writer, counter) pairs, 16 bytes each, and each writer's string.
-            size += Align(24L + (16L * write.Version.Vector.Count));
-            foreach (var counter in write.Version.Vector)
+            size += 24;
+            foreach (var sibling in write.Siblings)
+            {
+                size += 40 + 8 + 40 + Align(24L + sibling.Value.Length) + VersionBytes(sibling.Version);
+            }
+        }
+
+        return size;
+    }
+
+    // The writer's string and the vector: an array of (writer, counter) pairs, 16 bytes each, and each writer's string.
+    private static long VersionBytes(EntryVersion version)
+    {
+        var size = StringBytes(version.Writer);
+        if (version.Vector.Count > 0)
+        {
+            size += Align(24L + (16L * version.Vector.Count));
+            foreach (var counter in version.Vector)
             {
                 size += StringBytes(counter.Writer);
             }

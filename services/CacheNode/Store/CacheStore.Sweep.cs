@@ -56,7 +56,14 @@ public sealed partial class CacheStore
     // value meanwhile. The caller holds the shard's lock.
     private bool ExpireLocked(StoreShard shard, CacheEntry entry, long now)
     {
-        var write = EntryWrite.Delete(entry.Key, entry.Version);
+        // The marker covers the siblings too, so none of them comes back by a replay.
+        var version = entry.Version;
+        foreach (var sibling in entry.Siblings)
+        {
+            version = version.Join(sibling.Version);
+        }
+
+        var write = EntryWrite.Delete(entry.Key, version);
         var marker = new CacheEntry(write, entry.KeyHash, SizeOf(write), now, entry.Node);
         if (!_map.TryUpdate(entry.Key, marker, entry))
         {

@@ -37,7 +37,7 @@ public sealed partial class CacheStore
                 return new TouchResult(TouchOutcome.Extended, current.Version, current.ExpiresAtMs);
             }
 
-            var write = new EntryWrite(current.Key, current.Value, current.Kind, current.Version, expiresAtMs, Tombstone: false);
+            var write = current.ToWrite(current.Version, expiresAtMs);
             var touched = new CacheEntry(write, current.KeyHash, current.Size, 0, current.Node);
             if (_map.TryUpdate(key, touched, current))
             {

@@ -84,90 +84,107 @@ public sealed partial class CacheStore
     }
 
     /// <summary>
-    /// Applies <paramref name="write"/> if its version is newer than the stored one. A value replaces a value or a
-    /// tombstone; a tombstone replaces a value. An equal version is reported as already applied.
+    /// Applies <paramref name="write"/> by how its version relates to the stored state (<see cref="VersionRelation"/>):
+    /// a write that descends the stored versions replaces them; an older one, or the same one again, is ignored (the
+    /// same one reported as already applied); a concurrent one is resolved by its policy (see the Conflicts part).
+    /// Under last-writer-wins the newer by (timestamp, writer) is stored, exactly as without vectors. A value replaces
+    /// a value or a tombstone; a tombstone replaces a value.
     /// </summary>
     public WriteResult Put(EntryWrite write)
     {
         var keyHash = KeyHash.Of(write.Key);
-        var size = SizeOf(write);
-        if (size > _maxBytes)
-        {
-            return NoRoom(write.Key);
-        }
-
         while (true)
         {
-            if (_map.TryGetValue(write.Key, out var current))
+            _map.TryGetValue(write.Key, out var current);
+            var plan = current is null ? new WritePlan(write, WriteOutcome.Applied) : Plan(write, current);
+            if (plan.Install is not { } install)
             {
-                var order = write.Version.CompareTo(current.Version);
-                if (order <= 0)
-                {
-                    return new WriteResult(order == 0 ? WriteOutcome.AlreadyApplied : WriteOutcome.Stale, current.Version);
-                }
-
-                // A value replacing a value keeps its queue node, so no shard state changes: a compare-and-swap on
-                // the map entry is enough, and the version check above holds for exactly the entry replaced. Only
-                // the growth is reserved (usually nothing), so the common update touches no shared counter.
-                if (!write.Tombstone && !current.Tombstone)
-                {
-                    var growth = size - current.Size;
-                    if (growth > 0 && !Reserve(growth))
-                    {
-                        return NoRoom(write.Key);
-                    }
-
-                    var entry = new CacheEntry(write, keyHash, size, 0, current.Node);
-                    if (_map.TryUpdate(write.Key, entry, current))
-                    {
-                        if (growth < 0)
-                        {
-                            Release(-growth);
-                        }
-
-                        return new WriteResult(WriteOutcome.Applied, entry.Version);
-                    }
-
-                    if (growth > 0)
-                    {
-                        Release(growth);
-                    }
-
-                    continue;
-                }
+                CountConflict(plan);
+                return new WriteResult(plan.Outcome, current!.Version, plan.Conflict, plan.ConcurrentWith);
             }
 
-            // Reserved before the shard lock is taken: eviction takes shard locks, never while holding one.
-            if (!Reserve(size))
+            var size = SizeOf(install);
+            if (size > _maxBytes)
             {
                 return NoRoom(write.Key);
             }
 
-            if (PutLocked(write, keyHash, size) is { } result)
+            if (!TryInstall(install, keyHash, size, current, out var installed))
             {
-                return result;
+                continue;
             }
+
+            if (installed is null)
+            {
+                return NoRoom(write.Key);
+            }
+
+            CountConflict(plan);
+            return new WriteResult(plan.Outcome, installed.Version, plan.Conflict, plan.ConcurrentWith);
         }
     }
 
     private WriteResult NoRoom(string key) =>
         new(WriteOutcome.NoRoom, _map.TryGetValue(key, out var stored) ? stored.Version : null);
 
+    // Stores `install` in place of `current` (null: the key absent). False when the key changed since it was read;
+    // the caller then reads it again. True with `installed` null when there is no room.
+    private bool TryInstall(EntryWrite install, ulong keyHash, long size, CacheEntry? current, out CacheEntry? installed)
+    {
+        installed = null;
+
+        // A value replacing a value keeps its queue node, so no shard state changes: a compare-and-swap on the map
+        // entry is enough, and the plan holds for exactly the entry replaced. Only the growth is reserved (usually
+        // nothing), so the common update touches no shared counter.
+        if (current is not null && !install.Tombstone && !current.Tombstone)
+        {
+            var growth = size - current.Size;
+            if (growth > 0 && !Reserve(growth))
+            {
+                return true;
+            }
+
+            var entry = new CacheEntry(install, keyHash, size, 0, current.Node);
+            if (_map.TryUpdate(install.Key, entry, current))
+            {
+                if (growth < 0)
+                {
+                    Release(-growth);
+                }
+
+                installed = entry;
+                return true;
+            }
+
+            if (growth > 0)
+            {
+                Release(growth);
+            }
+
+            return false;
+        }
+
+        // Reserved before the shard lock is taken: eviction takes shard locks, never while holding one.
+        if (!Reserve(size))
+        {
+            return true;
+        }
+
+        installed = PutLocked(install, keyHash, size, current);
+        return installed is not null;
+    }
+
     // Writes that add a key or change between value and tombstone also change the shard's queues, under its lock.
-    // Returns null when the key changed since it was read; the caller then reads it again.
-    private WriteResult? PutLocked(EntryWrite write, ulong keyHash, long size)
+    // Returns null when the key no longer holds `current` (null: absent); the caller then reads it again.
+    private CacheEntry? PutLocked(EntryWrite write, ulong keyHash, long size, CacheEntry? current)
     {
         var shard = _shards[keyHash & (ShardCount - 1)];
         lock (shard.Gate)
         {
-            if (_map.TryGetValue(write.Key, out var current))
+            if (!ReferenceEquals(_map.GetValueOrDefault(write.Key), current))
             {
-                var order = write.Version.CompareTo(current.Version);
-                if (order <= 0)
-                {
-                    Release(size);
-                    return new WriteResult(order == 0 ? WriteOutcome.AlreadyApplied : WriteOutcome.Stale, current.Version);
-                }
+                Release(size);
+                return null;
             }
 
             var node = NodeFor(shard, write, current);
@@ -193,7 +210,7 @@ public sealed partial class CacheStore
                 Release(current.Size);
             }
 
-            return new WriteResult(WriteOutcome.Applied, entry.Version);
+            return entry;
         }
     }
 

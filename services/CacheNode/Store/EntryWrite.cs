@@ -10,6 +10,15 @@ namespace Microservices.CacheNode.Store;
 public sealed record EntryWrite(
     string Key, byte[] Value, EntryKind Kind, EntryVersion Version, long ExpiresAtMs, bool Tombstone)
 {
+    /// <summary>
+    /// The siblings policy: a value concurrent with stored values (neither write had seen the other) is kept beside
+    /// them; without it (last-writer-wins) the newer by (timestamp, writer) replaces the other.
+    /// </summary>
+    public bool KeepSiblings { get; init; }
+
+    /// <summary>Values concurrent with this one that come with it (an entry moved between nodes); usually none.</summary>
+    public IReadOnlyList<EntrySibling> Siblings { get; init; } = [];
+
     /// <summary>A delete of <paramref name="key"/> at <paramref name="version"/>.</summary>
     public static EntryWrite Delete(string key, EntryVersion version) =>
         new(key, [], EntryKind.Binary, version, long.MaxValue, Tombstone: true);

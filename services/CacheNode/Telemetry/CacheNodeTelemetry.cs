@@ -23,9 +23,23 @@ public sealed class CacheNodeTelemetry
         meter.CreateObservableCounter("cachenode.misses", () => store.Stats().Misses, "{read}", "Reads that found nothing live.");
         meter.CreateObservableCounter("cachenode.evictions", () => store.Stats().Evictions, "{entry}", "Values evicted to stay under the memory limit.");
         meter.CreateObservableCounter("cachenode.expirations", () => store.Stats().Expirations, "{entry}", "Values reclaimed after their TTL.");
+        meter.CreateObservableCounter("cachenode.conflicts", () => Conflicts(store), "{write}",
+            "Writes concurrent with a stored version (neither had seen the other), by outcome: won and lost (last-writer-wins), sibling (kept beside it), sibling_dropped (the oldest sibling dropped over 8 per key).");
         meter.CreateObservableGauge("cachenode.entries", () => store.Stats().Entries, "{entry}", "Values stored.");
         meter.CreateObservableGauge("cachenode.tombstones", () => store.Stats().Tombstones, "{entry}", "Tombstones kept.");
         meter.CreateObservableGauge("cachenode.bytes", () => store.Stats().Bytes, "By", "Bytes accounted against the memory limit.");
+    }
+
+    private static Measurement<long>[] Conflicts(CacheStore store)
+    {
+        var (won, lost, siblings, dropped) = store.Conflicts;
+        return
+        [
+            new(won, new KeyValuePair<string, object?>("outcome", "won")),
+            new(lost, new KeyValuePair<string, object?>("outcome", "lost")),
+            new(siblings, new KeyValuePair<string, object?>("outcome", "sibling")),
+            new(dropped, new KeyValuePair<string, object?>("outcome", "sibling_dropped")),
+        ];
     }
 
     /// <summary>

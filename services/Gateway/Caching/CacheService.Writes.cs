@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using Grpc.Core;
 using Microservices.Cache.V1;
@@ -16,16 +17,30 @@ public sealed partial class CacheService
     /// the origin (applied only over an older version), then the replicas (likewise), so both keep the same last
     /// write whatever the interleaving; and no cache-aside load overlapping the write caches what it read. Under
     /// write-back "the origin" is the durable log, which the flusher writes to the origin later by the same rule.
+    /// The write descends <paramref name="context"/> (a client's causal context; none for a blind write): its version
+    /// is stamped after every counter in it, and its vector holds it. INVALID_ARGUMENT naming `context` when a counter
+    /// is further ahead of this gateway's clock than the maximum clock offset; nothing is written then.
+    /// <paramref name="policy"/> says what replicas do if it is concurrent with what they hold.
     /// </summary>
-    public async Task<ReplicaWrite> PutAsync(string tenant, string key, Entry entry, ConsistencyLevel level, CancellationToken cancellationToken)
+    public async Task<ReplicaWrite> PutAsync(
+        string tenant, string key, Entry entry, ConsistencyLevel level, CancellationToken cancellationToken,
+        CausalContext? context = null, ConflictPolicy policy = ConflictPolicy.LastWriterWins)
     {
         entry.Key = StoredKey(tenant, key);
         using var activity = Start("cache.put", entry.Key, level);
+        if (context is { Entries.Count: > 0 } && !coordinator.Observe(context))
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument,
+                "context holds a timestamp more than the maximum clock offset (Gateway:MaxClockOffset) ahead of this gateway's clock: send back a context this cache returned"));
+        }
+
         using var writing = cacheAside?.BeginWrite([entry.Key]);
-        entry.Version = coordinator.Stamp();
+        entry.Version = coordinator.Stamp(context);
+        entry.KeepSiblings = policy == ConflictPolicy.Siblings;
         await WriteOriginAsync(tenant, [(key, entry)], cancellationToken);
         var write = await coordinator.WriteAsync(entry, level, cancellationToken);
         Record(activity, "put", write.AcknowledgedBy.Count, write.Failures.Count);
+        RecordConflict(activity, write, policy);
         return write;
     }
 
@@ -40,6 +55,7 @@ public sealed partial class CacheService
         var tombstone = new Entry { Key = storedKey, Tombstone = true, Version = coordinator.Stamp() };
         var write = await coordinator.WriteAsync(tombstone, level, cancellationToken);
         Record(activity, "invalidate", write.AcknowledgedBy.Count, write.Failures.Count);
+        RecordConflict(activity, write, ConflictPolicy.LastWriterWins);
         return write;
     }
 
@@ -70,6 +86,7 @@ public sealed partial class CacheService
 
         var write = await coordinator.WriteAsync(tombstone, ConsistencyLevel.Quorum, cancellationToken);
         Record(activity, "delete", write.AcknowledgedBy.Count, write.Failures.Count);
+        RecordConflict(activity, write, ConflictPolicy.LastWriterWins);
         return (existed, write);
     }
 
@@ -119,6 +136,34 @@ public sealed partial class CacheService
             throw new RpcException(new Status(StatusCode.ResourceExhausted, full.Message),
                 new Metadata { { "retry-after", seconds.ToString(CultureInfo.InvariantCulture) } });
         }
+    }
+
+    // A write that met a concurrent version on a replica: counted, and an event on its span naming that version.
+    private void RecordConflict(Activity? activity, ReplicaWrite write, ConflictPolicy policy)
+    {
+        if (write.Conflict is not { } conflict)
+        {
+            return;
+        }
+
+        var outcome = conflict.Conflict switch
+        {
+            ConflictOutcome.Won => "won",
+            ConflictOutcome.Lost => "lost",
+            _ => "sibling",
+        };
+        var name = policy == ConflictPolicy.Siblings ? "siblings" : "last_writer_wins";
+        telemetry.RecordConflict(name, outcome);
+        var concurrent = conflict.ConcurrentWith is { } version
+            ? string.Create(CultureInfo.InvariantCulture, $"{version.Timestamp}@{version.Writer}")
+            : string.Empty;
+        activity?.SetTag("cache.conflict", outcome);
+        activity?.AddEvent(new ActivityEvent("cache.conflict", tags: new ActivityTagsCollection
+        {
+            ["cache.conflict.policy"] = name,
+            ["cache.conflict.outcome"] = outcome,
+            ["cache.conflict.concurrent_version"] = concurrent,
+        }));
     }
 
     private static OriginVersion ToOrigin(Cache.V1.Version version) => new(version.Timestamp, version.Writer);

@@ -24,10 +24,12 @@ internal sealed partial class CacheGrpcService(CacheService cache, RequestMappin
     {
         var caller = GatewayInterceptor.CallerOf(context);
         RpcErrors.ThrowIfInvalid(mapping.TryToEntry(request, string.Empty, out var entry));
+        RpcErrors.ThrowIfInvalid(CausalContext.TryDecode(request.Context, "context", out var causal));
         var level = RequestMapping.Level(request.Consistency);
-        var write = await cache.PutAsync(caller.Tenant!, request.Key, entry!, level, context.CancellationToken);
+        var policy = RequestMapping.Policy(request.ConflictPolicy, caller.ConflictPolicy);
+        var write = await cache.PutAsync(caller.Tenant!, request.Key, entry!, level, context.CancellationToken, causal, policy);
         ThrowIfUnsatisfied("Put", level, write.Satisfied, WrittenThrough(write.Describe()), FailureOf(write));
-        return new V1.PutResponse { AcknowledgedBy = { write.AcknowledgedBy }, Version = entry!.Version };
+        return new V1.PutResponse { AcknowledgedBy = { write.AcknowledgedBy }, Version = entry!.Version, Context = CausalContext.Of(entry.Version).Encode() };
     }
 
     public override async Task<InvalidateResponse> Invalidate(InvalidateRequest request, ServerCallContext context)

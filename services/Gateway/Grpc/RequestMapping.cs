@@ -24,6 +24,18 @@ internal sealed class RequestMapping(GatewayOptions options, TimeProvider time)
         _ => throw Invalid($"{field} must be CONSISTENCY_ONE, CONSISTENCY_QUORUM or CONSISTENCY_ALL, got {(int)consistency}"),
     };
 
+    /// <summary>
+    /// The conflict policy a Put asks for: <paramref name="requested"/>, or the tenant's when unspecified.
+    /// INVALID_ARGUMENT naming the field for a value outside the enum.
+    /// </summary>
+    public static Caching.ConflictPolicy Policy(V1.ConflictPolicy requested, Caching.ConflictPolicy tenant) => requested switch
+    {
+        V1.ConflictPolicy.Unspecified => tenant,
+        V1.ConflictPolicy.LastWriterWins => Caching.ConflictPolicy.LastWriterWins,
+        V1.ConflictPolicy.Siblings => Caching.ConflictPolicy.Siblings,
+        _ => throw Invalid($"conflict_policy must be CONFLICT_POLICY_LAST_WRITER_WINS or CONFLICT_POLICY_SIBLINGS, got {(int)requested}"),
+    };
+
     /// <summary>Returns why a Put is invalid, naming the field, or null with the entry to write (key and version unset).</summary>
     public string? TryToEntry(V1.PutRequest request, string field, out Entry? entry)
     {
@@ -87,7 +99,16 @@ internal sealed class RequestMapping(GatewayOptions options, TimeProvider time)
             return newest is null ? new V1.GetResponse { Found = false } : new V1.GetResponse { Found = false, Context = CausalContext.Of(newest.Version).Encode() };
         }
 
-        var reply = new V1.GetResponse { Found = true, Source = source, Version = newest.Version, Context = CausalContext.Of(newest.Version).Encode() };
+        var reply = new V1.GetResponse { Found = true, Source = source, Version = newest.Version, Context = SiblingMerge.ContextOf(newest).Encode() };
+        if (newest.Siblings.Count > 0)
+        {
+            reply.Siblings.Add(ToSibling(newest.Value, newest.Kind, newest.Version));
+            foreach (var sibling in newest.Siblings)
+            {
+                reply.Siblings.Add(ToSibling(sibling.Value, sibling.Kind, sibling.Version));
+            }
+        }
+
         if (newest.Kind == ValueKind.Text)
         {
             reply.Text = newest.Value.ToStringUtf8();
@@ -104,6 +125,10 @@ internal sealed class RequestMapping(GatewayOptions options, TimeProvider time)
 
         return reply;
     }
+
+    private static V1.Sibling ToSibling(ByteString value, ValueKind kind, Cache.V1.Version version) => kind == ValueKind.Text
+        ? new V1.Sibling { Text = value.ToStringUtf8(), Version = version }
+        : new V1.Sibling { Data = value, Version = version };
 
     /// <summary>The time from now to <paramref name="expiresAtMs"/> (Unix ms), zero when it has passed.</summary>
     public Duration Remaining(long expiresAtMs) =>

@@ -98,7 +98,7 @@ public sealed partial class AntiEntropy
             }
         }
 
-        private static bool IsStale(Entry? held, Entry newest) => held is null || Versions.Compare(held.Version, newest.Version) < 0;
+        private static bool IsStale(Entry? held, Entry newest) => Versions.IsStale(held, newest);
 
         // Every entry of the ranges the node holds, tombstones and expired values (as tombstones) included, by key.
         private async Task<Dictionary<string, Entry>> ScanAsync(ClusterNode node, ScanRequest request)

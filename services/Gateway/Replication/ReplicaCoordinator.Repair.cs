@@ -15,7 +15,7 @@ public sealed partial class ReplicaCoordinator
     /// <summary>Stale replicas written back (in the background or before a read answered), since start.</summary>
     public long ReadRepairs => Interlocked.Read(ref _readRepairs);
 
-    private static bool IsStale(Entry? held, Entry newest) => held is null || Versions.Compare(held.Version, newest.Version) < 0;
+    private static bool IsStale(Entry? held, Entry newest) => Versions.IsStale(held, newest);
 
     private void RepairIfStale(ClusterNode node, Entry? held, Entry newest)
     {

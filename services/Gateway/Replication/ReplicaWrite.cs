@@ -2,10 +2,13 @@ namespace Microservices.Gateway.Replication;
 
 /// <summary>
 /// A write at some consistency: the key's own replicas that hold it (stand-ins never count), how many were needed of
-/// how many, why the others do not hold it, and how many of them hold a newer version of the key instead.
+/// how many, why the others do not hold it, and how many of them hold a newer version of the key instead; and, when
+/// an own replica found it concurrent with the version it held (<paramref name="Conflict"/>), that replica's answer
+/// (its outcome and the concurrent version), the first one heard before the write was decided.
 /// </summary>
 public sealed record ReplicaWrite(
-    IReadOnlyList<string> AcknowledgedBy, int Required, int Replicas, IReadOnlyList<string> Failures, int Superseded)
+    IReadOnlyList<string> AcknowledgedBy, int Required, int Replicas, IReadOnlyList<string> Failures, int Superseded,
+    Cache.V1.PutResponse? Conflict = null)
 {
     /// <summary>True when enough own replicas hold the write.</summary>
     public bool Satisfied => AcknowledgedBy.Count >= Required;

@@ -30,6 +30,7 @@ internal sealed class WriteFanOut
     private Queue<ClusterNode>? _standIns;
     private int _ownInFlight;
     private int _superseded;
+    private PutResponse? _conflict;
 
     /// <param name="view">The cluster snapshot the write is planned on.</param>
     /// <param name="entry">The entry: namespaced key, stamped version.</param>
@@ -106,6 +107,10 @@ internal sealed class WriteFanOut
             if (own)
             {
                 _ownInFlight--;
+                if (reply is { Conflict: not ConflictOutcome.Unspecified })
+                {
+                    _conflict ??= reply;
+                }
             }
 
             if (reply is { Applied: true })
@@ -166,7 +171,7 @@ internal sealed class WriteFanOut
     {
         if (_acknowledged.Count >= _required || _ownInFlight == 0)
         {
-            _decided.TrySetResult(new ReplicaWrite([.. _acknowledged], _required, _own.Length, [.. _failures], _superseded));
+            _decided.TrySetResult(new ReplicaWrite([.. _acknowledged], _required, _own.Length, [.. _failures], _superseded, _conflict));
         }
     }
 }

@@ -16,7 +16,7 @@ public sealed class ApiKeyAuthenticator
         var callers = new Dictionary<string, Caller>(StringComparer.Ordinal);
         foreach (var key in options.Value.ApiKeys)
         {
-            callers[key.Key] = new Caller(key.Tenant, key.Policy, IsAdmin: false);
+            callers[key.Key] = new Caller(key.Tenant, key.Policy, IsAdmin: false, key.ConflictPolicy);
         }
 
         foreach (var key in options.Value.AdminKeys)

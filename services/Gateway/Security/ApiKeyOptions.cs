@@ -11,4 +11,10 @@ public sealed class ApiKeyOptions
 
     /// <summary>The rate limiter policy of the tenant's bucket. Default "default".</summary>
     public string Policy { get; set; } = "default";
+
+    /// <summary>
+    /// What the cache does with the tenant's concurrent writes of one key: LastWriterWins (the default) or Siblings.
+    /// A Put's <c>conflict_policy</c> overrides it. Every key of a tenant must name the same policy.
+    /// </summary>
+    public Caching.ConflictPolicy ConflictPolicy { get; set; } = Caching.ConflictPolicy.LastWriterWins;
 }

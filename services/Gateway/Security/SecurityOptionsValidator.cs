@@ -16,8 +16,21 @@ internal sealed partial class SecurityOptionsValidator(IHostEnvironment environm
         }
 
         var seen = new HashSet<string>(StringComparer.Ordinal);
+        var policies = new Dictionary<string, Caching.ConflictPolicy>(StringComparer.Ordinal);
         foreach (var key in options.ApiKeys)
         {
+            if (!Enum.IsDefined(key.ConflictPolicy))
+            {
+                failures.Add($"Security:ApiKeys: the ConflictPolicy of tenant '{key.Tenant}' must be LastWriterWins or Siblings");
+            }
+
+            if (policies.TryGetValue(key.Tenant, out var policy) && policy != key.ConflictPolicy)
+            {
+                failures.Add($"Security:ApiKeys: the keys of tenant '{key.Tenant}' name different ConflictPolicy values; a tenant has one");
+            }
+
+            policies[key.Tenant] = key.ConflictPolicy;
+
             if (string.IsNullOrWhiteSpace(key.Key))
             {
                 failures.Add($"Security:ApiKeys: the key of tenant '{key.Tenant}' must not be empty");
