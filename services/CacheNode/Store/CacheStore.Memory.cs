@@ -4,14 +4,14 @@ namespace Microservices.CacheNode.Store;
 public sealed partial class CacheStore
 {
     /// <summary>
-    /// Fixed bytes per entry besides its key, value and version strings and arrays: the entry object (88), the
+    /// Fixed bytes per entry besides its key, value and version strings and arrays: the entry object (96), the
     /// dictionary node (48) and its share of the dictionary's bucket array (48: the table doubles as soon as one lock
     /// stripe's share of it is full, which depends on the keys' string hashes, randomized per process; measured from
     /// 2 to 5 eight-byte slots per entry with 50,000 keys), the SIEVE node or tombstone
     /// queue slot (48), and the version object (40). Layouts of .NET 10 on x64 (8-byte alignment), checked against
     /// the heap by CacheStoreHeapTests: with the strings' and arrays' own headers, a 1 KiB value costs about 1.4 KiB.
     /// </summary>
-    public const long EntryOverhead = 88 + 48 + 56 + 48 + 40;
+    public const long EntryOverhead = 96 + 48 + 56 + 48 + 40;
 
     private int _evictionStart;
 
