@@ -164,7 +164,7 @@ public sealed class ConflictTests
         using var cluster = new GatewayCluster();
         var cache = cluster.Cache(GatewayCluster.AlphaKey);
         var ahead = HybridTime.FromWallMilliseconds(cluster.Time.GetUtcNow().AddMinutes(5).ToUnixTimeMilliseconds());
-        var future = new ContextVector { Vector = { new Cache.V1.VersionCounter { Writer = "gateway-2", Counter = (ulong)ahead } } };
+        var future = new Cache.V1.ContextVector { Vector = { new Cache.V1.VersionCounter { Writer = "gateway-2", Counter = (ulong)ahead } } };
 
         foreach (var (request, message) in new (PutRequest, string)[]
         {
