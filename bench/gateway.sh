@@ -10,10 +10,16 @@
 # when missing) and compares, in one run, medians of 3: Get ONE vs GET, Put QUORUM vs SET (one copy), MultiGet of
 # 100 vs 100 pipelined GETs, each through twemproxy, and prints the ratios.
 # With --cpu: for the floor and each gateway RPC, the CPU each process spent, and its context switches, per call
-# over an 8 s run.
+# over an 8 s run (CPU_RPCS="health gw-get-one" measures only those), and the bytes the gateway allocated per call
+# (dotnet-counters, a local tool: run `dotnet tool restore` once).
+# SERVICES=<checkout> runs the services built (Release) in another checkout, e.g. a base commit's worktree for a
+# before/after comparison; the load generator is always this checkout's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-dotnet build -c Release Microservices.sln -v q -nologo > /dev/null
+# With SERVICES set, only the load generator is built here.
+if [[ -n "${SERVICES:-}" ]]; then dotnet build -c Release bench/LoadGen -v q -nologo > /dev/null
+else dotnet build -c Release Microservices.sln -v q -nologo > /dev/null; fi
+services=$(realpath "${SERVICES:-$PWD}")/services
 
 # Everything started here is stopped by its pid, never by name or port: other checkouts on the machine may run the same.
 pids=()
@@ -24,12 +30,12 @@ trap cleanup EXIT
 # The rate limiter and the nodes refuse calls without the cluster key; the gateway sends it.
 export ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning ClusterAuth__Key=bench-cluster-key
 RateLimiter__Policies__bench__Capacity=1000000000 RateLimiter__Policies__bench__RefillPerSecond=1000000000 \
-  dotnet services/RateLimiter/bin/Release/net10.0/RateLimiter.dll --contentRoot "$PWD"/services/RateLimiter/bin/Release/net10.0 \
+  dotnet "$services"/RateLimiter/bin/Release/net10.0/RateLimiter.dll --contentRoot "$services"/RateLimiter/bin/Release/net10.0 \
   --urls http://127.0.0.1:5101 & pids+=($!)
 declare -A node_pid
 for n in 1 2 3; do
-  CacheNode__NodeName=cache-node-$n dotnet services/CacheNode/bin/Release/net10.0/CacheNode.dll \
-    --contentRoot "$PWD"/services/CacheNode/bin/Release/net10.0 --urls http://127.0.0.1:511$n & pids+=($!)
+  CacheNode__NodeName=cache-node-$n dotnet "$services"/CacheNode/bin/Release/net10.0/CacheNode.dll \
+    --contentRoot "$services"/CacheNode/bin/Release/net10.0 --urls http://127.0.0.1:511$n & pids+=($!)
   node_pid[$n]=$!
 done
 Security__ApiKeys__0__Key=bench-key Security__ApiKeys__0__Tenant=bench Security__ApiKeys__0__Policy=bench \
@@ -37,8 +43,9 @@ Security__AdminKeys__0=bench-admin-key RateLimiting__Address=http://127.0.0.1:51
 Gateway__Nodes__0__Name=cache-node-1 Gateway__Nodes__0__Address=http://127.0.0.1:5111 \
 Gateway__Nodes__1__Name=cache-node-2 Gateway__Nodes__1__Address=http://127.0.0.1:5112 \
 Gateway__Nodes__2__Name=cache-node-3 Gateway__Nodes__2__Address=http://127.0.0.1:5113 \
-  dotnet services/Gateway/bin/Release/net10.0/Gateway.dll --contentRoot "$PWD"/services/Gateway/bin/Release/net10.0 \
+  dotnet "$services"/Gateway/bin/Release/net10.0/Gateway.dll --contentRoot "$services"/Gateway/bin/Release/net10.0 \
   --urls http://127.0.0.1:5100 & pids+=($!)
+gateway_pid=$!
 redis-server --port 6379 --save "" --appendonly no > /dev/null & redis_pid=($!)
 sleep 5
 
@@ -92,6 +99,12 @@ YML
   rm -rf "$work"
   exit 0
 fi
+if [[ "${1:-}" == "--cpu" ]]; then
+  # Started before the fill: attaching can take seconds on a busy machine.
+  counters="$(mktemp -u).csv"
+  dotnet tool run dotnet-counters collect -p "$gateway_pid" --counters 'System.Runtime[dotnet.gc.heap.total_allocated]' \
+    --refresh-interval 1 --format csv -o "$counters" > /dev/null & counters_pid=$!
+fi
 # Fill every key first, in the gateway and in Redis, so reads hit.
 load --rpc gw-put,redis-set --concurrency 32 --duration 8 --warmup 0 > /dev/null
 if [[ "${1:-}" == "--disagree" ]]; then
@@ -106,12 +119,14 @@ if [[ "${1:-}" == "--cpu" ]]; then
   ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
   switches() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/ctxt_switches/ { s += $2 } END { print s }'; }
   hz=$(getconf CLK_TCK)
-  for rpc in health gw-get-one gw-get-quorum gw-put gw-multiget; do
+  windows=()
+  for rpc in ${CPU_RPCS:-health gw-get-one gw-get-quorum gw-put gw-multiget}; do
     shape=(--concurrency 64 --connections 4)
     [[ "$rpc" == gw-multiget ]] && shape=(--batch 100 --concurrency 16 --connections 4)
     load --rpc "$rpc" "${shape[@]}" --duration 2 --warmup 0 > /dev/null
     declare -A before=() before_switches=()
     for pid in "${pids[@]}"; do before[$pid]=$(ticks "$pid"); before_switches[$pid]=$(switches "$pid"); done
+    t0=$(date +%s)
     out=$( { TIMEFORMAT="loadgen %R %U %S"; time load --rpc "$rpc" "${shape[@]}" --duration 8 --warmup 0; } 2>&1)
     rate=$(echo "$out" | awk '/^run 1/ { print $5 }')
     echo "== $rpc: $rate calls/s; CPU and context switches per call:"
@@ -121,7 +136,22 @@ if [[ "${1:-}" == "--cpu" ]]; then
         -v hz="$hz" -v c=$((rate * 8)) 'BEGIN { printf "  %-16s %6.1f us %5.2f switches\n", n, t / hz / c * 1e6, s / c }'
     done
     echo "$out" | awk -v c=$((rate * 8)) '/^loadgen/ { printf "  %-16s %6.1f us (whole process, start-up included)\n", "LoadGen", ($3 + $4) / c * 1e6 }'
+    windows+=("$rpc $t0 $(date +%s) $rate")
   done
+  # Bytes the gateway allocated per call: the GC's allocation counter, read every second by dotnet-counters (a
+  # local tool: `dotnet tool restore`) through the whole run, averaged over the whole seconds of each RPC's timed run
+  # and divided by its calls per second.
+  kill -INT "$counters_pid"; wait "$counters_pid" || true
+  echo "== bytes the gateway allocated per call"
+  while IFS=, read -r stamp _ name _ value; do
+    if [[ "$name" == *total_allocated* ]]; then echo "$(date -d "$stamp" +%s) $value"; fi
+  done < "$counters" > "$counters.rows"
+  for window in "${windows[@]}"; do
+    read -r rpc t0 t1 rate <<< "$window"
+    awk -v rpc="$rpc" -v t0="$t0" -v t1="$t1" -v rate="$rate" '$1 > t0 + 1 && $1 < t1 { b += $2; n++ }
+      END { printf "  %-16s %6.0f bytes\n", rpc, n ? b / n / rate : 0 }' "$counters.rows"
+  done
+  rm -f "$counters" "$counters.rows"
   exit 0
 fi
 load --rpc health,gw-get-one,gw-get-quorum,gw-put --concurrency 64 --connections 4 --duration 8 --warmup 2 --runs 3

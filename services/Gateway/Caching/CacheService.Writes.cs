@@ -4,6 +4,7 @@ using Microservices.Cache.V1;
 using Microservices.Gateway.Origin;
 using Microservices.Gateway.Replication;
 using Microservices.Gateway.WriteBack;
+using Microservices.ServiceDefaults;
 
 namespace Microservices.Gateway.Caching;
 
@@ -20,11 +21,16 @@ public sealed partial class CacheService
     public async Task<ReplicaWrite> PutAsync(string tenant, string key, Entry entry, ConsistencyLevel level, CancellationToken cancellationToken)
     {
         entry.Key = StoredKey(tenant, key);
-        using var activity = Start("cache.put", entry.Key, level);
+        var keyHash = KeyHash.Of(entry.Key);
+        using var activity = Start("cache.put", keyHash, level);
         using var writing = cacheAside?.BeginWrite([entry.Key]);
         entry.Version = coordinator.Stamp();
-        await WriteOriginAsync(tenant, [(key, entry)], cancellationToken);
-        var write = await coordinator.WriteAsync(entry, level, cancellationToken);
+        if (origin.WritesThrough || WriteBackLog is not null)
+        {
+            await WriteOriginAsync(tenant, [(key, entry)], cancellationToken);
+        }
+
+        var write = await coordinator.WriteAsync(entry, keyHash, level, cancellationToken);
         Record(activity, "put", write.AcknowledgedBy.Count, write.Failures.Count);
         return write;
     }
