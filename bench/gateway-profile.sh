@@ -2,9 +2,10 @@
 # Where the gateway's CPU goes: starts the rate limiter, three cache nodes and the gateway in Release (as
 # bench/gateway.sh does, on ports PORT_BASE..PORT_BASE+4, default 21350), fills 10,000 keys, then for each RPC given
 # (default gw-get-one and gw-put) runs the load generator for 20 s and samples the gateway's CPU for 10 s of it
-# (Linux perf, 999 Hz, with the JIT's perf map: DOTNET_PerfMapEnabled=1, and W^X off so perf finds the code). Prints the share of the gateway's CPU
-# samples per method (self) and per group of callers (children), and keeps perf.data files in OUT (default a new
-# temporary folder). Needs perf (Debian: linux-perf) and root or kernel.perf_event_paranoid <= 1.
+# (Linux perf, 999 Hz; DOTNET_PerfMapEnabled=1 so perf names JIT-compiled methods, W^X off so it finds their code).
+# Prints the gateway's CPU samples by assembly or native library, then by method (self time), and keeps the
+# perf.data files and the JIT's perf map in OUT (default a new temporary folder). Needs perf (Debian: linux-perf),
+# as root or with kernel.perf_event_paranoid <= 1.
 # SERVICES=<checkout> profiles the services built in another checkout, as in bench/gateway.sh.
 # Usage: bench/gateway-profile.sh [rpc ...]
 set -euo pipefail
@@ -18,7 +19,7 @@ out=${OUT:-$(mktemp -d)}
 mkdir -p "$out"
 
 pids=()
-cleanup() { kill "${pids[@]}" 2>/dev/null || true; rm -f /tmp/perf-"${gateway_pid:-none}".map; }
+cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait "${pids[@]}" 2>/dev/null || true; mv -f /tmp/perf-"${gateway_pid:-none}".map "$out"/ 2>/dev/null || true; }
 trap cleanup EXIT
 
 export ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning ClusterAuth__Key=bench-cluster-key
@@ -43,6 +44,8 @@ load() { dotnet bench/LoadGen/bin/Release/net10.0/LoadGen.dll --target http://12
 load --rpc gw-put --concurrency 32 --duration 8 --warmup 0 > /dev/null
 rpcs=("$@")
 [[ ${#rpcs[@]} -gt 0 ]] || rpcs=(gw-get-one gw-put)
+# Every RPC once first, so the samples are not of the JIT compiling its path.
+load --rpc "$(IFS=,; echo "${rpcs[*]}")" --batch 100 --concurrency 16 --connections 4 --duration 5 --warmup 0 > /dev/null
 for rpc in "${rpcs[@]}"; do
   shape=(--concurrency 64 --connections 4)
   [[ "$rpc" == gw-multiget ]] && shape=(--batch 100 --concurrency 16 --connections 4)
@@ -50,8 +53,19 @@ for rpc in "${rpcs[@]}"; do
   sleep 5
   perf record -F 999 -g -p "$gateway_pid" -o "$out/$rpc.perf.data" -- sleep 10 2> /dev/null
   wait "$load_pid"
-  echo "== $rpc: $(awk '/^run 1/ { print $5 }' "$out/$rpc.load.txt") calls/s; gateway CPU samples by method (self), then with callees"
-  perf report -i "$out/$rpc.perf.data" --no-children --sort symbol --stdio -g none --percent-limit 0.7 2> /dev/null | grep -v '^#' | grep -v '^$'
-  perf report -i "$out/$rpc.perf.data" --children --sort symbol --stdio -g none --percent-limit 3 2> /dev/null | grep -v '^#' | grep -v '^$'
+  echo "== $rpc: $(awk '/^run 1/ { print $5 }' "$out/$rpc.load.txt") calls/s; share of the gateway's CPU samples (self), by assembly or library"
+  # Self samples by where the code is: a JIT-compiled method's assembly (the one before Type::Method), else the
+  # native library (the runtime, the JIT, libc, the kernel).
+  perf report -i "$out/$rpc.perf.data" --no-children --sort dso,symbol --stdio -g none 2> /dev/null | grep -v '^#' |
+    awk 'NF > 2 && /%/ { pct = $1; sub(/%/, "", pct); where = $2
+           if (where == "[JIT]") {
+             rest = $0; sub(/^.*\[\.\] /, "", rest); where = "runtime stubs"
+             if (match(rest, /\[[A-Za-z][A-Za-z0-9.]*\] [^ ]*::/)) { where = substr(rest, RSTART + 1); sub(/\].*/, "", where) }
+           }
+           share[where] += pct }
+         END { for (w in share) if (share[w] >= 0.5) printf "  %6.2f%%  %s\n", share[w], w }' | sort -rn | head -25
+  echo "-- methods (self)"
+  perf report -i "$out/$rpc.perf.data" --no-children --sort symbol --stdio -g none --percent-limit 0.4 2> /dev/null | grep -v '^#' |
+    grep -v '^$' | sed -E 's/ +/ /g; s/\[(InstrumentedTier[A-Za-z0-9]*|QuickJitted|Optimized|OptimizedTier1|Tier1|Tier0)\]//g' | cut -c1-220
 done
 echo "perf data in $out"
