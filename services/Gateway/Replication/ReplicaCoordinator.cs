@@ -45,7 +45,10 @@ public sealed partial class ReplicaCoordinator(
     public Task<ReplicaRead> ReadAsync(string key, ConsistencyLevel level, CancellationToken cancellationToken) =>
         ReadAsync(key, KeyHash.Of(key), level, cancellationToken);
 
-    /// <summary>As <see cref="ReadAsync(string, ConsistencyLevel, CancellationToken)"/>, with the key's hash (<see cref="KeyHash.Of"/>) already taken.</summary>
+    /// <summary>
+    /// As <see cref="ReadAsync(string, ConsistencyLevel, CancellationToken)"/>, with the key's hash
+    /// (<see cref="KeyHash.Of"/>) already taken.
+    /// </summary>
     internal async Task<ReplicaRead> ReadAsync(string key, ulong keyHash, ConsistencyLevel level, CancellationToken cancellationToken)
     {
         var failures = new List<string>();
@@ -55,8 +58,8 @@ public sealed partial class ReplicaCoordinator(
         selector.Order(candidates.AsSpan(0, up));
         var notes = failures.Count;
         var answers = await ReplicaCalls.GatherAsync(candidates, required,
-            static (node, read) => read.Calls.GetAsync(node, read.Key, read.CancellationToken), (Calls: calls, Key: key, CancellationToken: cancellationToken),
-            failures, cancellationToken).ConfigureAwait(false);
+            static (node, read) => read.Calls.GetAsync(node, read.Key, read.CancellationToken),
+            (Calls: calls, Key: key, CancellationToken: cancellationToken), failures, cancellationToken).ConfigureAwait(false);
 
         Entry? newest = null;
         foreach (var (node, reply) in answers)
@@ -112,7 +115,10 @@ public sealed partial class ReplicaCoordinator(
     public Task<ReplicaWrite> WriteAsync(Entry entry, ConsistencyLevel level, CancellationToken cancellationToken) =>
         WriteAsync(entry, KeyHash.Of(entry.Key), level, cancellationToken);
 
-    /// <summary>As <see cref="WriteAsync(Entry, ConsistencyLevel, CancellationToken)"/>, with the key's hash (<see cref="KeyHash.Of"/>) already taken.</summary>
+    /// <summary>
+    /// As <see cref="WriteAsync(Entry, ConsistencyLevel, CancellationToken)"/>, with the key's hash
+    /// (<see cref="KeyHash.Of"/>) already taken.
+    /// </summary>
     internal Task<ReplicaWrite> WriteAsync(Entry entry, ulong keyHash, ConsistencyLevel level, CancellationToken cancellationToken)
     {
         var write = new WriteFanOut(membership.View, entry, keyHash, ReplicationFactor, level, hints);
