@@ -19,7 +19,11 @@ out=${OUT:-$(mktemp -d)}
 mkdir -p "$out"
 
 pids=()
-cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait "${pids[@]}" 2>/dev/null || true; mv -f /tmp/perf-"${gateway_pid:-none}".map "$out"/ 2>/dev/null || true; }
+cleanup() {
+  kill "${pids[@]}" 2>/dev/null || true
+  wait "${pids[@]}" 2>/dev/null || true
+  mv -f /tmp/perf-"${gateway_pid:-none}".map "$out"/ 2>/dev/null || true
+}
 trap cleanup EXIT
 
 export ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning ClusterAuth__Key=bench-cluster-key
@@ -35,7 +39,8 @@ Security__AdminKeys__0=bench-admin-key RateLimiting__Address=http://127.0.0.1:$(
 Gateway__Nodes__0__Name=cache-node-1 Gateway__Nodes__0__Address=http://127.0.0.1:$((base + 2)) \
 Gateway__Nodes__1__Name=cache-node-2 Gateway__Nodes__1__Address=http://127.0.0.1:$((base + 3)) \
 Gateway__Nodes__2__Name=cache-node-3 Gateway__Nodes__2__Address=http://127.0.0.1:$((base + 4)) \
-  DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 dotnet "$services"/Gateway/bin/Release/net10.0/Gateway.dll --contentRoot "$services"/Gateway/bin/Release/net10.0 \
+DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 \
+  dotnet "$services"/Gateway/bin/Release/net10.0/Gateway.dll --contentRoot "$services"/Gateway/bin/Release/net10.0 \
   --urls http://127.0.0.1:"$base" & pids+=($!)
 gateway_pid=$!
 sleep 5
