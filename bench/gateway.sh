@@ -10,39 +10,49 @@
 # when missing) and compares, in one run, medians of 3: Get ONE vs GET, Put QUORUM vs SET (one copy), MultiGet of
 # 100 vs 100 pipelined GETs, each through twemproxy, and prints the ratios.
 # With --cpu: for the floor and each gateway RPC, the CPU each process spent, and its context switches, per call
-# over an 8 s run.
+# over an 8 s run (CPU_RPCS="health gw-get-one" measures only those), and the bytes the gateway allocated per call
+# in that run and in a 6 s run of one call at a time (dotnet-counters, a local tool: run `dotnet tool restore` once).
+# SERVICES=<checkout> runs the services built (Release) in another checkout, e.g. a base commit's worktree for a
+# before/after comparison; the load generator is always this checkout's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-dotnet build -c Release Microservices.sln -v q -nologo > /dev/null
+# With SERVICES set, only the load generator is built here.
+if [[ -n "${SERVICES:-}" ]]; then dotnet build -c Release bench/LoadGen -v q -nologo > /dev/null
+else dotnet build -c Release Microservices.sln -v q -nologo > /dev/null; fi
+services=$(realpath "${SERVICES:-$PWD}")/services
+# The gateway listens on PORT_BASE (default 5100), the rate limiter on PORT_BASE+1, the nodes on PORT_BASE+11..13.
+base=${PORT_BASE:-5100}
 
 # Everything started here is stopped by its pid, never by name or port: other checkouts on the machine may run the same.
 pids=()
 redis_pid=()
-cleanup() { kill "${pids[@]}" "${redis_pid[@]}" 2>/dev/null || true; }
+# Waits for them to exit, so a run straight after this one finds its ports free.
+cleanup() { kill "${pids[@]}" "${redis_pid[@]}" 2>/dev/null || true; wait "${pids[@]}" "${redis_pid[@]}" 2>/dev/null || true; }
 trap cleanup EXIT
 
 # The rate limiter and the nodes refuse calls without the cluster key; the gateway sends it.
 export ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning ClusterAuth__Key=bench-cluster-key
 RateLimiter__Policies__bench__Capacity=1000000000 RateLimiter__Policies__bench__RefillPerSecond=1000000000 \
-  dotnet services/RateLimiter/bin/Release/net10.0/RateLimiter.dll --contentRoot "$PWD"/services/RateLimiter/bin/Release/net10.0 \
-  --urls http://127.0.0.1:5101 & pids+=($!)
+  dotnet "$services"/RateLimiter/bin/Release/net10.0/RateLimiter.dll --contentRoot "$services"/RateLimiter/bin/Release/net10.0 \
+  --urls http://127.0.0.1:$((base + 1)) & pids+=($!)
 declare -A node_pid
 for n in 1 2 3; do
-  CacheNode__NodeName=cache-node-$n dotnet services/CacheNode/bin/Release/net10.0/CacheNode.dll \
-    --contentRoot "$PWD"/services/CacheNode/bin/Release/net10.0 --urls http://127.0.0.1:511$n & pids+=($!)
+  CacheNode__NodeName=cache-node-$n dotnet "$services"/CacheNode/bin/Release/net10.0/CacheNode.dll \
+    --contentRoot "$services"/CacheNode/bin/Release/net10.0 --urls http://127.0.0.1:$((base + 10 + n)) & pids+=($!)
   node_pid[$n]=$!
 done
 Security__ApiKeys__0__Key=bench-key Security__ApiKeys__0__Tenant=bench Security__ApiKeys__0__Policy=bench \
-Security__AdminKeys__0=bench-admin-key RateLimiting__Address=http://127.0.0.1:5101 \
-Gateway__Nodes__0__Name=cache-node-1 Gateway__Nodes__0__Address=http://127.0.0.1:5111 \
-Gateway__Nodes__1__Name=cache-node-2 Gateway__Nodes__1__Address=http://127.0.0.1:5112 \
-Gateway__Nodes__2__Name=cache-node-3 Gateway__Nodes__2__Address=http://127.0.0.1:5113 \
-  dotnet services/Gateway/bin/Release/net10.0/Gateway.dll --contentRoot "$PWD"/services/Gateway/bin/Release/net10.0 \
-  --urls http://127.0.0.1:5100 & pids+=($!)
+Security__AdminKeys__0=bench-admin-key RateLimiting__Address=http://127.0.0.1:$((base + 1)) \
+Gateway__Nodes__0__Name=cache-node-1 Gateway__Nodes__0__Address=http://127.0.0.1:$((base + 11)) \
+Gateway__Nodes__1__Name=cache-node-2 Gateway__Nodes__1__Address=http://127.0.0.1:$((base + 12)) \
+Gateway__Nodes__2__Name=cache-node-3 Gateway__Nodes__2__Address=http://127.0.0.1:$((base + 13)) \
+  dotnet "$services"/Gateway/bin/Release/net10.0/Gateway.dll --contentRoot "$services"/Gateway/bin/Release/net10.0 \
+  --urls http://127.0.0.1:$base & pids+=($!)
+gateway_pid=$!
 redis-server --port 6379 --save "" --appendonly no > /dev/null & redis_pid=($!)
 sleep 5
 
-load() { dotnet bench/LoadGen/bin/Release/net10.0/LoadGen.dll --target http://127.0.0.1:5100 --api-key bench-key "$@"; }
+load() { dotnet bench/LoadGen/bin/Release/net10.0/LoadGen.dll --target http://127.0.0.1:$base --api-key bench-key "$@"; }
 if [[ "${1:-}" == "--node-down" ]]; then
   load --rpc gw-put --concurrency 32 --duration 8 --warmup 0 > /dev/null
   echo "== all nodes up"
@@ -92,11 +102,21 @@ YML
   rm -rf "$work"
   exit 0
 fi
+if [[ "${1:-}" == "--cpu" ]]; then
+  # Started before the fill, as attaching can take seconds on a busy machine, for long enough to cover every RPC's
+  # runs (it writes its file when it stops, and a background job here ignores Ctrl-C).
+  cpu_rpcs=(${CPU_RPCS:-health gw-get-one gw-get-quorum gw-put gw-multiget})
+  counters="$(mktemp -u).csv"
+  seconds=$((30 + 30 * ${#cpu_rpcs[@]}))
+  dotnet tool run dotnet-counters collect -p "$gateway_pid" --counters 'System.Runtime[dotnet.gc.heap.total_allocated]' \
+    --refresh-interval 1 --format csv -o "$counters" --duration "00:00:$((seconds / 60)):$((seconds % 60))" > /dev/null &
+  counters_pid=$!
+fi
 # Fill every key first, in the gateway and in Redis, so reads hit.
 load --rpc gw-put,redis-set --concurrency 32 --duration 8 --warmup 0 > /dev/null
 if [[ "${1:-}" == "--disagree" ]]; then
   load --rpc gw-get-quorum,gw-get-quorum-agree,gw-get-quorum-disagree --tenant bench --cluster-key bench-cluster-key \
-    --nodes http://127.0.0.1:5111,http://127.0.0.1:5112,http://127.0.0.1:5113 \
+    --nodes http://127.0.0.1:$((base + 11)),http://127.0.0.1:$((base + 12)),http://127.0.0.1:$((base + 13)) \
     --concurrency 64 --connections 4 --duration 8 --warmup 2 --runs 3
   exit 0
 fi
@@ -106,12 +126,16 @@ if [[ "${1:-}" == "--cpu" ]]; then
   ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
   switches() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/ctxt_switches/ { s += $2 } END { print s }'; }
   hz=$(getconf CLK_TCK)
-  for rpc in health gw-get-one gw-get-quorum gw-put gw-multiget; do
+  windows=()
+  # Every RPC once first, so no process compiles its path (JIT) while it is measured.
+  load --rpc "$(IFS=,; echo "${cpu_rpcs[*]}")" --batch 100 --concurrency 16 --connections 4 --duration 3 --warmup 0 > /dev/null
+  for rpc in "${cpu_rpcs[@]}"; do
     shape=(--concurrency 64 --connections 4)
     [[ "$rpc" == gw-multiget ]] && shape=(--batch 100 --concurrency 16 --connections 4)
     load --rpc "$rpc" "${shape[@]}" --duration 2 --warmup 0 > /dev/null
     declare -A before=() before_switches=()
     for pid in "${pids[@]}"; do before[$pid]=$(ticks "$pid"); before_switches[$pid]=$(switches "$pid"); done
+    t0=$(date +%s)
     out=$( { TIMEFORMAT="loadgen %R %U %S"; time load --rpc "$rpc" "${shape[@]}" --duration 8 --warmup 0; } 2>&1)
     rate=$(echo "$out" | awk '/^run 1/ { print $5 }')
     echo "== $rpc: $rate calls/s; CPU and context switches per call:"
@@ -121,7 +145,26 @@ if [[ "${1:-}" == "--cpu" ]]; then
         -v hz="$hz" -v c=$((rate * 8)) 'BEGIN { printf "  %-16s %6.1f us %5.2f switches\n", n, t / hz / c * 1e6, s / c }'
     done
     echo "$out" | awk -v c=$((rate * 8)) '/^loadgen/ { printf "  %-16s %6.1f us (whole process, start-up included)\n", "LoadGen", ($3 + $4) / c * 1e6 }'
+    windows+=("$rpc $t0 $(date +%s) $rate")
+    # One call at a time: nothing is coalesced, so the bytes per call do not depend on how calls overlap.
+    [[ "$rpc" == gw-multiget ]] && shape=(--batch 100) || shape=()
+    t0=$(date +%s)
+    rate=$(load --rpc "$rpc" "${shape[@]}" --concurrency 1 --connections 1 --duration 6 --warmup 0 | awk '/^run 1/ { print $5 }')
+    windows+=("$rpc(1) $t0 $(date +%s) $rate")
   done
+  # Bytes the gateway allocated per call: the GC's allocation counter, read every second by dotnet-counters through
+  # the whole run, averaged over the whole seconds of each RPC's timed run and divided by its calls per second.
+  wait "$counters_pid" || true
+  echo "== bytes the gateway allocated per call (rpc(1): one call at a time)"
+  while IFS=, read -r stamp _ name _ value; do
+    if [[ "$name" == *total_allocated* ]]; then echo "$(date -d "$stamp" +%s) $value"; fi
+  done < "$counters" > "$counters.rows"
+  for window in "${windows[@]}"; do
+    read -r rpc t0 t1 rate <<< "$window"
+    awk -v rpc="$rpc" -v t0="$t0" -v t1="$t1" -v rate="$rate" '$1 > t0 + 1 && $1 < t1 { b += $2; n++ }
+      END { printf "  %-16s %6.0f bytes\n", rpc, n ? b / n / rate : 0 }' "$counters.rows"
+  done
+  rm -f "$counters" "$counters.rows"
   exit 0
 fi
 load --rpc health,gw-get-one,gw-get-quorum,gw-put --concurrency 64 --connections 4 --duration 8 --warmup 2 --runs 3

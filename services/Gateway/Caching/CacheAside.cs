@@ -4,6 +4,7 @@ using Google.Protobuf.WellKnownTypes;
 using Microservices.Cache.V1;
 using Microservices.Gateway.Origin;
 using Microservices.Gateway.Replication;
+using Microservices.ServiceDefaults;
 
 namespace Microservices.Gateway.Caching;
 
@@ -36,16 +37,20 @@ public sealed partial class CacheAside(
     /// <summary>Taken when a Get of <paramref name="storedKey"/> begins, before it reads the replicas; given to <see cref="LoadAsync"/>.</summary>
     public WriteFence.Observation Observe(string storedKey) => _fence.Observe(storedKey);
 
-    /// <summary>Loads <paramref name="key"/> of <paramref name="tenant"/> (stored as <paramref name="storedKey"/>); null when the origin has no row.</summary>
+    /// <summary>
+    /// Loads <paramref name="key"/> of <paramref name="tenant"/> (stored as <paramref name="storedKey"/>, whose
+    /// <see cref="KeyHash.Of"/> is <paramref name="keyHash"/>); null when the origin has no row.
+    /// </summary>
     public Task<Entry?> LoadAsync(
-        string tenant, string key, string storedKey, ConsistencyLevel level, WriteFence.Observation observation, CancellationToken cancellationToken)
+        string tenant, string key, string storedKey, ulong keyHash, ConsistencyLevel level, WriteFence.Observation observation,
+        CancellationToken cancellationToken)
     {
         var mine = new TaskCompletionSource<Entry?>(TaskCreationOptions.RunContinuationsAsynchronously);
         var flight = _flights.GetOrAdd(storedKey, mine.Task);
         if (ReferenceEquals(flight, mine.Task))
         {
             Interlocked.Increment(ref _loads);
-            _ = RunFlightAsync(mine, tenant, key, storedKey, level, observation);
+            _ = RunFlightAsync(mine, tenant, key, storedKey, keyHash, level, observation);
         }
         else
         {
@@ -57,11 +62,12 @@ public sealed partial class CacheAside(
     }
 
     private async Task RunFlightAsync(
-        TaskCompletionSource<Entry?> flight, string tenant, string key, string storedKey, ConsistencyLevel level, WriteFence.Observation observation)
+        TaskCompletionSource<Entry?> flight, string tenant, string key, string storedKey, ulong keyHash, ConsistencyLevel level,
+        WriteFence.Observation observation)
     {
         try
         {
-            flight.SetResult(await LoadAndPopulateAsync(tenant, key, storedKey, level, observation));
+            flight.SetResult(await LoadAndPopulateAsync(tenant, key, storedKey, keyHash, level, observation));
         }
         catch (Exception ex)
         {
@@ -74,7 +80,8 @@ public sealed partial class CacheAside(
         }
     }
 
-    private async Task<Entry?> LoadAndPopulateAsync(string tenant, string key, string storedKey, ConsistencyLevel level, WriteFence.Observation observation)
+    private async Task<Entry?> LoadAndPopulateAsync(
+        string tenant, string key, string storedKey, ulong keyHash, ConsistencyLevel level, WriteFence.Observation observation)
     {
         // Stamped before the query: a write stamped after it wins over the value loaded here, so a slow load
         // cannot overwrite it; one stamped before it, but landing after the query, is caught by the fence below.
@@ -115,7 +122,7 @@ public sealed partial class CacheAside(
         }
 
         telemetry.RecordLoad("found");
-        var write = await coordinator.WriteAsync(entry, level, CancellationToken.None);
+        var write = await coordinator.WriteAsync(entry, keyHash, level, CancellationToken.None);
         if (!write.Satisfied)
         {
             // The value is still the origin's: the caller gets it, and the next miss loads it again.

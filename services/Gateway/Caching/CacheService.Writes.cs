@@ -5,6 +5,7 @@ using Microservices.Cache.V1;
 using Microservices.Gateway.Origin;
 using Microservices.Gateway.Replication;
 using Microservices.Gateway.WriteBack;
+using Microservices.ServiceDefaults;
 
 namespace Microservices.Gateway.Caching;
 
@@ -27,7 +28,8 @@ public sealed partial class CacheService
         CausalContext? context = null, ConflictPolicy policy = ConflictPolicy.LastWriterWins)
     {
         entry.Key = StoredKey(tenant, key);
-        using var activity = Start("cache.put", entry.Key, level);
+        var keyHash = KeyHash.Of(entry.Key);
+        using var activity = Start("cache.put", keyHash, level);
         if (context is { Entries.Count: > 0 } && !coordinator.Observe(context))
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument,
@@ -37,8 +39,12 @@ public sealed partial class CacheService
         using var writing = cacheAside?.BeginWrite([entry.Key]);
         entry.Version = coordinator.Stamp(context);
         entry.KeepSiblings = policy == ConflictPolicy.Siblings;
-        await WriteOriginAsync(tenant, [(key, entry)], cancellationToken);
-        var write = await coordinator.WriteAsync(entry, level, cancellationToken);
+        if (origin.WritesThrough || WriteBackLog is not null)
+        {
+            await WriteOriginAsync(tenant, [(key, entry)], cancellationToken);
+        }
+
+        var write = await coordinator.WriteAsync(entry, keyHash, level, cancellationToken);
         Record(activity, "put", write.AcknowledgedBy.Count, write.Failures.Count);
         RecordConflict(activity, write, policy);
         return write;

@@ -63,9 +63,10 @@ public sealed partial class CacheService(
         string tenant, string key, ConsistencyLevel level, CancellationToken cancellationToken)
     {
         var storedKey = StoredKey(tenant, key);
-        using var activity = Start("cache.get", storedKey, level);
+        var keyHash = KeyHash.Of(storedKey);
+        using var activity = Start("cache.get", keyHash, level);
         var writes = cacheAside?.Observe(storedKey) ?? default;
-        var read = await coordinator.ReadAsync(storedKey, level, cancellationToken);
+        var read = await coordinator.ReadAsync(storedKey, keyHash, level, cancellationToken);
         Record(activity, "get", read.Answered, read.Failures.Count);
         if (!read.Satisfied)
         {
@@ -79,7 +80,7 @@ public sealed partial class CacheService(
             // Cache-aside: a miss is loaded from the origin (one query per key in flight) and written to the replicas.
             try
             {
-                value = await cacheAside.LoadAsync(tenant, key, storedKey, level, writes, cancellationToken);
+                value = await cacheAside.LoadAsync(tenant, key, storedKey, keyHash, level, writes, cancellationToken);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -98,12 +99,20 @@ public sealed partial class CacheService(
     private static Activity? Start(string operation, string storedKey, ConsistencyLevel level)
     {
         var activity = GatewayTelemetry.Source.StartActivity(operation);
-        if (activity is not null)
-        {
-            activity.SetTag("cache.key_hash", KeyHash.Of(storedKey).ToString("x16", CultureInfo.InvariantCulture));
-            activity.SetTag("cache.consistency", level.ToString());
-        }
+        return activity is null ? null : Tag(activity, KeyHash.Of(storedKey), level);
+    }
 
+    // A span of a key whose hash is taken already (the read or write uses it too).
+    private static Activity? Start(string operation, ulong keyHash, ConsistencyLevel level)
+    {
+        var activity = GatewayTelemetry.Source.StartActivity(operation);
+        return activity is null ? null : Tag(activity, keyHash, level);
+    }
+
+    private static Activity Tag(Activity activity, ulong keyHash, ConsistencyLevel level)
+    {
+        activity.SetTag("cache.key_hash", keyHash.ToString("x16", CultureInfo.InvariantCulture));
+        activity.SetTag("cache.consistency", level.ToString());
         return activity;
     }
 

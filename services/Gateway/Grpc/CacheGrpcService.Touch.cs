@@ -19,13 +19,21 @@ internal sealed partial class CacheGrpcService
         RpcErrors.ThrowIfInvalid(CheckTouchTtl(request.Ttl, out var ttl));
         var level = RequestMapping.Level(request.Consistency);
         var (read, value, touch) = await cache.TouchAsync(caller.Tenant!, request.Key, ttl, level, context.CancellationToken);
-        ThrowIfUnsatisfied("Touch", level, read.Satisfied, read.Describe());
+        if (!read.Satisfied)
+        {
+            ThrowUnsatisfied("Touch", level, read.Describe());
+        }
+
         if (value is null || touch is null)
         {
             return new V1.TouchResponse { Touched = false };
         }
 
-        ThrowIfUnsatisfied("Touch", level, touch.Satisfied, touch.Describe());
+        if (!touch.Satisfied)
+        {
+            ThrowUnsatisfied("Touch", level, touch.Describe());
+        }
+
         var reply = new V1.TouchResponse { Touched = touch.Touched, Version = value.Version, AcknowledgedBy = { touch.ExtendedBy } };
         if (touch.Touched && touch.ExpiresAtMs > 0)
         {

@@ -16,7 +16,11 @@ internal sealed partial class CacheGrpcService(CacheService cache, RequestMappin
         RpcErrors.ThrowIfInvalid(RequestLimits.CheckKey(request.Key));
         var level = RequestMapping.Level(request.Consistency);
         var (read, value, fromOrigin) = await cache.GetAsync(caller.Tenant!, request.Key, level, context.CancellationToken);
-        ThrowIfUnsatisfied("Get", level, read.Satisfied, read.Describe());
+        if (!read.Satisfied)
+        {
+            ThrowUnsatisfied("Get", level, read.Describe());
+        }
+
         return mapping.ToReply(value, fromOrigin ? ValueSource.Origin : ValueSource.Cache);
     }
 
@@ -28,7 +32,11 @@ internal sealed partial class CacheGrpcService(CacheService cache, RequestMappin
         var level = RequestMapping.Level(request.Consistency);
         var policy = RequestMapping.Policy(request.ConflictPolicy, caller.ConflictPolicy);
         var write = await cache.PutAsync(caller.Tenant!, request.Key, entry!, level, context.CancellationToken, causal, policy);
-        ThrowIfUnsatisfied("Put", level, write.Satisfied, WrittenThrough(write.Describe()), FailureOf(write));
+        if (!write.Satisfied)
+        {
+            ThrowUnsatisfied("Put", level, WrittenThrough(write.Describe()), FailureOf(write));
+        }
+
         return new V1.PutResponse { AcknowledgedBy = { write.AcknowledgedBy }, Version = entry!.Version, Context = CausalContext.Of(entry.Version).Encode() };
     }
 
@@ -38,7 +46,11 @@ internal sealed partial class CacheGrpcService(CacheService cache, RequestMappin
         RpcErrors.ThrowIfInvalid(RequestLimits.CheckKey(request.Key));
         var level = RequestMapping.Level(request.Consistency);
         var write = await cache.InvalidateAsync(caller.Tenant!, request.Key, level, context.CancellationToken);
-        ThrowIfUnsatisfied("Invalidate", level, write.Satisfied, write.Describe(), FailureOf(write));
+        if (!write.Satisfied)
+        {
+            ThrowUnsatisfied("Invalidate", level, write.Describe(), FailureOf(write));
+        }
+
         return new InvalidateResponse { AcknowledgedBy = { write.AcknowledgedBy } };
     }
 
@@ -47,11 +59,15 @@ internal sealed partial class CacheGrpcService(CacheService cache, RequestMappin
         var caller = GatewayInterceptor.CallerOf(context);
         RpcErrors.ThrowIfInvalid(RequestLimits.CheckKey(request.Key));
         var (existed, write) = await cache.DeleteAsync(caller.Tenant!, request.Key, context.CancellationToken);
-        ThrowIfUnsatisfied("Delete", ConsistencyLevel.Quorum, write.Satisfied,
-            cache.WritesBack
-                ? $"the delete is in the write-back log and will reach the origin database, but the cache was not invalidated: {write.Describe()}"
-                : $"the row was deleted from the origin database, but the cache was not invalidated: {write.Describe()}",
-            FailureOf(write));
+        if (!write.Satisfied)
+        {
+            ThrowUnsatisfied("Delete", ConsistencyLevel.Quorum,
+                cache.WritesBack
+                    ? $"the delete is in the write-back log and will reach the origin database, but the cache was not invalidated: {write.Describe()}"
+                    : $"the row was deleted from the origin database, but the cache was not invalidated: {write.Describe()}",
+                FailureOf(write));
+        }
+
         return new V1.DeleteResponse { Existed = existed, AcknowledgedBy = { write.AcknowledgedBy } };
     }
 
@@ -60,16 +76,12 @@ internal sealed partial class CacheGrpcService(CacheService cache, RequestMappin
         : cache.WritesBack ? $"{description}; the write is in the write-back log and will reach the origin database"
         : description;
 
-    // UNAVAILABLE: too few replicas answered (or took the write); ABORTED: a write lost to a newer version already
-    // held by enough replicas (last writer wins), which a retry, stamped after it, wins.
-    private static void ThrowIfUnsatisfied(
-        string operation, ConsistencyLevel level, bool satisfied, string description, StatusCode status = StatusCode.Unavailable)
-    {
-        if (!satisfied)
-        {
-            RpcErrors.Throw(status, $"{operation} at {level.ToString().ToUpperInvariant()} failed: {description}");
-        }
-    }
+    // For a level not met (the description is built only then). UNAVAILABLE: too few replicas answered (or took the
+    // write); ABORTED: a write lost to a newer version already held by enough replicas (last writer wins), which a
+    // retry, stamped after it, wins.
+    private static void ThrowUnsatisfied(
+        string operation, ConsistencyLevel level, string description, StatusCode status = StatusCode.Unavailable) =>
+        RpcErrors.Throw(status, $"{operation} at {level.ToString().ToUpperInvariant()} failed: {description}");
 
     private static StatusCode FailureOf(ReplicaWrite write) => write.LostToNewerWrite ? StatusCode.Aborted : StatusCode.Unavailable;
 }

@@ -40,7 +40,7 @@ internal sealed class RequestMapping(GatewayOptions options, TimeProvider time)
     public string? TryToEntry(V1.PutRequest request, string field, out Entry? entry)
     {
         entry = null;
-        var error = RequestLimits.CheckKey(request.Key, $"{field}key");
+        var error = RequestLimits.CheckKey(request.Key, field.Length == 0 ? "key" : $"{field}key");
         if (error is not null)
         {
             return error;

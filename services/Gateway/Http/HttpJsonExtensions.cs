@@ -14,6 +14,9 @@ public static class HttpJsonExtensions
         // Not services.AddGrpc(): that would register grpc-dotnet's method binder again, which ServiceDefaults has
         // replaced by its request-parsing one.
         new GrpcServerBuilder(services).AddJsonTranscoding();
+
+        // One instance for every call (it keeps no state); grpc-dotnet would make one per call otherwise.
+        services.AddSingleton<HttpStatusInterceptor>();
         services.Configure<GrpcServiceOptions>(grpc => grpc.Interceptors.Add<HttpStatusInterceptor>());
         return services;
     }

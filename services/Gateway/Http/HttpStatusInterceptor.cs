@@ -16,15 +16,20 @@ public sealed class HttpStatusInterceptor : Interceptor
 {
     private const string RetryAfterTrailer = "retry-after";
 
-    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
+    public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
         TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
         var http = context.GetHttpContext();
-        if (http.GetEndpoint()?.Metadata.GetMetadata<GrpcJsonTranscodingMetadata>() is null)
-        {
-            return await continuation(request, context).ConfigureAwait(false);
-        }
+        return http.GetEndpoint()?.Metadata.GetMetadata<GrpcJsonTranscodingMetadata>() is null
+            ? continuation(request, context)
+            : TranscodedAsync(request, context, continuation, http);
+    }
 
+    private static async Task<TResponse> TranscodedAsync<TRequest, TResponse>(
+        TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation, HttpContext http)
+        where TRequest : class
+        where TResponse : class
+    {
         TResponse response;
         try
         {

@@ -115,7 +115,12 @@ public sealed class NodeCalls(FailureDetector detector, IOptions<GatewayOptions>
 
         if (batch.Count > 1)
         {
-            var items = Enumerable.Range(0, batch.Count).Select(i => batch[i]);
+            var items = new TItem[batch.Count];
+            for (var i = 0; i < items.Length; i++)
+            {
+                items[i] = batch[i];
+            }
+
             try
             {
                 var results = await many(items).ConfigureAwait(false);
@@ -145,20 +150,36 @@ public sealed class NodeCalls(FailureDetector detector, IOptions<GatewayOptions>
             }
         }
 
-        await Task.WhenAll(Enumerable.Range(0, batch.Count).Select(async i =>
+        if (batch.Count == 1)
         {
-            try
-            {
-                var result = await single(batch[i]).ConfigureAwait(false);
-                Observe(node, null);
-                batch.Complete(i, result);
-            }
-            catch (Exception ex)
-            {
-                Observe(node, ex);
-                batch.Fail(i, ex);
-            }
-        })).ConfigureAwait(false);
+            await SendOneAsync(node, batch, 0, single).ConfigureAwait(false);
+            return;
+        }
+
+        var sends = new Task[batch.Count];
+        for (var i = 0; i < sends.Length; i++)
+        {
+            sends[i] = SendOneAsync(node, batch, i, single);
+        }
+
+        await Task.WhenAll(sends).ConfigureAwait(false);
+    }
+
+    // Sends item `index` of the batch as a single call. Never throws: the item gets the call's result or error.
+    private async Task SendOneAsync<TItem, TResult>(
+        ClusterNode node, CoalescedBatch<TItem, TResult> batch, int index, Func<TItem, Task<TResult>> single)
+    {
+        try
+        {
+            var result = await single(batch[index]).ConfigureAwait(false);
+            Observe(node, null);
+            batch.Complete(index, result);
+        }
+        catch (Exception ex)
+        {
+            Observe(node, ex);
+            batch.Fail(index, ex);
+        }
     }
 
     private sealed record Queues(Coalescer<string, GetResponse> Gets, Coalescer<Entry, PutResponse> Puts);

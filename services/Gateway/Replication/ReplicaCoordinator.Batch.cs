@@ -255,7 +255,7 @@ public sealed partial class ReplicaCoordinator
         var byNode = new Dictionary<ClusterNode, List<WriteFanOut>>();
         for (var i = 0; i < entries.Count; i++)
         {
-            writes[i] = new WriteFanOut(view, entries[i], ReplicationFactor, level, hints);
+            writes[i] = new WriteFanOut(view, entries[i], KeyHash.Of(entries[i].Key), ReplicationFactor, level, hints);
             foreach (var node in writes[i].Start())
             {
                 (byNode.TryGetValue(node, out var list) ? list : byNode[node] = []).Add(writes[i]);

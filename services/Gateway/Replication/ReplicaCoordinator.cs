@@ -70,16 +70,24 @@ public sealed partial class ReplicaCoordinator(
     /// the background; at QUORUM and ALL before the read answers (<see cref="RepairBeforeAnsweringAsync"/>), and when
     /// too few replicas can take it the read is not satisfied (<see cref="ReplicaRead.Unrepaired"/>).
     /// </summary>
-    public async Task<ReplicaRead> ReadAsync(string key, ConsistencyLevel level, CancellationToken cancellationToken)
+    public Task<ReplicaRead> ReadAsync(string key, ConsistencyLevel level, CancellationToken cancellationToken) =>
+        ReadAsync(key, KeyHash.Of(key), level, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="ReadAsync(string, ConsistencyLevel, CancellationToken)"/>, with the key's hash
+    /// (<see cref="KeyHash.Of"/>) already taken.
+    /// </summary>
+    internal async Task<ReplicaRead> ReadAsync(string key, ulong keyHash, ConsistencyLevel level, CancellationToken cancellationToken)
     {
         var failures = new List<string>();
-        var own = membership.View.Replicas(KeyHash.Of(key), ReplicationFactor);
+        var own = membership.View.Replicas(keyHash, ReplicationFactor);
         var required = Consistency.Required(level, own.Length);
         var candidates = Readable(own, failures, out var up);
         selector.Order(candidates.AsSpan(0, up));
         var notes = failures.Count;
         var answers = await ReplicaCalls.GatherAsync(candidates, required,
-            node => calls.GetAsync(node, key, cancellationToken), failures, cancellationToken).ConfigureAwait(false);
+            static (node, read) => read.Calls.GetAsync(node, read.Key, read.CancellationToken),
+            (Calls: calls, Key: key, CancellationToken: cancellationToken), failures, cancellationToken).ConfigureAwait(false);
 
         Entry? newest = null;
         foreach (var (node, reply) in answers)
@@ -132,9 +140,16 @@ public sealed partial class ReplicaCoordinator(
     /// <paramref name="level"/>'s number of own replicas hold it, or all of them have answered. Stragglers are not
     /// cancelled with the caller: a write keeps going to every replica it can reach.
     /// </summary>
-    public Task<ReplicaWrite> WriteAsync(Entry entry, ConsistencyLevel level, CancellationToken cancellationToken)
+    public Task<ReplicaWrite> WriteAsync(Entry entry, ConsistencyLevel level, CancellationToken cancellationToken) =>
+        WriteAsync(entry, KeyHash.Of(entry.Key), level, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="WriteAsync(Entry, ConsistencyLevel, CancellationToken)"/>, with the key's hash
+    /// (<see cref="KeyHash.Of"/>) already taken.
+    /// </summary>
+    internal Task<ReplicaWrite> WriteAsync(Entry entry, ulong keyHash, ConsistencyLevel level, CancellationToken cancellationToken)
     {
-        var write = new WriteFanOut(membership.View, entry, ReplicationFactor, level, hints);
+        var write = new WriteFanOut(membership.View, entry, keyHash, ReplicationFactor, level, hints);
         foreach (var node in write.Start())
         {
             _ = FollowAsync(write, node, calls.PutAsync(node, entry));

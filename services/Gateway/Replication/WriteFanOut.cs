@@ -24,6 +24,7 @@ internal sealed class WriteFanOut
     private readonly ClusterView _view;
     private readonly HintStore _hints;
     private readonly int _required;
+    private readonly ulong _keyHash;
     private readonly List<string> _acknowledged = [];
     private readonly List<string> _failures = [];
     private readonly TaskCompletionSource<ReplicaWrite> _decided = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -34,16 +35,17 @@ internal sealed class WriteFanOut
 
     /// <param name="view">The cluster snapshot the write is planned on.</param>
     /// <param name="entry">The entry: namespaced key, stamped version.</param>
+    /// <param name="keyHash">The hash of the entry's key (<see cref="KeyHash.Of"/>).</param>
     /// <param name="replicationFactor">N; a ring of fewer nodes gives each key one replica per node.</param>
     /// <param name="level">How many own replicas must hold it.</param>
     /// <param name="hints">Where writes missed by owners are kept.</param>
-    public WriteFanOut(ClusterView view, Entry entry, int replicationFactor, ConsistencyLevel level, HintStore hints)
+    public WriteFanOut(ClusterView view, Entry entry, ulong keyHash, int replicationFactor, ConsistencyLevel level, HintStore hints)
     {
         Entry = entry;
-        var hash = KeyHash.Of(entry.Key);
-        _own = view.Replicas(hash, replicationFactor);
+        _keyHash = keyHash;
+        _own = view.Replicas(keyHash, replicationFactor);
         _required = Consistency.Required(level, _own.Length);
-        _newOwners = view.PendingRing is null ? [] : [.. view.PendingOwners(hash, replicationFactor, _own)];
+        _newOwners = view.PendingRing is null ? [] : [.. view.PendingOwners(keyHash, replicationFactor, _own)];
         _view = view;
         _hints = hints;
     }
@@ -162,7 +164,7 @@ internal sealed class WriteFanOut
     private ClusterNode? Replaced(string why)
     {
         _failures.Add(why);
-        _standIns ??= new(_view.Reachable(KeyHash.Of(Entry.Key))
+        _standIns ??= new(_view.Reachable(_keyHash)
             .Where(node => !_own.Contains(node) && !_newOwners.Contains(node)));
         return _standIns.TryDequeue(out var standIn) ? standIn : null;
     }

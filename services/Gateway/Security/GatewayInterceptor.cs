@@ -21,7 +21,7 @@ public sealed class GatewayInterceptor(ApiKeyAuthenticator authenticator, Tenant
     /// <summary>The caller of the current call.</summary>
     public static Caller CallerOf(ServerCallContext context) => (Caller)context.UserState[CallerKey];
 
-    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
+    public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
         TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
         var isCache = context.Method.StartsWith(CachePrefix, StringComparison.Ordinal);
@@ -42,10 +42,25 @@ public sealed class GatewayInterceptor(ApiKeyAuthenticator authenticator, Tenant
             context.UserState[CallerKey] = caller;
             if (isCache)
             {
-                await LimitAsync(caller, context).ConfigureAwait(false);
+                // Most requests take a token this gateway holds: decided at once, and the call goes on without a
+                // state machine of its own.
+                var limit = LimitAsync(caller, context);
+                if (!limit.IsCompletedSuccessfully)
+                {
+                    return ContinueAfterAsync(limit, request, context, continuation);
+                }
             }
         }
 
+        return continuation(request, context);
+    }
+
+    private static async Task<TResponse> ContinueAfterAsync<TRequest, TResponse>(
+        Task limit, TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+        where TRequest : class
+        where TResponse : class
+    {
+        await limit.ConfigureAwait(false);
         return await continuation(request, context).ConfigureAwait(false);
     }
 
