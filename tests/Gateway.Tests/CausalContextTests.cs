@@ -72,11 +72,11 @@ public sealed class CausalContextTests
         Assert.Contains("if_version is not a context", CausalContext.TryDecode(ByteString.CopyFrom(0xFF, 0xFF, 0xFF), "if_version", out _));
         Assert.Contains("at most 4096", CausalContext.TryDecode(ByteString.CopyFrom(new byte[5000]), "context", out _));
 
-        var tooMany = new V1.ContextVector();
+        var tooMany = new ContextVector();
         tooMany.Vector.Add(Enumerable.Range(1, 17).Select(i => new VersionCounter { Writer = $"g{i}", Counter = 1 }));
         Assert.Contains("at most 16", CausalContext.TryDecode(tooMany.ToByteString(), "context", out _));
 
-        var zero = new V1.ContextVector { Vector = { new VersionCounter { Writer = "g1", Counter = 0 } } };
+        var zero = new ContextVector { Vector = { new VersionCounter { Writer = "g1", Counter = 0 } } };
         Assert.NotNull(CausalContext.TryDecode(zero.ToByteString(), "context", out _));
     }
 }

@@ -84,8 +84,9 @@ public sealed partial class CacheStore
     }
 
     /// <summary>
-    /// Applies <paramref name="write"/> if its version is newer than the stored one. A value replaces a value or a
-    /// tombstone; a tombstone replaces a value. An equal version is reported as already applied.
+    /// Applies <paramref name="write"/> if its version is newer than the stored one (and its precondition, if any,
+    /// holds for the stored entry: <see cref="Refusal"/>). A value replaces a value or a tombstone; a tombstone
+    /// replaces a value. An equal version is reported as already applied.
     /// </summary>
     public WriteResult Put(EntryWrite write)
     {
@@ -100,10 +101,9 @@ public sealed partial class CacheStore
         {
             if (_map.TryGetValue(write.Key, out var current))
             {
-                var order = write.Version.CompareTo(current.Version);
-                if (order <= 0)
+                if (Refusal(write, current) is { } refused)
                 {
-                    return new WriteResult(order == 0 ? WriteOutcome.AlreadyApplied : WriteOutcome.Stale, current.Version);
+                    return refused;
                 }
 
                 // A value replacing a value keeps its queue node, so no shard state changes: a compare-and-swap on
@@ -160,14 +160,10 @@ public sealed partial class CacheStore
         var shard = _shards[keyHash & (ShardCount - 1)];
         lock (shard.Gate)
         {
-            if (_map.TryGetValue(write.Key, out var current))
+            if (_map.TryGetValue(write.Key, out var current) && Refusal(write, current) is { } refused)
             {
-                var order = write.Version.CompareTo(current.Version);
-                if (order <= 0)
-                {
-                    Release(size);
-                    return new WriteResult(order == 0 ? WriteOutcome.AlreadyApplied : WriteOutcome.Stale, current.Version);
-                }
+                Release(size);
+                return refused;
             }
 
             var node = NodeFor(shard, write, current);

@@ -16,13 +16,19 @@ public sealed partial class CacheService
     /// the origin (applied only over an older version), then the replicas (likewise), so both keep the same last
     /// write whatever the interleaving; and no cache-aside load overlapping the write caches what it read. Under
     /// write-back "the origin" is the durable log, which the flusher writes to the origin later by the same rule.
+    /// With a <paramref name="condition"/>, the key is read at <paramref name="level"/> first and the write is
+    /// refused (FAILED_PRECONDITION) when the condition does not hold; otherwise it goes out carrying the condition
+    /// for each replica to check again (<see cref="CheckConditionAsync"/>).
     /// </summary>
-    public async Task<ReplicaWrite> PutAsync(string tenant, string key, Entry entry, ConsistencyLevel level, CancellationToken cancellationToken)
+    public async Task<ReplicaWrite> PutAsync(
+        string tenant, string key, Entry entry, ConsistencyLevel level, WriteCondition? condition, CancellationToken cancellationToken)
     {
         entry.Key = StoredKey(tenant, key);
         using var activity = Start("cache.put", entry.Key, level);
         using var writing = cacheAside?.BeginWrite([entry.Key]);
-        entry.Version = coordinator.Stamp();
+        var past = await CheckConditionAsync("Put", entry.Key, level, condition, cancellationToken);
+        entry.Version = coordinator.Stamp(past);
+        entry.Precondition = condition?.ToPrecondition();
         await WriteOriginAsync(tenant, [(key, entry)], cancellationToken);
         var write = await coordinator.WriteAsync(entry, level, cancellationToken);
         Record(activity, "put", write.AcknowledgedBy.Count, write.Failures.Count);
@@ -31,13 +37,15 @@ public sealed partial class CacheService
 
     /// <summary>
     /// Removes <paramref name="key"/> of <paramref name="tenant"/> from the cache alone: a tombstone at
-    /// <paramref name="level"/>.
+    /// <paramref name="level"/>, under <paramref name="condition"/> as a Put.
     /// </summary>
-    public async Task<ReplicaWrite> InvalidateAsync(string tenant, string key, ConsistencyLevel level, CancellationToken cancellationToken)
+    public async Task<ReplicaWrite> InvalidateAsync(
+        string tenant, string key, ConsistencyLevel level, WriteCondition? condition, CancellationToken cancellationToken)
     {
         var storedKey = StoredKey(tenant, key);
         using var activity = Start("cache.invalidate", storedKey, level);
-        var tombstone = new Entry { Key = storedKey, Tombstone = true, Version = coordinator.Stamp() };
+        var past = await CheckConditionAsync("Invalidate", storedKey, level, condition, cancellationToken);
+        var tombstone = new Entry { Key = storedKey, Tombstone = true, Version = coordinator.Stamp(past), Precondition = condition?.ToPrecondition() };
         var write = await coordinator.WriteAsync(tombstone, level, cancellationToken);
         Record(activity, "invalidate", write.AcknowledgedBy.Count, write.Failures.Count);
         return write;
@@ -47,15 +55,19 @@ public sealed partial class CacheService
     /// Deletes <paramref name="key"/> of <paramref name="tenant"/> from the origin, then writes its tombstone at
     /// QUORUM. Stamped first, as a Put; if the origin fails, the cache is untouched and the caller can retry.
     /// Under write-back the delete goes into the log, in order with the Puts, and <c>Existed</c> is read from the
-    /// log's pending write of the key or else the origin. FAILED_PRECONDITION without an origin database.
+    /// log's pending write of the key or else the origin. FAILED_PRECONDITION without an origin database. A
+    /// <paramref name="condition"/> is checked against the cache (read at QUORUM) before the origin is touched, and
+    /// sent with the tombstone, as for a Put; the origin row itself has no causal context.
     /// </summary>
-    public async Task<(bool Existed, ReplicaWrite Write)> DeleteAsync(string tenant, string key, CancellationToken cancellationToken)
+    public async Task<(bool Existed, ReplicaWrite Write)> DeleteAsync(
+        string tenant, string key, WriteCondition? condition, CancellationToken cancellationToken)
     {
         var store = origin.Require("Delete");
         var storedKey = StoredKey(tenant, key);
         using var activity = Start("cache.delete", storedKey, ConsistencyLevel.Quorum);
         using var writing = cacheAside?.BeginWrite([storedKey]);
-        var tombstone = new Entry { Key = storedKey, Tombstone = true, Version = coordinator.Stamp() };
+        var past = await CheckConditionAsync("Delete", storedKey, ConsistencyLevel.Quorum, condition, cancellationToken);
+        var tombstone = new Entry { Key = storedKey, Tombstone = true, Version = coordinator.Stamp(past), Precondition = condition?.ToPrecondition() };
         bool existed;
         try
         {

@@ -57,15 +57,17 @@ public sealed partial class CacheService(
     /// <summary>
     /// Reads <paramref name="key"/> of <paramref name="tenant"/> at <paramref name="level"/>. When enough replicas
     /// answered and none holds a live value, loads it from the origin (cache-aside) and writes it to the replicas.
-    /// Returns the read, and the live entry (null for a miss) with where it came from.
+    /// Returns the read, and the live entry (null for a miss) with where it came from. With a session,
+    /// <paramref name="atLeast"/> is the timestamp of the newest version of the key the client has seen (0 = none):
+    /// replicas older than that are not an answer (<see cref="ReplicaCoordinator.CatchUpAsync"/>).
     /// </summary>
     public async Task<(ReplicaRead Read, Entry? Value, bool FromOrigin)> GetAsync(
-        string tenant, string key, ConsistencyLevel level, CancellationToken cancellationToken)
+        string tenant, string key, ConsistencyLevel level, long atLeast, CancellationToken cancellationToken)
     {
         var storedKey = StoredKey(tenant, key);
         using var activity = Start("cache.get", storedKey, level);
         var writes = cacheAside?.Observe(storedKey) ?? default;
-        var read = await coordinator.ReadAsync(storedKey, level, cancellationToken);
+        var read = await coordinator.ReadAsync(storedKey, level, atLeast, cancellationToken);
         Record(activity, "get", read.Answered, read.Failures.Count);
         if (!read.Satisfied)
         {

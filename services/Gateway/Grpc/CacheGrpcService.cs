@@ -15,9 +15,16 @@ internal sealed partial class CacheGrpcService(CacheService cache, RequestMappin
         var caller = GatewayInterceptor.CallerOf(context);
         RpcErrors.ThrowIfInvalid(RequestLimits.CheckKey(request.Key));
         var level = RequestMapping.Level(request.Consistency);
-        var (read, value, fromOrigin) = await cache.GetAsync(caller.Tenant!, request.Key, level, context.CancellationToken);
+        var session = mapping.ReadSession(request.SessionToken);
+        var (read, value, fromOrigin) = await cache.GetAsync(
+            caller.Tenant!, request.Key, level, session.SeenOf(caller.Tenant!, request.Key), context.CancellationToken);
         ThrowIfUnsatisfied("Get", level, read.Satisfied, read.Describe());
-        return mapping.ToReply(value, fromOrigin ? ValueSource.Origin : ValueSource.Cache);
+
+        // A miss still answers the version of a delete or an expired value, as its context and for the session.
+        var reply = mapping.ToReply(value ?? read.Newest, fromOrigin ? ValueSource.Origin : ValueSource.Cache);
+        session.Saw(caller.Tenant!, request.Key, (value ?? read.Newest)?.Version);
+        reply.SessionToken = session.Encode();
+        return reply;
     }
 
     public override async Task<V1.PutResponse> Put(V1.PutRequest request, ServerCallContext context)
@@ -25,9 +32,12 @@ internal sealed partial class CacheGrpcService(CacheService cache, RequestMappin
         var caller = GatewayInterceptor.CallerOf(context);
         RpcErrors.ThrowIfInvalid(mapping.TryToEntry(request, string.Empty, out var entry));
         var level = RequestMapping.Level(request.Consistency);
-        var write = await cache.PutAsync(caller.Tenant!, request.Key, entry!, level, context.CancellationToken);
-        ThrowIfUnsatisfied("Put", level, write.Satisfied, WrittenThrough(write.Describe()), FailureOf(write));
-        return new V1.PutResponse { AcknowledgedBy = { write.AcknowledgedBy }, Version = entry!.Version };
+        var condition = RequestMapping.Condition(request.IfVersion, request.IfAbsent);
+        var session = mapping.ReadSession(request.SessionToken);
+        var write = await cache.PutAsync(caller.Tenant!, request.Key, entry!, level, condition, context.CancellationToken);
+        ThrowIfUnsatisfied("Put", level, write, WrittenThrough(write.Describe()));
+        session.Saw(caller.Tenant!, request.Key, entry!.Version);
+        return new V1.PutResponse { AcknowledgedBy = { write.AcknowledgedBy }, Version = entry.Version, SessionToken = session.Encode() };
     }
 
     public override async Task<InvalidateResponse> Invalidate(InvalidateRequest request, ServerCallContext context)
@@ -35,22 +45,27 @@ internal sealed partial class CacheGrpcService(CacheService cache, RequestMappin
         var caller = GatewayInterceptor.CallerOf(context);
         RpcErrors.ThrowIfInvalid(RequestLimits.CheckKey(request.Key));
         var level = RequestMapping.Level(request.Consistency);
-        var write = await cache.InvalidateAsync(caller.Tenant!, request.Key, level, context.CancellationToken);
-        ThrowIfUnsatisfied("Invalidate", level, write.Satisfied, write.Describe(), FailureOf(write));
-        return new InvalidateResponse { AcknowledgedBy = { write.AcknowledgedBy } };
+        var condition = RequestMapping.Condition(request.IfVersion, ifAbsent: false);
+        var session = mapping.ReadSession(request.SessionToken);
+        var write = await cache.InvalidateAsync(caller.Tenant!, request.Key, level, condition, context.CancellationToken);
+        ThrowIfUnsatisfied("Invalidate", level, write, write.Describe());
+        session.Saw(caller.Tenant!, request.Key, write.Written);
+        return new InvalidateResponse { AcknowledgedBy = { write.AcknowledgedBy }, SessionToken = session.Encode() };
     }
 
     public override async Task<V1.DeleteResponse> Delete(V1.DeleteRequest request, ServerCallContext context)
     {
         var caller = GatewayInterceptor.CallerOf(context);
         RpcErrors.ThrowIfInvalid(RequestLimits.CheckKey(request.Key));
-        var (existed, write) = await cache.DeleteAsync(caller.Tenant!, request.Key, context.CancellationToken);
-        ThrowIfUnsatisfied("Delete", ConsistencyLevel.Quorum, write.Satisfied,
+        var condition = RequestMapping.Condition(request.IfVersion, ifAbsent: false);
+        var session = mapping.ReadSession(request.SessionToken);
+        var (existed, write) = await cache.DeleteAsync(caller.Tenant!, request.Key, condition, context.CancellationToken);
+        ThrowIfUnsatisfied("Delete", ConsistencyLevel.Quorum, write,
             cache.WritesBack
                 ? $"the delete is in the write-back log and will reach the origin database, but the cache was not invalidated: {write.Describe()}"
-                : $"the row was deleted from the origin database, but the cache was not invalidated: {write.Describe()}",
-            FailureOf(write));
-        return new V1.DeleteResponse { Existed = existed, AcknowledgedBy = { write.AcknowledgedBy } };
+                : $"the row was deleted from the origin database, but the cache was not invalidated: {write.Describe()}");
+        session.Saw(caller.Tenant!, request.Key, write.Written);
+        return new V1.DeleteResponse { Existed = existed, AcknowledgedBy = { write.AcknowledgedBy }, SessionToken = session.Encode() };
     }
 
     private string WrittenThrough(string description) =>
@@ -69,5 +84,14 @@ internal sealed partial class CacheGrpcService(CacheService cache, RequestMappin
         }
     }
 
-    private static StatusCode FailureOf(ReplicaWrite write) => write.LostToNewerWrite ? StatusCode.Aborted : StatusCode.Unavailable;
+    // A conditional write that replicas refused is FAILED_PRECONDITION with the version they hold; else as above.
+    private static void ThrowIfUnsatisfied(string operation, ConsistencyLevel level, ReplicaWrite write, string description)
+    {
+        if (write.FailedPrecondition)
+        {
+            throw WriteCondition.Refused($"{operation} at {level.ToString().ToUpperInvariant()}", write.Current!, description);
+        }
+
+        ThrowIfUnsatisfied(operation, level, write.Satisfied, description, write.LostToNewerWrite ? StatusCode.Aborted : StatusCode.Unavailable);
+    }
 }

@@ -98,7 +98,7 @@ public sealed class CausalContext
     /// <summary>The opaque bytes given to clients.</summary>
     public ByteString Encode()
     {
-        var message = new Microservices.Gateway.V1.ContextVector();
+        var message = new ContextVector();
         message.Vector.Add(ToVector());
         return message.ToByteString();
     }
@@ -121,10 +121,10 @@ public sealed class CausalContext
             return $"{field} is {bytes.Length} bytes; at most {MaxEncodedBytes} are allowed";
         }
 
-        Microservices.Gateway.V1.ContextVector message;
+        ContextVector message;
         try
         {
-            message = Microservices.Gateway.V1.ContextVector.Parser.ParseFrom(bytes);
+            message = ContextVector.Parser.ParseFrom(bytes);
         }
         catch (InvalidProtocolBufferException)
         {

@@ -30,6 +30,8 @@ internal sealed class WriteFanOut
     private Queue<ClusterNode>? _standIns;
     private int _ownInFlight;
     private int _superseded;
+    private int _conditionFailed;
+    private Cache.V1.Version? _current;
 
     /// <param name="view">The cluster snapshot the write is planned on.</param>
     /// <param name="entry">The entry: namespaced key, stamped version.</param>
@@ -115,6 +117,17 @@ internal sealed class WriteFanOut
                     _acknowledged.Add(node.Name);
                 }
             }
+            else if (reply is { PreconditionFailed: true })
+            {
+                // A conditional write whose precondition does not hold there: the replica keeps what it holds, and no
+                // hint or stand-in may carry the write past it.
+                if (own)
+                {
+                    _conditionFailed++;
+                    _current = _current is null || Versions.Compare(reply.Current, _current) > 0 ? reply.Current : _current;
+                    _failures.Add($"{node.Name}: precondition failed (holds {reply.Current.Timestamp}@{reply.Current.Writer})");
+                }
+            }
             else if (reply is { NoRoom: false })
             {
                 // It holds a newer version: nothing is missing there, and nothing to hint.
@@ -166,7 +179,12 @@ internal sealed class WriteFanOut
     {
         if (_acknowledged.Count >= _required || _ownInFlight == 0)
         {
-            _decided.TrySetResult(new ReplicaWrite([.. _acknowledged], _required, _own.Length, [.. _failures], _superseded));
+            _decided.TrySetResult(new ReplicaWrite([.. _acknowledged], _required, _own.Length, [.. _failures], _superseded)
+            {
+                Written = Entry.Version,
+                ConditionFailed = _conditionFailed,
+                Current = _current,
+            });
         }
     }
 }
