@@ -1,6 +1,7 @@
 using Google.Protobuf;
 using Grpc.Core;
 using Microservices.Gateway.V1;
+using Microservices.ServiceDefaults;
 using Microsoft.Data.Sqlite;
 
 namespace Microservices.Gateway.Tests;
@@ -170,7 +171,13 @@ public sealed class ConditionalWriteTests
         var batch = await Assert.ThrowsAsync<RpcException>(() => cache.MultiPutAsync(
             new MultiPutRequest { Items = { new PutRequest { Key = "k", Text = "v", IfAbsent = true } } }).ResponseAsync);
 
-        Assert.All(new[] { garbage, large, both, batch }, e => Assert.Equal(StatusCode.InvalidArgument, e.StatusCode));
+        var aheadMs = cluster.Time.GetUtcNow().AddMinutes(5).ToUnixTimeMilliseconds();
+        var fromAhead = new Cache.V1.ContextVector { Vector = { new Cache.V1.VersionCounter { Writer = "g", Counter = (ulong)HybridTime.FromWallMilliseconds(aheadMs) } } };
+        var ahead = await Assert.ThrowsAsync<RpcException>(() => cache.PutAsync(
+            new PutRequest { Key = "k", Text = "v", IfVersion = fromAhead.ToByteString() }).ResponseAsync);
+
+        Assert.All(new[] { garbage, large, both, batch, ahead }, e => Assert.Equal(StatusCode.InvalidArgument, e.StatusCode));
+        Assert.Contains("if_version holds a version ahead", ahead.Status.Detail, StringComparison.Ordinal);
         Assert.Contains("if_version is not a context", garbage.Status.Detail, StringComparison.Ordinal);
         Assert.Contains("if_version is 5000 bytes; at most 4096", large.Status.Detail, StringComparison.Ordinal);
         Assert.Contains("if_version and if_absent", both.Status.Detail, StringComparison.Ordinal);

@@ -12,7 +12,9 @@ public sealed partial class CacheService
 {
     /// <summary>
     /// For a conditional write of <paramref name="storedKey"/>: reads the key at <paramref name="level"/> and returns
-    /// the causal past the write is to descend (the condition's context joined with the version read). Throws
+    /// the causal past the write is to descend (the condition's context joined with the version read); the stamp that
+    /// follows is newer than everything the context names (<see cref="ReplicaCoordinator.Observe"/>). Throws
+    /// INVALID_ARGUMENT for a context from a clock too far ahead,
     /// UNAVAILABLE when the read's level is not met (nothing is written), and FAILED_PRECONDITION, with the current
     /// version, when the condition does not hold (<see cref="WriteCondition.Refused"/>). Null (and no read) without a
     /// condition.
@@ -23,6 +25,12 @@ public sealed partial class CacheService
         if (condition is null)
         {
             return null;
+        }
+
+        if (!coordinator.Observe(condition.Seen))
+        {
+            RpcErrors.Throw(StatusCode.InvalidArgument,
+                "if_version holds a version ahead of this gateway's clock by more than the maximum clock offset (Gateway:MaxClockOffset)");
         }
 
         var read = await coordinator.ReadAsync(storedKey, level, cancellationToken);
