@@ -90,6 +90,23 @@ public sealed class SessionTokenTests
     }
 
     [Fact]
+    public async Task AKeyThatNoReplicaHoldsAnyMoreIsAMissForTheSessionNotAnError()
+    {
+        // As after eviction, or the purge of an expired value's marker, on every replica.
+        using var cluster = new GatewayCluster();
+        var cache = cluster.Cache(GatewayCluster.BulkKey);
+        var put = await cache.PutAsync(new PutRequest { Key = "k", Text = "v", Consistency = V1.Consistency.All });
+        foreach (var node in await ReplicasOfAsync(cluster, "k"))
+        {
+            cluster.RestartEmpty(node);
+        }
+
+        var read = await cache.GetAsync(new GetRequest { Key = "k", SessionToken = put.SessionToken });
+
+        Assert.False(read.Found);
+    }
+
+    [Fact]
     public async Task ATokenRemembersTheSixtyFourNewestKeys()
     {
         using var cluster = new GatewayCluster();

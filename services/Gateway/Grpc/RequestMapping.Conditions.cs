@@ -11,10 +11,10 @@ internal sealed partial class RequestMapping
 {
     /// <summary>
     /// The condition of a write: <c>if_version</c> (a causal context from a Get), <c>if_absent</c>, or neither (null).
-    /// INVALID_ARGUMENT, naming the field (after <paramref name="prefix"/>), for both, or an <c>if_version</c> that is
-    /// not a context this cache returned (see <see cref="CausalContext.TryDecode"/>).
+    /// INVALID_ARGUMENT, naming the field, for both, or an <c>if_version</c> that is not a context this cache returned
+    /// (see <see cref="CausalContext.TryDecode"/>).
     /// </summary>
-    public static WriteCondition? Condition(ByteString ifVersion, bool ifAbsent, string prefix = "")
+    public static WriteCondition? Condition(ByteString ifVersion, bool ifAbsent)
     {
         if (ifVersion.IsEmpty)
         {
@@ -23,13 +23,13 @@ internal sealed partial class RequestMapping
 
         if (ifAbsent)
         {
-            RpcErrors.Throw(StatusCode.InvalidArgument, $"{prefix}if_version and {prefix}if_absent: set one, not both");
+            RpcErrors.Throw(StatusCode.InvalidArgument, "if_version and if_absent: set one, not both");
         }
 
-        RpcErrors.ThrowIfInvalid(CausalContext.TryDecode(ifVersion, $"{prefix}if_version", out var context));
+        RpcErrors.ThrowIfInvalid(CausalContext.TryDecode(ifVersion, "if_version", out var context));
         if (context.Entries.Count == 0)
         {
-            RpcErrors.Throw(StatusCode.InvalidArgument, $"{prefix}if_version is not a context returned by this cache");
+            RpcErrors.Throw(StatusCode.InvalidArgument, "if_version is not a context returned by this cache");
         }
 
         return WriteCondition.IfVersion(context);

@@ -30,7 +30,8 @@ public sealed partial class ReplicaCoordinator
     /// readable own replica is asked; when one holds a version that new, that is the answer, and the replicas that
     /// hold an older one get it (at ONE in the background; at QUORUM and ALL before the answer, as a read repair, and
     /// the read fails when too few can take it). When none has it, the read is not satisfied, and says so naming
-    /// <paramref name="atLeast"/> and what each replica holds.
+    /// <paramref name="atLeast"/> and what each replica holds. When none holds anything of the key (evicted or
+    /// purged everywhere), the answer is a miss.
     /// </summary>
     public async Task<ReplicaRead> CatchUpAsync(string key, ConsistencyLevel level, ReplicaRead read, long atLeast, CancellationToken cancellationToken)
     {
@@ -51,7 +52,15 @@ public sealed partial class ReplicaCoordinator
             newest = Versions.Newer(newest, reply.Entry);
         }
 
-        if (newest is null || newest.Version.Timestamp < atLeast)
+        // No readable replica holds anything of the key: it was evicted, or its delete purged, everywhere. That is a
+        // miss, not an older version, as for any read (a Get then loads it from the origin).
+        var required = Consistency.Required(level, own.Length);
+        if (newest is null)
+        {
+            return new ReplicaRead(null, answers.Count, required, failures);
+        }
+
+        if (newest.Version.Timestamp < atLeast)
         {
             var held = answers.Select(a => $"{a.Node.Name}: {(a.Reply.Entry?.Version is { } v ? $"{v.Timestamp}@{v.Writer}" : "nothing")}");
             return read with
@@ -62,7 +71,6 @@ public sealed partial class ReplicaCoordinator
         }
 
         clock.Observe(newest.Version.Timestamp);
-        var required = Consistency.Required(level, own.Length);
         List<ClusterNode>? stale = null;
         foreach (var (node, reply) in answers)
         {
