@@ -1,4 +1,5 @@
 using Grpc.Core;
+using Microservices.Cache.V1;
 using Microservices.Gateway.Replication;
 using Microservices.ServiceDefaults;
 
@@ -46,5 +47,28 @@ public sealed partial class CacheService
         }
 
         return condition.PastOf(read.Newest);
+    }
+
+    /// <summary>
+    /// After a conditional <paramref name="write"/> of <paramref name="entry"/> that succeeded: when an own replica
+    /// refused it holding a newer version, that is a concurrent conditional write that reached the replica first and
+    /// failed elsewhere (it is not undone there), and last-writer-wins would later carry it over this one (read
+    /// repair, anti-entropy). So the same entry is written again, stamped after both and on the condition that a
+    /// replica holds one of the two, and the acknowledged write stays the key's value. Returns the rewrite when it
+    /// succeeded, else <paramref name="write"/> (still a success; the rewrite is not undone either).
+    /// </summary>
+    private async Task<ReplicaWrite> SettleRaceAsync(Entry entry, ReplicaWrite write, ConsistencyLevel level, CancellationToken cancellationToken)
+    {
+        if (entry.Precondition is null || !write.Satisfied || write.Current is not { } loser || Versions.Compare(loser, entry.Version) <= 0)
+        {
+            return write;
+        }
+
+        var both = CausalContext.Of(entry.Version).Join(CausalContext.Of(loser));
+        var again = entry.Clone();
+        again.Version = coordinator.Stamp(both);
+        again.Precondition = WriteCondition.IfVersion(both).ToPrecondition();
+        var rewrite = await coordinator.WriteAsync(again, level, cancellationToken);
+        return rewrite.Satisfied ? rewrite : write;
     }
 }

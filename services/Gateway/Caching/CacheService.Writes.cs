@@ -18,7 +18,9 @@ public sealed partial class CacheService
     /// write-back "the origin" is the durable log, which the flusher writes to the origin later by the same rule.
     /// With a <paramref name="condition"/>, the key is read at <paramref name="level"/> first and the write is
     /// refused (FAILED_PRECONDITION) when the condition does not hold; otherwise it goes out carrying the condition
-    /// for each replica to check again (<see cref="CheckConditionAsync"/>).
+    /// for each replica to check again (<see cref="CheckConditionAsync"/>), and a concurrent conditional write that
+    /// a replica took first is overridden (<see cref="SettleRaceAsync"/>; the outcome's <c>Written</c> is then the
+    /// version that holds).
     /// </summary>
     public async Task<ReplicaWrite> PutAsync(
         string tenant, string key, Entry entry, ConsistencyLevel level, WriteCondition? condition, CancellationToken cancellationToken)
@@ -30,7 +32,7 @@ public sealed partial class CacheService
         entry.Version = coordinator.Stamp(past);
         entry.Precondition = condition?.ToPrecondition();
         await WriteOriginAsync(tenant, [(key, entry)], cancellationToken);
-        var write = await coordinator.WriteAsync(entry, level, cancellationToken);
+        var write = await SettleRaceAsync(entry, await coordinator.WriteAsync(entry, level, cancellationToken), level, cancellationToken);
         Record(activity, "put", write.AcknowledgedBy.Count, write.Failures.Count);
         return write;
     }
@@ -46,7 +48,7 @@ public sealed partial class CacheService
         using var activity = Start("cache.invalidate", storedKey, level);
         var past = await CheckConditionAsync("Invalidate", storedKey, level, condition, cancellationToken);
         var tombstone = new Entry { Key = storedKey, Tombstone = true, Version = coordinator.Stamp(past), Precondition = condition?.ToPrecondition() };
-        var write = await coordinator.WriteAsync(tombstone, level, cancellationToken);
+        var write = await SettleRaceAsync(tombstone, await coordinator.WriteAsync(tombstone, level, cancellationToken), level, cancellationToken);
         Record(activity, "invalidate", write.AcknowledgedBy.Count, write.Failures.Count);
         return write;
     }
@@ -80,7 +82,8 @@ public sealed partial class CacheService
             throw OriginAccess.Unavailable("Delete", ex);
         }
 
-        var write = await coordinator.WriteAsync(tombstone, ConsistencyLevel.Quorum, cancellationToken);
+        var write = await SettleRaceAsync(
+            tombstone, await coordinator.WriteAsync(tombstone, ConsistencyLevel.Quorum, cancellationToken), ConsistencyLevel.Quorum, cancellationToken);
         Record(activity, "delete", write.AcknowledgedBy.Count, write.Failures.Count);
         return (existed, write);
     }

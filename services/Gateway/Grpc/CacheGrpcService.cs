@@ -36,8 +36,9 @@ internal sealed partial class CacheGrpcService(CacheService cache, RequestMappin
         var session = mapping.ReadSession(request.SessionToken);
         var write = await cache.PutAsync(caller.Tenant!, request.Key, entry!, level, condition, context.CancellationToken);
         ThrowIfUnsatisfied("Put", level, write, WrittenThrough(write.Describe()));
-        session.Saw(caller.Tenant!, request.Key, entry!.Version);
-        return new V1.PutResponse { AcknowledgedBy = { write.AcknowledgedBy }, Version = entry.Version, SessionToken = session.Encode() };
+        var version = write.Written ?? entry!.Version;
+        session.Saw(caller.Tenant!, request.Key, version);
+        return new V1.PutResponse { AcknowledgedBy = { write.AcknowledgedBy }, Version = version, SessionToken = session.Encode() };
     }
 
     public override async Task<InvalidateResponse> Invalidate(InvalidateRequest request, ServerCallContext context)

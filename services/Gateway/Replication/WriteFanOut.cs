@@ -12,8 +12,9 @@ namespace Microservices.Gateway.Replication;
 /// and the next reachable node after them (a stand-in) takes a copy in its place, for availability only; a stand-in
 /// that fails is replaced by the next. A replica that answers "a newer version is stored" has not taken this write:
 /// it neither counts nor gets a hint. During a membership change the key's owners under the new ring get the write
-/// too (or a hint), without counting. The write is decided as soon as enough own replicas hold it, or when every own
-/// replica has answered (so a failure says what each did); the calls still running go on. Thread-safe: outcomes
+/// too (or a hint), without counting. The write is decided as soon as enough own replicas hold it (a conditional write:
+/// once every own replica has answered), or when every own replica has answered (so a failure says what each did); the
+/// calls still running go on. Thread-safe: outcomes
 /// arrive from parallel calls.
 /// </summary>
 internal sealed class WriteFanOut
@@ -177,7 +178,9 @@ internal sealed class WriteFanOut
 
     private void DecideIfSettled()
     {
-        if (_acknowledged.Count >= _required || _ownInFlight == 0)
+        // A conditional write hears every own replica (or its failure) first: one that refused it may hold a
+        // concurrent conditional write that it took first, which the caller then overrides (CacheService).
+        if ((_acknowledged.Count >= _required && Entry.Precondition is null) || _ownInFlight == 0)
         {
             _decided.TrySetResult(new ReplicaWrite([.. _acknowledged], _required, _own.Length, [.. _failures], _superseded)
             {
