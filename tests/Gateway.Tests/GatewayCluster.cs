@@ -29,6 +29,9 @@ public sealed class GatewayCluster : IDisposable
     private readonly GrpcServiceApp<Program> _gateway;
     private readonly Microsoft.Extensions.Time.Testing.FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
     private readonly Dictionary<string, string?> _nodeSettings;
+    private readonly Dictionary<string, string?> _gatewaySettings;
+    private readonly Action<IServiceCollection> _gatewayServices;
+    private readonly List<GrpcServiceApp<Program>> _otherGateways = [];
     private GrpcChannel? _client;
 
     /// <summary>
@@ -88,12 +91,32 @@ public sealed class GatewayCluster : IDisposable
             config[key] = value;
         }
 
-        _gateway = new GrpcServiceApp<Program>(config, time: _time, services: collection =>
+        _gatewaySettings = config;
+        _gatewayServices = collection =>
         {
             collection.AddSingleton<NodeChannelFactory>(new InProcessChannels(Links, nodeMessageBytes));
             collection.AddGrpcClient<RateLimiterClient>().ConfigurePrimaryHttpMessageHandler(() => LimiterLink);
             services?.Invoke(collection);
-        });
+        };
+        _gateway = new GrpcServiceApp<Program>(config, time: _time, services: _gatewayServices);
+    }
+
+    /// <summary>
+    /// Starts another gateway over the same nodes, rate limiter, settings and clock, with writer id
+    /// <paramref name="gatewayId"/> (Gateway:GatewayId), as a second gateway process of the cluster: its own
+    /// hybrid logical clock, failure detector and hints. Returns its Cache client for an API key.
+    /// </summary>
+    public Func<string, V1.Cache.CacheClient> AddGateway(string gatewayId)
+    {
+        var gateway = new GrpcServiceApp<Program>(
+            new(_gatewaySettings) { ["Gateway:GatewayId"] = gatewayId }, time: _time, services: _gatewayServices);
+        _otherGateways.Add(gateway);
+        var channel = GrpcChannel.ForAddress(gateway.Server.BaseAddress, new GrpcChannelOptions { HttpHandler = gateway.Server.CreateHandler() });
+        return apiKey => new V1.Cache.CacheClient(channel.Intercept(m =>
+        {
+            m.Add("x-api-key", apiKey);
+            return m;
+        }));
     }
 
     /// <summary>The connection to each node by name; set <c>Down</c> to cut it.</summary>
@@ -200,6 +223,11 @@ public sealed class GatewayCluster : IDisposable
     {
         _client?.Dispose();
         _gateway.Dispose();
+        foreach (var gateway in _otherGateways)
+        {
+            gateway.Dispose();
+        }
+
         _limiter.Dispose();
         foreach (var node in _nodes.Values)
         {

@@ -46,6 +46,27 @@ public sealed class HttpJsonTests : IDisposable
     }
 
     [Fact]
+    public async Task ConditionsAndSessionTokensTravelAsJsonFieldsAndQueryParameters()
+    {
+        using var http = _cluster.Http(GatewayCluster.AlphaKey);
+
+        using var first = await http.PutAsJsonAsync("/v1/cache/cas", new { text = "one", ifAbsent = true });
+        using var again = await http.PutAsJsonAsync("/v1/cache/cas", new { text = "two", ifAbsent = true });
+        var read = await JsonAsync(await http.GetAsync(
+            $"/v1/cache/cas?session_token={Uri.EscapeDataString((await JsonAsync(first)).GetProperty("sessionToken").GetString()!)}"));
+        using var swapped = await http.PutAsJsonAsync("/v1/cache/cas", new { text = "three", ifVersion = read.GetProperty("context").GetString() });
+        using var stale = await http.DeleteAsync($"/v1/cache/cas?if_version={Uri.EscapeDataString(read.GetProperty("context").GetString()!)}");
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, again.StatusCode);
+        Assert.Contains("precondition", (await JsonAsync(again)).GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Equal("one", read.GetProperty("text").GetString());
+        Assert.False(string.IsNullOrEmpty(read.GetProperty("sessionToken").GetString()));
+        Assert.Equal(HttpStatusCode.OK, swapped.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, stale.StatusCode);
+    }
+
+    [Fact]
     public async Task BinaryValuesTravelAsBase64()
     {
         using var http = _cluster.Http(GatewayCluster.AlphaKey);

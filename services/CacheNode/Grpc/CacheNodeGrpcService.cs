@@ -44,13 +44,20 @@ internal sealed partial class CacheNodeGrpcService(CacheStore store, IOptions<Ca
     {
         using var activity = CacheNodeTelemetry.StartOperation("cache.delete", request.Key);
         EntryVersion? version = null;
+        WriteCondition? condition = null;
         RpcErrors.ThrowIfInvalid(RequestLimits.CheckKey(request.Key, maxBytes: RequestLimits.MaxStoredKeyBytes)
-            ?? _mapping.TryToVersion(request.Version, "version", store.NowMs, out version));
-        var write = EntryWrite.Delete(request.Key, version!);
+            ?? _mapping.TryToVersion(request.Version, "version", store.NowMs, out version)
+            ?? (request.Precondition is null ? null : EntryMapping.TryToCondition(request.Precondition, "precondition", out condition)));
+        var write = EntryWrite.Delete(request.Key, version!) with { Condition = condition };
         var result = store.Put(write);
         activity?.SetTag("cache.outcome", result.Outcome.ToString());
         ThrowIfNoRoom(result, write);
-        return Task.FromResult(new DeleteResponse { Applied = result.Applied, Current = EntryMapping.ToProto(result.Current) });
+        return Task.FromResult(new DeleteResponse
+        {
+            Applied = result.Applied,
+            Current = EntryMapping.ToProto(result.Current),
+            PreconditionFailed = result.Outcome == WriteOutcome.ConditionFailed,
+        });
     }
 
     public override Task<MultiGetResponse> MultiGet(MultiGetRequest request, ServerCallContext context)
@@ -136,6 +143,7 @@ internal sealed partial class CacheNodeGrpcService(CacheStore store, IOptions<Ca
             _ => Cache.V1.ConflictOutcome.Unspecified,
         },
         ConcurrentWith = EntryMapping.ToProto(result.ConcurrentWith),
+        PreconditionFailed = result.Outcome == WriteOutcome.ConditionFailed,
     };
 
     private void ThrowIfLargerThanMemory(EntryWrite write, string field)

@@ -22,6 +22,9 @@ internal sealed class EntryMapping(int maxValueBytes, TimeSpan maxClockOffset)
     /// <summary>Longest writer id accepted.</summary>
     public const int MaxWriterLength = 100;
 
+    /// <summary>Most counters a precondition's context may hold (as a version vector).</summary>
+    public const int MaxConditionCounters = 16;
+
     private const string ClockOffsetSetting = "CacheNode:MaxClockOffset";
 
     /// <summary>Returns why <paramref name="entry"/> cannot be written, naming the field, or null with <paramref name="write"/> set.</summary>
@@ -66,9 +69,15 @@ internal sealed class EntryMapping(int maxValueBytes, TimeSpan maxClockOffset)
             return badSibling;
         }
 
+        WriteCondition? condition = null;
+        if (entry.Precondition is not null && TryToCondition(entry.Precondition, $"{field}.precondition", out condition) is { } badCondition)
+        {
+            return badCondition;
+        }
+
         write = entry.Tombstone || expiresAtMs <= nowMs
-            ? EntryWrite.Delete(entry.Key, version!)
-            : new EntryWrite(entry.Key, entry.Value.ToByteArray(), kind.Value, version!, expiresAtMs, Tombstone: false)
+            ? EntryWrite.Delete(entry.Key, version!) with { Condition = condition }
+            : new EntryWrite(entry.Key, entry.Value.ToByteArray(), kind.Value, version!, expiresAtMs, Tombstone: false, condition)
             {
                 KeepSiblings = entry.KeepSiblings || siblings.Length > 0,
                 Siblings = siblings,
@@ -110,6 +119,36 @@ internal sealed class EntryMapping(int maxValueBytes, TimeSpan maxClockOffset)
         }
 
         siblings = result;
+        return null;
+    }
+
+    /// <summary>
+    /// Returns why <paramref name="precondition"/> is not usable, naming the field and the limit (at most
+    /// <see cref="MaxConditionCounters"/> counters, each with a writer of 1 to <see cref="MaxWriterLength"/>
+    /// characters), or null with <paramref name="condition"/> set.
+    /// </summary>
+    public static string? TryToCondition(Precondition precondition, string field, out WriteCondition? condition)
+    {
+        condition = null;
+        if (precondition.Seen.Count > MaxConditionCounters)
+        {
+            return string.Create(CultureInfo.InvariantCulture,
+                $"{field}.seen has {precondition.Seen.Count} counters; at most {MaxConditionCounters} are allowed");
+        }
+
+        var seen = new VersionCounter[precondition.Seen.Count];
+        for (var i = 0; i < seen.Length; i++)
+        {
+            var counter = precondition.Seen[i];
+            if (counter.Writer.Length is 0 or > MaxWriterLength)
+            {
+                return string.Create(CultureInfo.InvariantCulture, $"{field}.seen[{i}].writer must be 1 to {MaxWriterLength} characters");
+            }
+
+            seen[i] = new VersionCounter(counter.Writer, counter.Counter);
+        }
+
+        condition = new WriteCondition(seen, precondition.Absent);
         return null;
     }
 

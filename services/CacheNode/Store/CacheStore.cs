@@ -88,7 +88,8 @@ public sealed partial class CacheStore
     /// a write that descends the stored versions replaces them; an older one, or the same one again, is ignored (the
     /// same one reported as already applied); a concurrent one is resolved by its policy (see the Conflicts part).
     /// Under last-writer-wins the newer by (timestamp, writer) is stored, exactly as without vectors. A value replaces
-    /// a value or a tombstone; a tombstone replaces a value.
+    /// a value or a tombstone; a tombstone replaces a value. A write whose precondition does not hold for the stored
+    /// entry is refused first (<see cref="Refusal"/>); the plan is installed only over the entry it was made for.
     /// </summary>
     public WriteResult Put(EntryWrite write)
     {
@@ -96,6 +97,11 @@ public sealed partial class CacheStore
         while (true)
         {
             _map.TryGetValue(write.Key, out var current);
+            if (current is not null && Refusal(write, current) is { } refused)
+            {
+                return refused;
+            }
+
             var plan = current is null ? new WritePlan(write, WriteOutcome.Applied) : Plan(write, current);
             if (plan.Install is not { } install)
             {

@@ -7,8 +7,9 @@ namespace Microservices.CacheNode.Store;
 /// <param name="Version">The write's version.</param>
 /// <param name="ExpiresAtMs">Unix milliseconds at which the value expires; <see cref="long.MaxValue"/> = never.</param>
 /// <param name="Tombstone">True for a delete.</param>
+/// <param name="Condition">The precondition the stored state must meet (a conditional write); null for none.</param>
 public sealed record EntryWrite(
-    string Key, byte[] Value, EntryKind Kind, EntryVersion Version, long ExpiresAtMs, bool Tombstone)
+    string Key, byte[] Value, EntryKind Kind, EntryVersion Version, long ExpiresAtMs, bool Tombstone, WriteCondition? Condition = null)
 {
     /// <summary>
     /// The siblings policy: a value concurrent with stored values (neither write had seen the other) is kept beside

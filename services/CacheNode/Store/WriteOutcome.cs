@@ -12,6 +12,9 @@ public enum WriteOutcome
     /// <summary>A newer version is stored; the write was ignored.</summary>
     Stale,
 
+    /// <summary>The write's precondition did not hold for the stored entry; nothing changed.</summary>
+    ConditionFailed,
+
     /// <summary>No room under the memory limit even after eviction; the write was not applied.</summary>
     NoRoom,
 }

@@ -8,9 +8,12 @@ public sealed partial class CacheService
 {
     /// <summary>
     /// Reads <paramref name="keys"/> of <paramref name="tenant"/> at <paramref name="level"/>; one read per key, in
-    /// order. No cache-aside.
+    /// order. No cache-aside. <paramref name="atLeast"/>, when given, holds per key the timestamp of the newest version
+    /// the client's session has seen (0 = none): a key whose replicas answered older is read again until one has caught
+    /// up (<see cref="ReplicaCoordinator.CatchUpAsync"/>).
     /// </summary>
-    public async Task<ReplicaRead[]> GetManyAsync(string tenant, IReadOnlyList<string> keys, ConsistencyLevel level, CancellationToken cancellationToken)
+    public async Task<ReplicaRead[]> GetManyAsync(
+        string tenant, IReadOnlyList<string> keys, ConsistencyLevel level, IReadOnlyList<long>? atLeast, CancellationToken cancellationToken)
     {
         using var activity = GatewayTelemetry.Source.StartActivity("cache.multi_get");
         activity?.SetTag("cache.items", keys.Count);
@@ -21,6 +24,11 @@ public sealed partial class CacheService
         }
 
         var reads = await coordinator.ReadManyAsync(storedKeys, level, cancellationToken);
+        for (var i = 0; atLeast is not null && i < reads.Length; i++)
+        {
+            reads[i] = await coordinator.CatchUpAsync(storedKeys[i], level, reads[i], atLeast[i], cancellationToken);
+        }
+
         if (Array.TrueForAll(reads, read => read.Satisfied))
         {
             telemetry.RecordRequest("multi_get", "ok");

@@ -12,13 +12,14 @@ public sealed partial class CacheService
     /// value, asks its replicas to move that version's expiry to now + <paramref name="ttl"/> (never earlier, never for
     /// another version: a write after the read wins). Returns the read, the live entry read (null: nothing to touch,
     /// or the read's level was not met) and the touch (null when none was sent). No origin load: a miss stays a miss.
+    /// <paramref name="atLeast"/> bounds the read as a session's Get (0 = no session).
     /// </summary>
     public async Task<(ReplicaRead Read, Entry? Value, ReplicaTouch? Touch)> TouchAsync(
-        string tenant, string key, TimeSpan ttl, ConsistencyLevel level, CancellationToken cancellationToken)
+        string tenant, string key, TimeSpan ttl, ConsistencyLevel level, long atLeast, CancellationToken cancellationToken)
     {
         var storedKey = StoredKey(tenant, key);
         using var activity = Start("cache.touch", storedKey, level);
-        var read = await coordinator.ReadAsync(storedKey, level, cancellationToken);
+        var read = await coordinator.ReadAsync(storedKey, level, atLeast, cancellationToken);
         var now = time.GetUtcNow();
         if (!read.Satisfied || !IsLive(read.Newest, now.ToUnixTimeMilliseconds(), out _))
         {

@@ -22,9 +22,14 @@ public sealed partial class CacheService
     /// is stamped after every counter in it, and its vector holds it. INVALID_ARGUMENT naming `context` when a counter
     /// is further ahead of this gateway's clock than the maximum clock offset; nothing is written then.
     /// <paramref name="policy"/> says what replicas do if it is concurrent with what they hold.
+    /// With a <paramref name="condition"/>, the key is read at <paramref name="level"/> first and the write is
+    /// refused (FAILED_PRECONDITION) when the condition does not hold; otherwise it goes out carrying the condition
+    /// for each replica to check again (<see cref="CheckConditionAsync"/>), and a concurrent conditional write that
+    /// a replica took first is overridden (<see cref="SettleRaceAsync"/>; the outcome's <c>Written</c> is then the
+    /// version that holds).
     /// </summary>
     public async Task<ReplicaWrite> PutAsync(
-        string tenant, string key, Entry entry, ConsistencyLevel level, CancellationToken cancellationToken,
+        string tenant, string key, Entry entry, ConsistencyLevel level, WriteCondition? condition, CancellationToken cancellationToken,
         CausalContext? context = null, ConflictPolicy policy = ConflictPolicy.LastWriterWins)
     {
         entry.Key = StoredKey(tenant, key);
@@ -37,14 +42,16 @@ public sealed partial class CacheService
         }
 
         using var writing = cacheAside?.BeginWrite([entry.Key]);
-        entry.Version = coordinator.Stamp(context);
+        var past = await CheckConditionAsync("Put", entry.Key, level, condition, cancellationToken);
+        entry.Version = coordinator.Stamp(past is null ? context : context?.Join(past) ?? past);
         entry.KeepSiblings = policy == ConflictPolicy.Siblings;
+        entry.Precondition = condition?.ToPrecondition();
         if (origin.WritesThrough || WriteBackLog is not null)
         {
             await WriteOriginAsync(tenant, [(key, entry)], cancellationToken);
         }
 
-        var write = await coordinator.WriteAsync(entry, keyHash, level, cancellationToken);
+        var write = await SettleRaceAsync(entry, await coordinator.WriteAsync(entry, keyHash, level, cancellationToken), level, cancellationToken);
         Record(activity, "put", write.AcknowledgedBy.Count, write.Failures.Count);
         RecordConflict(activity, write, policy);
         return write;
@@ -52,14 +59,16 @@ public sealed partial class CacheService
 
     /// <summary>
     /// Removes <paramref name="key"/> of <paramref name="tenant"/> from the cache alone: a tombstone at
-    /// <paramref name="level"/>.
+    /// <paramref name="level"/>, under <paramref name="condition"/> as a Put.
     /// </summary>
-    public async Task<ReplicaWrite> InvalidateAsync(string tenant, string key, ConsistencyLevel level, CancellationToken cancellationToken)
+    public async Task<ReplicaWrite> InvalidateAsync(
+        string tenant, string key, ConsistencyLevel level, WriteCondition? condition, CancellationToken cancellationToken)
     {
         var storedKey = StoredKey(tenant, key);
         using var activity = Start("cache.invalidate", storedKey, level);
-        var tombstone = new Entry { Key = storedKey, Tombstone = true, Version = coordinator.Stamp() };
-        var write = await coordinator.WriteAsync(tombstone, level, cancellationToken);
+        var past = await CheckConditionAsync("Invalidate", storedKey, level, condition, cancellationToken);
+        var tombstone = new Entry { Key = storedKey, Tombstone = true, Version = coordinator.Stamp(past), Precondition = condition?.ToPrecondition() };
+        var write = await SettleRaceAsync(tombstone, await coordinator.WriteAsync(tombstone, level, cancellationToken), level, cancellationToken);
         Record(activity, "invalidate", write.AcknowledgedBy.Count, write.Failures.Count);
         RecordConflict(activity, write, ConflictPolicy.LastWriterWins);
         return write;
@@ -69,15 +78,19 @@ public sealed partial class CacheService
     /// Deletes <paramref name="key"/> of <paramref name="tenant"/> from the origin, then writes its tombstone at
     /// QUORUM. Stamped first, as a Put; if the origin fails, the cache is untouched and the caller can retry.
     /// Under write-back the delete goes into the log, in order with the Puts, and <c>Existed</c> is read from the
-    /// log's pending write of the key or else the origin. FAILED_PRECONDITION without an origin database.
+    /// log's pending write of the key or else the origin. FAILED_PRECONDITION without an origin database. A
+    /// <paramref name="condition"/> is checked against the cache (read at QUORUM) before the origin is touched, and
+    /// sent with the tombstone, as for a Put; the origin row itself has no causal context.
     /// </summary>
-    public async Task<(bool Existed, ReplicaWrite Write)> DeleteAsync(string tenant, string key, CancellationToken cancellationToken)
+    public async Task<(bool Existed, ReplicaWrite Write)> DeleteAsync(
+        string tenant, string key, WriteCondition? condition, CancellationToken cancellationToken)
     {
         var store = origin.Require("Delete");
         var storedKey = StoredKey(tenant, key);
         using var activity = Start("cache.delete", storedKey, ConsistencyLevel.Quorum);
         using var writing = cacheAside?.BeginWrite([storedKey]);
-        var tombstone = new Entry { Key = storedKey, Tombstone = true, Version = coordinator.Stamp() };
+        var past = await CheckConditionAsync("Delete", storedKey, ConsistencyLevel.Quorum, condition, cancellationToken);
+        var tombstone = new Entry { Key = storedKey, Tombstone = true, Version = coordinator.Stamp(past), Precondition = condition?.ToPrecondition() };
         bool existed;
         try
         {
@@ -90,7 +103,8 @@ public sealed partial class CacheService
             throw OriginAccess.Unavailable("Delete", ex);
         }
 
-        var write = await coordinator.WriteAsync(tombstone, ConsistencyLevel.Quorum, cancellationToken);
+        var write = await SettleRaceAsync(
+            tombstone, await coordinator.WriteAsync(tombstone, ConsistencyLevel.Quorum, cancellationToken), ConsistencyLevel.Quorum, cancellationToken);
         Record(activity, "delete", write.AcknowledgedBy.Count, write.Failures.Count);
         RecordConflict(activity, write, ConflictPolicy.LastWriterWins);
         return (existed, write);

@@ -57,16 +57,19 @@ public sealed partial class CacheService(
     /// <summary>
     /// Reads <paramref name="key"/> of <paramref name="tenant"/> at <paramref name="level"/>. When enough replicas
     /// answered and none holds a live value, loads it from the origin (cache-aside) and writes it to the replicas.
-    /// Returns the read, and the live entry (null for a miss) with where it came from.
+    /// Returns the read, and the live entry (null for a miss) with where it came from. With a session,
+    /// <paramref name="atLeast"/> is the timestamp of the newest version of the key the client has seen (0 = none):
+    /// replicas older than that are not an answer (<see cref="ReplicaCoordinator.CatchUpAsync"/>).
     /// </summary>
     public async Task<(ReplicaRead Read, Entry? Value, bool FromOrigin)> GetAsync(
-        string tenant, string key, ConsistencyLevel level, CancellationToken cancellationToken)
+        string tenant, string key, ConsistencyLevel level, long atLeast, CancellationToken cancellationToken)
     {
         var storedKey = StoredKey(tenant, key);
         var keyHash = KeyHash.Of(storedKey);
         using var activity = Start("cache.get", keyHash, level);
         var writes = cacheAside?.Observe(storedKey) ?? default;
-        var read = await coordinator.ReadAsync(storedKey, keyHash, level, cancellationToken);
+        var read = await coordinator.CatchUpAsync(
+            storedKey, level, await coordinator.ReadAsync(storedKey, keyHash, level, cancellationToken), atLeast, cancellationToken);
         Record(activity, "get", read.Answered, read.Failures.Count);
         if (!read.Satisfied)
         {

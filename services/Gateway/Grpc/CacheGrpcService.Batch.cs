@@ -19,7 +19,9 @@ internal sealed partial class CacheGrpcService
         }
 
         var level = RequestMapping.Level(request.Consistency);
-        var reads = await cache.GetManyAsync(caller.Tenant!, request.Keys, level, context.CancellationToken);
+        var session = mapping.ReadSession(request.SessionToken);
+        var atLeast = request.SessionToken.IsEmpty ? null : request.Keys.Select(key => session.SeenOf(caller.Tenant!, key)).ToArray();
+        var reads = await cache.GetManyAsync(caller.Tenant!, request.Keys, level, atLeast, context.CancellationToken);
 
         var reply = new MultiGetResponse();
         for (var i = 0; i < reads.Length; i++)
@@ -31,8 +33,10 @@ internal sealed partial class CacheGrpcService
             }
 
             reply.Items.Add(mapping.ToReply(reads[i].Newest));
+            session.Saw(caller.Tenant!, request.Keys[i], reads[i].Newest?.Version);
         }
 
+        reply.SessionToken = session.Encode();
         return reply;
     }
 
@@ -47,19 +51,35 @@ internal sealed partial class CacheGrpcService
         for (var i = 0; i < items.Length; i++)
         {
             var item = request.Items[i];
-            RpcErrors.ThrowIfInvalid(mapping.TryToEntry(item, $"items[{i}].", out var entry));
+            RpcErrors.ThrowIfInvalid(mapping.TryToEntry(item, $"items[{i}].", out var entry) ?? NotPerItem(item, i));
             items[i] = (item.Key, entry!);
         }
+
+        var session = mapping.ReadSession(request.SessionToken);
 
         var writes = await cache.PutManyAsync(caller.Tenant!, items, level, context.CancellationToken);
         var reply = new MultiPutResponse();
         for (var i = 0; i < writes.Length; i++)
         {
+            if (writes[i].Satisfied)
+            {
+                session.Saw(caller.Tenant!, items[i].Key, items[i].Entry.Version);
+            }
+
             reply.Items.Add(writes[i].Satisfied
                 ? new MultiPutResult { Ok = true, Response = new V1.PutResponse { AcknowledgedBy = { writes[i].AcknowledgedBy }, Version = items[i].Entry.Version } }
                 : new MultiPutResult { Ok = false, Error = WrittenThrough(writes[i].Describe()) });
         }
 
+        reply.SessionToken = session.Encode();
         return reply;
     }
+
+    // Conditions and session tokens belong to a whole request: a MultiPut item carries neither.
+    private static string? NotPerItem(V1.PutRequest item, int index) =>
+        !item.IfVersion.IsEmpty || item.IfAbsent
+            ? string.Create(CultureInfo.InvariantCulture, $"items[{index}]: if_version and if_absent are not supported in MultiPut; use Put")
+            : !item.SessionToken.IsEmpty
+                ? string.Create(CultureInfo.InvariantCulture, $"items[{index}].session_token: send the session token as MultiPutRequest.session_token")
+                : null;
 }

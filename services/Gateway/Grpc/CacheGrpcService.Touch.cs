@@ -18,15 +18,18 @@ internal sealed partial class CacheGrpcService
         RpcErrors.ThrowIfInvalid(RequestLimits.CheckKey(request.Key));
         RpcErrors.ThrowIfInvalid(CheckTouchTtl(request.Ttl, out var ttl));
         var level = RequestMapping.Level(request.Consistency);
-        var (read, value, touch) = await cache.TouchAsync(caller.Tenant!, request.Key, ttl, level, context.CancellationToken);
+        var session = mapping.ReadSession(request.SessionToken);
+        var (read, value, touch) = await cache.TouchAsync(
+            caller.Tenant!, request.Key, ttl, level, session.SeenOf(caller.Tenant!, request.Key), context.CancellationToken);
         if (!read.Satisfied)
         {
             ThrowUnsatisfied("Touch", level, read.Describe());
         }
 
+        session.Saw(caller.Tenant!, request.Key, read.Newest?.Version);
         if (value is null || touch is null)
         {
-            return new V1.TouchResponse { Touched = false };
+            return new V1.TouchResponse { Touched = false, SessionToken = session.Encode() };
         }
 
         if (!touch.Satisfied)
@@ -34,7 +37,10 @@ internal sealed partial class CacheGrpcService
             ThrowUnsatisfied("Touch", level, touch.Describe());
         }
 
-        var reply = new V1.TouchResponse { Touched = touch.Touched, Version = value.Version, AcknowledgedBy = { touch.ExtendedBy } };
+        var reply = new V1.TouchResponse
+        {
+            Touched = touch.Touched, Version = value.Version, AcknowledgedBy = { touch.ExtendedBy }, SessionToken = session.Encode(),
+        };
         if (touch.Touched && touch.ExpiresAtMs > 0)
         {
             reply.TtlRemaining = mapping.Remaining(touch.ExpiresAtMs);

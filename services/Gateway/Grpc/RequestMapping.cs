@@ -11,7 +11,7 @@ using Microservices.ServiceDefaults;
 namespace Microservices.Gateway.Grpc;
 
 /// <summary>Validates public requests and maps them to cache entries, and entries back to replies.</summary>
-internal sealed class RequestMapping(GatewayOptions options, TimeProvider time)
+internal sealed partial class RequestMapping(GatewayOptions options, TimeProvider time)
 {
     private static readonly TimeSpan MinTtl = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan MaxTtl = TimeSpan.FromDays(30);

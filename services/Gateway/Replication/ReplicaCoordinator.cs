@@ -48,22 +48,6 @@ public sealed partial class ReplicaCoordinator(
     }
 
     /// <summary>
-    /// Makes this gateway's next timestamps order after every counter of <paramref name="context"/> (a client's), so a
-    /// write stamped with it is newer than what it descends. False, changing nothing, when a counter is more than the
-    /// maximum clock offset ahead of this gateway's clock.
-    /// </summary>
-    public bool Observe(CausalContext context)
-    {
-        ulong newest = 0;
-        foreach (var (_, counter) in context.Entries)
-        {
-            newest = Math.Max(newest, counter);
-        }
-
-        return newest <= long.MaxValue && clock.Observe((long)newest);
-    }
-
-    /// <summary>
     /// Reads <paramref name="key"/> (already namespaced) at <paramref name="level"/>: R of its readable own replicas,
     /// the next ones when a call fails; never a stand-in, which may not hold the key, nor a RECOVERING replica, which
     /// may have restarted empty. Replicas that answered with an older version (or none) get the newest one: at ONE in

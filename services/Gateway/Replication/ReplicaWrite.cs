@@ -13,6 +13,18 @@ public sealed record ReplicaWrite(
     /// <summary>True when enough own replicas hold the write.</summary>
     public bool Satisfied => AcknowledgedBy.Count >= Required;
 
+    /// <summary>The version written (the entry's); null where the outcome was not built from one entry's fan-out.</summary>
+    public Cache.V1.Version? Written { get; init; }
+
+    /// <summary>Own replicas that refused a conditional write because its precondition did not hold there.</summary>
+    public int ConditionFailed { get; init; }
+
+    /// <summary>The newest version held by the own replicas that refused the precondition; null when none did.</summary>
+    public Cache.V1.Version? Current { get; init; }
+
+    /// <summary>True when a conditional write failed and some own replica refused its precondition.</summary>
+    public bool FailedPrecondition => !Satisfied && ConditionFailed > 0;
+
     /// <summary>
     /// True when the write failed because own replicas hold a newer version (last writer wins): with them it would
     /// have had enough. The gateway's clock has seen that version, so a retry is stamped after it.
@@ -26,7 +38,7 @@ public sealed record ReplicaWrite(
     public string Describe() =>
         $"{AcknowledgedBy.Count} of {Replicas} replicas hold it, {Required} needed" +
         (Failures.Count > 0 ? $" ({string.Join(", ", Failures)})" : string.Empty) +
-        (Satisfied || LostToNewerWrite
+        (Satisfied || LostToNewerWrite || (FailedPrecondition && AcknowledgedBy.Count == 0)
             ? string.Empty
             : "; the write is not undone and may still take effect: replicas that took it keep it, and hints kept for "
                 + "the others are delivered when they are back");

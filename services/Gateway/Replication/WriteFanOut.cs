@@ -12,8 +12,9 @@ namespace Microservices.Gateway.Replication;
 /// and the next reachable node after them (a stand-in) takes a copy in its place, for availability only; a stand-in
 /// that fails is replaced by the next. A replica that answers "a newer version is stored" has not taken this write:
 /// it neither counts nor gets a hint. During a membership change the key's owners under the new ring get the write
-/// too (or a hint), without counting. The write is decided as soon as enough own replicas hold it, or when every own
-/// replica has answered (so a failure says what each did); the calls still running go on. Thread-safe: outcomes
+/// too (or a hint), without counting. The write is decided as soon as enough own replicas hold it (a conditional write:
+/// once every own replica has answered), or when every own replica has answered (so a failure says what each did); the
+/// calls still running go on. Thread-safe: outcomes
 /// arrive from parallel calls.
 /// </summary>
 internal sealed class WriteFanOut
@@ -32,6 +33,8 @@ internal sealed class WriteFanOut
     private int _ownInFlight;
     private int _superseded;
     private PutResponse? _conflict;
+    private int _conditionFailed;
+    private Cache.V1.Version? _current;
 
     /// <param name="view">The cluster snapshot the write is planned on.</param>
     /// <param name="entry">The entry: namespaced key, stamped version.</param>
@@ -122,6 +125,17 @@ internal sealed class WriteFanOut
                     _acknowledged.Add(node.Name);
                 }
             }
+            else if (reply is { PreconditionFailed: true })
+            {
+                // A conditional write whose precondition does not hold there: the replica keeps what it holds, and no
+                // hint or stand-in may carry the write past it.
+                if (own)
+                {
+                    _conditionFailed++;
+                    _current = _current is null || Versions.Compare(reply.Current, _current) > 0 ? reply.Current : _current;
+                    _failures.Add($"{node.Name}: precondition failed (holds {reply.Current.Timestamp}@{reply.Current.Writer})");
+                }
+            }
             else if (reply is { NoRoom: false })
             {
                 // It holds a newer version: nothing is missing there, and nothing to hint.
@@ -171,9 +185,16 @@ internal sealed class WriteFanOut
 
     private void DecideIfSettled()
     {
-        if (_acknowledged.Count >= _required || _ownInFlight == 0)
+        // A conditional write hears every own replica (or its failure) first: one that refused it may hold a
+        // concurrent conditional write that it took first, which the caller then overrides (CacheService).
+        if ((_acknowledged.Count >= _required && Entry.Precondition is null) || _ownInFlight == 0)
         {
-            _decided.TrySetResult(new ReplicaWrite([.. _acknowledged], _required, _own.Length, [.. _failures], _superseded, _conflict));
+            _decided.TrySetResult(new ReplicaWrite([.. _acknowledged], _required, _own.Length, [.. _failures], _superseded, _conflict)
+            {
+                Written = Entry.Version,
+                ConditionFailed = _conditionFailed,
+                Current = _current,
+            });
         }
     }
 }
