@@ -75,6 +75,9 @@ public sealed class GatewayCluster : IDisposable
 
             // Off unless a test turns it on: its calls to the nodes would count in the tests that count calls.
             ["Gateway:AntiEntropy:Enabled"] = "false",
+
+            // The clock is fake: a change would wait for it to be advanced. Tests of two gateways reload by hand.
+            ["Gateway:ClusterConfig:SettleDelay"] = "00:00:00",
         };
         for (var i = 1; i <= nodes; i++)
         {
