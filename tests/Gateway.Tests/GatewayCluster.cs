@@ -15,6 +15,8 @@ namespace Microservices.Gateway.Tests;
 /// A gateway in process over three real cache nodes and a real rate limiter, also in process. Each node's and the
 /// limiter's connection can be cut, to act out a node that stops answering. The gateway and the nodes share one
 /// fake clock (<see cref="Time"/>), as machines whose clocks agree: versions and expiries are compared across them.
+/// With <c>gateways: 2</c> a second gateway (writer id gateway-2) runs beside the first over the same nodes, through
+/// links of its own (<see cref="SecondLinks"/>); the methods that take a <c>gateway</c> number reach it.
 /// </summary>
 public sealed class GatewayCluster : IDisposable
 {
@@ -27,6 +29,7 @@ public sealed class GatewayCluster : IDisposable
     private readonly Dictionary<string, GrpcServiceApp<cachenode::Program>> _nodes = [];
     private readonly GrpcServiceApp<ratelimiter::Program> _limiter;
     private readonly GrpcServiceApp<Program> _gateway;
+    private readonly GrpcServiceApp<Program>? _second;
     private readonly Microsoft.Extensions.Time.Testing.FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
     private readonly Dictionary<string, string?> _nodeSettings;
     private GrpcChannel? _client;
@@ -38,7 +41,7 @@ public sealed class GatewayCluster : IDisposable
     /// </summary>
     public GatewayCluster(
         int nodes = 3, Dictionary<string, string?>? settings = null, int spares = 0, Action<IServiceCollection>? services = null,
-        Dictionary<string, string?>? nodeSettings = null, int nodeMessageBytes = GrpcLimits.MaxMessageBytes)
+        Dictionary<string, string?>? nodeSettings = null, int nodeMessageBytes = GrpcLimits.MaxMessageBytes, int gateways = 1)
     {
         _nodeSettings = nodeSettings ?? [];
         for (var i = 1; i <= nodes + spares; i++)
@@ -96,7 +99,44 @@ public sealed class GatewayCluster : IDisposable
             collection.AddGrpcClient<RateLimiterClient>().ConfigurePrimaryHttpMessageHandler(() => LimiterLink);
             services?.Invoke(collection);
         });
+
+        if (gateways == 2)
+        {
+            foreach (var name in _nodes.Keys)
+            {
+                SecondLinks[name] = new SwitchableHandler(_nodes[name].Server.CreateHandler());
+            }
+
+            _second = new GrpcServiceApp<Program>(new(config) { ["Gateway:GatewayId"] = "gateway-2" }, time: _time, services: collection =>
+            {
+                collection.AddSingleton<NodeChannelFactory>(new InProcessChannels(SecondLinks, nodeMessageBytes));
+                collection.AddGrpcClient<RateLimiterClient>().ConfigurePrimaryHttpMessageHandler(() => LimiterLink);
+                services?.Invoke(collection);
+            });
+        }
     }
+
+    /// <summary>The second gateway's connection to each node by name (empty with one gateway).</summary>
+    public Dictionary<string, SwitchableHandler> SecondLinks { get; } = [];
+
+    /// <summary>A cache client of gateway 1 or 2.</summary>
+    public V1.Cache.CacheClient Cache(string apiKey, int gateway) => gateway == 1 ? Cache(apiKey) : new(Second.Channel.Intercept(m =>
+    {
+        m.Add("x-api-key", apiKey);
+        return m;
+    }));
+
+    /// <summary>An admin client of gateway 1 or 2.</summary>
+    public V1.Cluster.ClusterClient Cluster(int gateway) => gateway == 1 ? Cluster() : new(Second.Channel.Intercept(m =>
+    {
+        m.Add("x-api-key", AdminKey);
+        return m;
+    }));
+
+    /// <summary>The services of gateway 1 or 2 (starts it on first use).</summary>
+    public IServiceProvider ServicesOf(int gateway) => gateway == 1 ? GatewayServices : Second.Services;
+
+    private GrpcServiceApp<Program> Second => _second ?? throw new InvalidOperationException("the cluster runs one gateway");
 
     /// <summary>The connection to each node by name; set <c>Down</c> to cut it.</summary>
     public Dictionary<string, SwitchableHandler> Links { get; } = [];
@@ -113,6 +153,11 @@ public sealed class GatewayCluster : IDisposable
         var old = _nodes[node];
         _nodes[node] = StartNode(node);
         Links[node].Redirect(_nodes[node].Server.CreateHandler());
+        if (SecondLinks.TryGetValue(node, out var second))
+        {
+            second.Redirect(_nodes[node].Server.CreateHandler());
+        }
+
         old.Dispose();
     }
 
@@ -202,6 +247,7 @@ public sealed class GatewayCluster : IDisposable
     {
         _client?.Dispose();
         _gateway.Dispose();
+        _second?.Dispose();
         _limiter.Dispose();
         foreach (var node in _nodes.Values)
         {
@@ -220,9 +266,13 @@ public sealed class GatewayCluster : IDisposable
         private TaskCompletionSource? _paused;
         private volatile HttpMessageInvoker? _redirected;
         private int _calls;
+        private int _scans;
 
         /// <summary>Calls sent over the link, failed ones included.</summary>
         public int Calls => Volatile.Read(ref _calls);
+
+        /// <summary>Scan calls sent over the link (the copies of data movement), failed ones included.</summary>
+        public int Scans => Volatile.Read(ref _scans);
 
         public bool Down
         {
@@ -264,6 +314,10 @@ public sealed class GatewayCluster : IDisposable
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             Interlocked.Increment(ref _calls);
+            if (request.RequestUri!.AbsolutePath.EndsWith("/Scan", StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref _scans);
+            }
             if (Volatile.Read(ref _paused) is { } paused)
             {
                 var held = await CopyAsync(request);
