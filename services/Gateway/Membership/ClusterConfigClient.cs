@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Diagnostics;
 using System.Globalization;
 using Grpc.Core;
@@ -84,8 +85,17 @@ public sealed partial class ClusterConfigClient(ClusterMembership membership, IO
             }
             else
             {
-                membership.Apply(newest);
+                var applied = membership.Apply(newest);
                 LogReloaded(logger, view.Epoch, newest.Epoch, newest.ChangedBy);
+                if (applied.PendingRing is not null && newest.ChangedBy == membership.GatewayId)
+                {
+                    // A change this gateway started and no longer runs (it restarted halfway): nobody else will end
+                    // it, so it is undone, as a change whose copy failed.
+                    var reverted = applied with { PendingRing = null, Nodes = applied.Nodes.Where(n => applied.Ring.Contains(n.Key)).ToFrozenDictionary(StringComparer.Ordinal) };
+                    var undone = await ProposeAsync(applied, reverted, cancellationToken).ConfigureAwait(false);
+                    membership.Apply(undone);
+                    LogReverted(logger, newest.Epoch, undone.Epoch);
+                }
             }
         }
 
@@ -196,6 +206,9 @@ public sealed partial class ClusterConfigClient(ClusterMembership membership, IO
 
     [LoggerMessage(LogLevel.Information, "Cluster configuration reloaded: epoch {Was} -> {Epoch}, changed by {ChangedBy}")]
     private static partial void LogReloaded(ILogger logger, ulong was, ulong epoch, string changedBy);
+
+    [LoggerMessage(LogLevel.Warning, "Cluster configuration epoch {Epoch} is a change this gateway left halfway; undone at epoch {Reverted}")]
+    private static partial void LogReverted(ILogger logger, ulong epoch, ulong reverted);
 
     [LoggerMessage(LogLevel.Debug, "Cluster configuration epoch {Epoch} given to node {Node}")]
     private static partial void LogGiven(ILogger logger, string node, ulong epoch);
