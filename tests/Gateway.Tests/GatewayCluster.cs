@@ -33,6 +33,8 @@ public sealed class GatewayCluster : IDisposable
     private readonly Microsoft.Extensions.Time.Testing.FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
     private readonly Dictionary<string, string?> _nodeSettings;
     private GrpcChannel? _client;
+    private GrpcChannel? _secondClient;
+    private SwitchableHandler? _secondClientLink;
 
     /// <summary>
     /// <paramref name="nodes"/> nodes on the ring from the start, and <paramref name="spares"/> more running but not
@@ -120,14 +122,14 @@ public sealed class GatewayCluster : IDisposable
     public Dictionary<string, SwitchableHandler> SecondLinks { get; } = [];
 
     /// <summary>A cache client of gateway 1 or 2.</summary>
-    public V1.Cache.CacheClient Cache(string apiKey, int gateway) => gateway == 1 ? Cache(apiKey) : new(Second.Channel.Intercept(m =>
+    public V1.Cache.CacheClient Cache(string apiKey, int gateway) => gateway == 1 ? Cache(apiKey) : new(SecondClient.Intercept(m =>
     {
         m.Add("x-api-key", apiKey);
         return m;
     }));
 
     /// <summary>An admin client of gateway 1 or 2.</summary>
-    public V1.Cluster.ClusterClient Cluster(int gateway) => gateway == 1 ? Cluster() : new(Second.Channel.Intercept(m =>
+    public V1.Cluster.ClusterClient Cluster(int gateway) => gateway == 1 ? Cluster() : new(SecondClient.Intercept(m =>
     {
         m.Add("x-api-key", AdminKey);
         return m;
@@ -136,7 +138,30 @@ public sealed class GatewayCluster : IDisposable
     /// <summary>The services of gateway 1 or 2 (starts it on first use).</summary>
     public IServiceProvider ServicesOf(int gateway) => gateway == 1 ? GatewayServices : Second.Services;
 
+    /// <summary>
+    /// Stops the second gateway as a killed process would look to the rest: its clients' calls fail from now on
+    /// (UNAVAILABLE), and its calls to the nodes fail too, those in flight included.
+    /// </summary>
+    public void StopSecond()
+    {
+        _ = SecondClient;
+        _secondClientLink!.Down = true;
+        foreach (var link in SecondLinks.Values)
+        {
+            link.Down = true;
+            link.Redirect(new Unreachable());
+        }
+    }
+
     private GrpcServiceApp<Program> Second => _second ?? throw new InvalidOperationException("the cluster runs one gateway");
+
+    // Clients of the second gateway go through a link, so StopSecond can cut them off.
+    private GrpcChannel SecondClient => _secondClient ??= GrpcChannel.ForAddress(Second.Server.BaseAddress, new GrpcChannelOptions
+    {
+        HttpHandler = _secondClientLink = new SwitchableHandler(Second.Server.CreateHandler()),
+        MaxReceiveMessageSize = GrpcLimits.MaxMessageBytes,
+        MaxSendMessageSize = GrpcLimits.MaxMessageBytes,
+    });
 
     /// <summary>The connection to each node by name; set <c>Down</c> to cut it.</summary>
     public Dictionary<string, SwitchableHandler> Links { get; } = [];
@@ -246,6 +271,7 @@ public sealed class GatewayCluster : IDisposable
     public void Dispose()
     {
         _client?.Dispose();
+        _secondClient?.Dispose();
         _gateway.Dispose();
         _second?.Dispose();
         _limiter.Dispose();
