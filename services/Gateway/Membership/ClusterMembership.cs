@@ -56,7 +56,7 @@ public sealed class ClusterMembership : IDisposable
     /// <summary>Creates a node (not yet on the ring) of weight <paramref name="weight"/>, with its channel.</summary>
     public ClusterNode CreateNode(string name, Uri address, int weight) => new(name, address, _channels.Create(name, address), weight);
 
-    /// <summary>Runs one membership change at a time; <paramref name="change"/> publishes through <see cref="Publish"/>.</summary>
+    /// <summary>Runs one membership change at a time; <paramref name="change"/> publishes through <see cref="Commit"/> or <see cref="Apply"/>.</summary>
     public async Task<T> ChangeAsync<T>(Func<ClusterView, Task<T>> change, CancellationToken cancellationToken)
     {
         await _changes.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -92,9 +92,6 @@ public sealed class ClusterMembership : IDisposable
         }
     }
 
-    /// <summary>Makes <paramref name="view"/> the current snapshot. Call only inside <see cref="ChangeAsync{T}"/>.</summary>
-    public void Publish(ClusterView view) => Volatile.Write(ref _view, view);
-
     /// <summary>
     /// Publishes <paramref name="view"/>, built from <paramref name="config"/> which a majority of nodes has
     /// committed, and keeps it (<see cref="TopologyStore"/>) unless a change is halfway. Call only inside
@@ -103,7 +100,7 @@ public sealed class ClusterMembership : IDisposable
     public void Commit(ClusterView view, ClusterConfig config)
     {
         Volatile.Write(ref _config, config);
-        Publish(view);
+        Volatile.Write(ref _view, view);
         if (view.PendingRing is null)
         {
             Topology.Save(view);
