@@ -3,13 +3,16 @@ using Microservices.AppHost;
 var builder = DistributedApplication.CreateBuilder(args);
 
 // The whole cluster, wired by the hosting integration (hosting/Microservices.Hosting), on fixed development ports so
-// the README's grpcurl and curl examples work verbatim: gateway 5100 (HTTP/1.1 5180), ratelimiter 5101, logcollector
-// 5102, cache-node-1..3 5111-5113, and the spare cache-node-4 (5114), started from the dashboard.
+// the README's grpcurl and curl examples work verbatim: gateway 5100 (HTTP/1.1 5180), gateway-2 5105 (HTTP/1.1 5185),
+// ratelimiter 5101, logcollector 5102, cache-node-1..3 5111-5113, and the spare cache-node-4 (5114), started from the
+// dashboard. Both gateways serve the whole key space, each with its own writer id, and follow one cluster
+// configuration kept in the nodes.
 var gateway = builder.AddMicroservicesCluster("gateway",
     MicroservicesProjects.Of<Projects.RateLimiter, Projects.LogCollector, Projects.CacheNode, Projects.Gateway>(), nodes: 3,
     options =>
     {
         options.Port = 5100;
+        options.Gateways = 2;
         options.SpareNode = true;
         options.DataFolder = DataFolder.Root(builder);
     });

@@ -12,6 +12,7 @@
 # With --cpu: for the floor and each gateway RPC, the CPU each process spent, and its context switches, per call
 # over an 8 s run (CPU_RPCS="health gw-get-one" measures only those), and the bytes the gateway allocated per call
 # in that run and in a 6 s run of one call at a time (dotnet-counters, a local tool: run `dotnet tool restore` once).
+# With --two-gateways: Get ONE and Put QUORUM through one gateway, then through two at once (sum of both).
 # SERVICES=<checkout> runs the services built (Release) in another checkout, e.g. a base commit's worktree for a
 # before/after comparison; the load generator is always this checkout's.
 set -euo pipefail
@@ -41,13 +42,17 @@ for n in 1 2 3; do
     --contentRoot "$services"/CacheNode/bin/Release/net10.0 --urls http://127.0.0.1:$((base + 10 + n)) & pids+=($!)
   node_pid[$n]=$!
 done
-Security__ApiKeys__0__Key=bench-key Security__ApiKeys__0__Tenant=bench Security__ApiKeys__0__Policy=bench \
-Security__AdminKeys__0=bench-admin-key RateLimiting__Address=http://127.0.0.1:$((base + 1)) \
-Gateway__Nodes__0__Name=cache-node-1 Gateway__Nodes__0__Address=http://127.0.0.1:$((base + 11)) \
-Gateway__Nodes__1__Name=cache-node-2 Gateway__Nodes__1__Address=http://127.0.0.1:$((base + 12)) \
-Gateway__Nodes__2__Name=cache-node-3 Gateway__Nodes__2__Address=http://127.0.0.1:$((base + 13)) \
-  dotnet "$services"/Gateway/bin/Release/net10.0/Gateway.dll --contentRoot "$services"/Gateway/bin/Release/net10.0 \
-  --urls http://127.0.0.1:$base & pids+=($!)
+# A gateway on port $1 with writer id $2.
+start_gateway() {
+  Security__ApiKeys__0__Key=bench-key Security__ApiKeys__0__Tenant=bench Security__ApiKeys__0__Policy=bench \
+  Security__AdminKeys__0=bench-admin-key RateLimiting__Address=http://127.0.0.1:$((base + 1)) Gateway__GatewayId="$2" \
+  Gateway__Nodes__0__Name=cache-node-1 Gateway__Nodes__0__Address=http://127.0.0.1:$((base + 11)) \
+  Gateway__Nodes__1__Name=cache-node-2 Gateway__Nodes__1__Address=http://127.0.0.1:$((base + 12)) \
+  Gateway__Nodes__2__Name=cache-node-3 Gateway__Nodes__2__Address=http://127.0.0.1:$((base + 13)) \
+    dotnet "$services"/Gateway/bin/Release/net10.0/Gateway.dll --contentRoot "$services"/Gateway/bin/Release/net10.0 \
+    --urls http://127.0.0.1:"$1" & pids+=($!)
+}
+start_gateway "$base" gateway-1
 gateway_pid=$!
 redis-server --port 6379 --save "" --appendonly no > /dev/null & redis_pid=($!)
 sleep 5
@@ -60,6 +65,26 @@ if [[ "${1:-}" == "--node-down" ]]; then
   kill -9 "${node_pid[3]}"
   echo "== cache-node-3 killed (the warm-up lets the gateway mark it DOWN)"
   load --rpc gw-get-quorum,gw-put --concurrency 64 --connections 4 --duration 8 --warmup 2 --runs 3
+  exit 0
+fi
+if [[ "${1:-}" == "--two-gateways" ]]; then
+  # Get ONE and Put QUORUM with 64 calls in flight: through one gateway, then through two at once (32 each, the
+  # second on PORT_BASE+5 with its own writer id, the same nodes); the two-gateway figure is the sum of both.
+  start_gateway $((base + 5)) gateway-2
+  sleep 5
+  load --rpc gw-put --concurrency 32 --duration 8 --warmup 0 > /dev/null
+  echo "== one gateway, 64 in flight"
+  load --rpc gw-get-one,gw-put --concurrency 64 --connections 4 --duration 8 --warmup 2 --runs 3
+  echo "== two gateways at once, 32 in flight each"
+  second=$(mktemp)
+  dotnet bench/LoadGen/bin/Release/net10.0/LoadGen.dll --target http://127.0.0.1:$((base + 5)) --api-key bench-key \
+    --rpc gw-get-one,gw-put --concurrency 32 --connections 2 --duration 8 --warmup 2 --runs 3 > "$second" &
+  first=$(load --rpc gw-get-one,gw-put --concurrency 32 --connections 2 --duration 8 --warmup 2 --runs 3)
+  wait $!
+  echo "$first"; echo "-- gateway-2:"; cat "$second"
+  { echo "$first"; cat "$second"; } | awk '/^median/ { m = 1; next } /^target/ { m = 0 } m && NF { sum[$1] += $3 }
+    END { for (r in sum) printf "  %-12s %8.0f calls/s through both gateways\n", r, sum[r] }'
+  rm -f "$second"
   exit 0
 fi
 if [[ "${1:-}" == "--vs-twemproxy" ]]; then

@@ -10,6 +10,7 @@ public static class MicroservicesClusterExtensions
     /// Adds the whole cluster as project resources: <c>logcollector</c>, <c>ratelimiter</c>, <c>cache-node-1</c> to
     /// <c>cache-node-<paramref name="nodes"/></c>, and the gateway named <paramref name="name"/>, which is returned:
     /// reference it from an application (<c>WithReference(gateway)</c>) and call it at <c>http://&lt;name&gt;</c>.
+    /// More gateways (<see cref="MicroservicesClusterOptions.Gateways"/>) are named <c>&lt;name&gt;-2</c> and on.
     /// Every service has a gRPC (h2c) endpoint <c>http</c> and an HTTP/1.1 endpoint <c>http1</c> (curl, HTTP/JSON on
     /// the gateway, /health and /alive), a health check through grpc.health.v1, and the cluster key. The gateway starts
     /// once the rate limiter and its nodes are healthy, except one that is stopped. Dashboard commands: "Fail node" on
@@ -35,6 +36,11 @@ public static class MicroservicesClusterExtensions
         ArgumentOutOfRangeException.ThrowIfLessThan(nodes, 1);
         var options = new MicroservicesClusterOptions();
         configure?.Invoke(options);
+        if (options.Gateways is < 1 or > ClusterPorts.MaxGateways)
+        {
+            throw new ArgumentOutOfRangeException(nameof(configure), options.Gateways, $"Gateways must be 1 to {ClusterPorts.MaxGateways}");
+        }
+
         var ports = new ClusterPorts(options.Port);
         if (options.Port is not null && nodes + (options.SpareNode ? 1 : 0) > ClusterPorts.MaxNodes)
         {
@@ -76,21 +82,30 @@ public static class MicroservicesClusterExtensions
                 .WithReference(logcollector).WithExplicitStart()
             : null;
 
-        // The public entry point. It finds the rate limiter by service discovery and is given the ring's nodes; each start
-        // waits for them to be healthy, but not for one that is stopped (it starts with what it has).
-        var gateway = builder.AddGrpcService(name, projects.Gateway, ports.Gateway, clusterKey)
-            .WithExternalHttpEndpoints()
-            .WithReference(ratelimiter).WaitForHealthyUnlessStopped(ratelimiter)
-            .WithReference(logcollector)
-            .WithEnvironment("Origin__Path", Path.Combine(dataFolder, "origin.db"))
-            // Membership changes and hints survive a gateway restart within this run; a new run starts from the configured nodes.
-            .WithEnvironment("Gateway__DataPath", Path.Combine(dataFolder, "gateway"))
-            .WithEnvironment("Gateway__ClusterEpoch", DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture))
-            .WithEnvironment("Security__ApiKeys__0__Key", apiKey)
-            .WithEnvironment("Security__ApiKeys__0__Tenant", options.Tenant)
-            .WithEnvironment("Security__AdminKeys__0", adminKey)
-            .WithExtraTenants(builder);
-        gateway.WithRingNodes(ring);
+        // The public entry points. Each finds the rate limiter by service discovery and is given the ring's nodes; each
+        // start waits for them to be healthy, but not for one that is stopped (it starts with what it has). Several
+        // gateways share the keys and the origin database; each has its own writer id and state folder.
+        var clusterEpoch = DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture);
+        var gateways = Enumerable.Range(1, options.Gateways).Select(k =>
+        {
+            var gatewayName = k == 1 ? name : $"{name}-{k}";
+            var gateway = builder.AddGrpcService(gatewayName, projects.Gateway, ports.GatewayNumber(k), clusterKey)
+                .WithExternalHttpEndpoints()
+                .WithReference(ratelimiter).WaitForHealthyUnlessStopped(ratelimiter)
+                .WithReference(logcollector)
+                .WithEnvironment("Gateway__GatewayId", gatewayName)
+                .WithEnvironment("Origin__Path", Path.Combine(dataFolder, "origin.db"))
+                // Membership changes and hints survive a gateway restart within this run; a new run starts from the configured nodes.
+                .WithEnvironment("Gateway__DataPath", Path.Combine(dataFolder, k == 1 ? "gateway" : gatewayName))
+                .WithEnvironment("Gateway__ClusterEpoch", clusterEpoch)
+                .WithEnvironment("Security__ApiKeys__0__Key", apiKey)
+                .WithEnvironment("Security__ApiKeys__0__Tenant", options.Tenant)
+                .WithEnvironment("Security__AdminKeys__0", adminKey)
+                .WithExtraTenants(builder, name);
+            gateway.WithRingNodes(ring);
+            return gateway;
+        }).ToArray();
+        var gateway = gateways[0];
 
         // Dashboard commands: fail a node, show the ring in the gateway's log, and let the spare join.
         foreach (var node in ring)
@@ -99,7 +114,11 @@ public static class MicroservicesClusterExtensions
         }
 
         spare?.WithJoinClusterCommand(gateway, adminKey);
-        gateway.WithShowTopologyCommand(adminKey);
+        foreach (var each in gateways)
+        {
+            each.WithShowTopologyCommand(adminKey);
+        }
+
         return gateway;
     }
 }

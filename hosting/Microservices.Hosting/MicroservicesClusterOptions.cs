@@ -22,6 +22,15 @@ public sealed class MicroservicesClusterOptions
     /// </summary>
     public string? DataFolder { get; set; }
 
+    /// <summary>
+    /// How many gateways, 1 to <see cref="Microservices.Hosting.ClusterPorts.MaxGateways"/>: the first is named as
+    /// given to AddMicroservicesCluster, the others <c>&lt;name&gt;-2</c>, <c>&lt;name&gt;-3</c>, ...; each has its own
+    /// writer id (its resource name) and state folder, all serve the whole key space with the same keys and follow
+    /// one cluster configuration kept in the nodes. With fixed ports, gateway k listens on the first one's port
+    /// +3+k (5105 for the second), HTTP/1.1 +80. Default 1.
+    /// </summary>
+    public int Gateways { get; set; } = 1;
+
     /// <summary>The tenant of the development API key (parameter <c>&lt;name&gt;-api-key</c>). Default <c>dev</c>.</summary>
     public string Tenant { get; set; } = "dev";
 }

@@ -28,18 +28,22 @@ internal static class OperatorParameters
     /// <summary>
     /// Tenants beyond the development one: the parameter <c>&lt;gateway&gt;-tenants</c> (e.g. <c>gateway-tenants</c>)
     /// lists their names (comma-separated, e.g. <c>acme,globex</c>), and each one's API key is the secret parameter
-    /// <c>&lt;gateway&gt;-tenant-&lt;name&gt;-key</c>. The list is read when the AppHost starts, since each name declares a
-    /// parameter.
+    /// <c>&lt;gateway&gt;-tenant-&lt;name&gt;-key</c>, <c>&lt;gateway&gt;</c> being <paramref name="prefix"/> (the first
+    /// gateway's name: every gateway of the cluster takes the same tenants). The list is read when the AppHost starts,
+    /// since each name declares a parameter.
     /// </summary>
     public static IResourceBuilder<ProjectResource> WithExtraTenants(
-        this IResourceBuilder<ProjectResource> gateway, IDistributedApplicationBuilder builder)
+        this IResourceBuilder<ProjectResource> gateway, IDistributedApplicationBuilder builder, string prefix)
     {
-        var prefix = gateway.Resource.Name;
         var names = builder.Configuration[$"Parameters:{prefix}-tenants"] ?? string.Empty;
         var index = 1; // index 0 is the dev tenant
         foreach (var tenant in names.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            var key = builder.AddParameter($"{prefix}-tenant-{tenant}-key", secret: true);
+            // Several gateways of one cluster take the same tenants, so the same parameters.
+            var keyName = $"{prefix}-tenant-{tenant}-key";
+            var key = builder.Resources.OfType<ParameterResource>().FirstOrDefault(p => p.Name == keyName) is { } known
+                ? builder.CreateResourceBuilder(known)
+                : builder.AddParameter(keyName, secret: true);
             gateway.WithEnvironment($"Security__ApiKeys__{index}__Tenant", tenant)
                 .WithEnvironment($"Security__ApiKeys__{index}__Key", key);
             index++;

@@ -23,6 +23,7 @@ public static class CacheNodeServiceExtensions
         });
         builder.Services.AddSingleton<CacheNodeTelemetry>();
         builder.Services.AddSingleton<NodeInstance>();
+        builder.Services.AddSingleton<Cluster.ClusterConfigRegister>();
         builder.Services.AddHostedService<StoreSweeper>();
         return builder;
     }

@@ -96,6 +96,9 @@ public sealed class GatewayOptions
     /// <summary>The cache nodes the ring starts with.</summary>
     public List<NodeOptions> Nodes { get; set; } = [];
 
+    /// <summary>How this gateway follows the configuration kept in the nodes (<c>Gateway:ClusterConfig</c>).</summary>
+    public Membership.ClusterConfigOptions ClusterConfig { get; set; } = new();
+
     /// <summary>Background comparison and repair of replicas (<c>Gateway:AntiEntropy</c>).</summary>
     public Rebalancing.AntiEntropyOptions AntiEntropy { get; set; } = new();
 }

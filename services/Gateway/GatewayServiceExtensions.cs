@@ -26,6 +26,7 @@ public static class GatewayServiceExtensions
         services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IValidateOptions<GatewayOptions>, ConfiguredNodesValidator>();
         services.AddSingleton<IValidateOptions<GatewayOptions>, AntiEntropyOptionsValidator>();
+        services.AddSingleton<IValidateOptions<GatewayOptions>, ClusterConfigOptionsValidator>();
         services.AddOptions<SecurityOptions>().BindConfiguration(SecurityOptions.Section).ValidateOnStart();
         services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<RateLimitOptions>, RateLimitOptionsValidator>();
@@ -36,6 +37,8 @@ public static class GatewayServiceExtensions
         services.TryAddSingleton<NodeChannelFactory>();
         services.AddSingleton<TopologyStore>();
         services.AddSingleton<ClusterMembership>();
+        services.AddSingleton<ClusterConfigClient>();
+        services.AddHostedService<ClusterConfigWatcher>();
         services.AddSingleton<FailureDetector>();
         services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster");
         services.AddHostedService<NodeProber>();

@@ -15,6 +15,8 @@ namespace Microservices.Gateway.Tests;
 /// A gateway in process over three real cache nodes and a real rate limiter, also in process. Each node's and the
 /// limiter's connection can be cut, to act out a node that stops answering. The gateway and the nodes share one
 /// fake clock (<see cref="Time"/>), as machines whose clocks agree: versions and expiries are compared across them.
+/// With <c>gateways: 2</c> a second gateway (writer id gateway-2) runs beside the first over the same nodes, through
+/// links of its own (<see cref="SecondLinks"/>); the methods that take a <c>gateway</c> number reach it.
 /// </summary>
 public sealed class GatewayCluster : IDisposable
 {
@@ -27,12 +29,15 @@ public sealed class GatewayCluster : IDisposable
     private readonly Dictionary<string, GrpcServiceApp<cachenode::Program>> _nodes = [];
     private readonly GrpcServiceApp<ratelimiter::Program> _limiter;
     private readonly GrpcServiceApp<Program> _gateway;
+    private readonly GrpcServiceApp<Program>? _second;
     private readonly Microsoft.Extensions.Time.Testing.FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
     private readonly Dictionary<string, string?> _nodeSettings;
     private readonly Dictionary<string, string?> _gatewaySettings;
     private readonly Action<IServiceCollection> _gatewayServices;
     private readonly List<GrpcServiceApp<Program>> _otherGateways = [];
     private GrpcChannel? _client;
+    private GrpcChannel? _secondClient;
+    private SwitchableHandler? _secondClientLink;
 
     /// <summary>
     /// <paramref name="nodes"/> nodes on the ring from the start, and <paramref name="spares"/> more running but not
@@ -41,7 +46,7 @@ public sealed class GatewayCluster : IDisposable
     /// </summary>
     public GatewayCluster(
         int nodes = 3, Dictionary<string, string?>? settings = null, int spares = 0, Action<IServiceCollection>? services = null,
-        Dictionary<string, string?>? nodeSettings = null, int nodeMessageBytes = GrpcLimits.MaxMessageBytes)
+        Dictionary<string, string?>? nodeSettings = null, int nodeMessageBytes = GrpcLimits.MaxMessageBytes, int gateways = 1)
     {
         _nodeSettings = nodeSettings ?? [];
         for (var i = 1; i <= nodes + spares; i++)
@@ -79,6 +84,9 @@ public sealed class GatewayCluster : IDisposable
             // Off unless a test turns them on: their calls to the nodes would count in the tests that count calls.
             ["Gateway:AntiEntropy:Enabled"] = "false",
             ["Gateway:ClockCheckInterval"] = "00:00:00",
+
+            // The clock is fake: a change would wait for it to be advanced. Tests of two gateways reload by hand.
+            ["Gateway:ClusterConfig:SettleDelay"] = "00:00:00",
         };
         for (var i = 1; i <= nodes; i++)
         {
@@ -99,6 +107,21 @@ public sealed class GatewayCluster : IDisposable
             services?.Invoke(collection);
         };
         _gateway = new GrpcServiceApp<Program>(config, time: _time, services: _gatewayServices);
+
+        if (gateways == 2)
+        {
+            foreach (var name in _nodes.Keys)
+            {
+                SecondLinks[name] = new SwitchableHandler(_nodes[name].Server.CreateHandler());
+            }
+
+            _second = new GrpcServiceApp<Program>(new(config) { ["Gateway:GatewayId"] = "gateway-2" }, time: _time, services: collection =>
+            {
+                collection.AddSingleton<NodeChannelFactory>(new InProcessChannels(SecondLinks, nodeMessageBytes));
+                collection.AddGrpcClient<RateLimiterClient>().ConfigurePrimaryHttpMessageHandler(() => LimiterLink);
+                services?.Invoke(collection);
+            });
+        }
     }
 
     /// <summary>
@@ -119,6 +142,51 @@ public sealed class GatewayCluster : IDisposable
         }));
     }
 
+    /// <summary>The second gateway's connection to each node by name (empty with one gateway).</summary>
+    public Dictionary<string, SwitchableHandler> SecondLinks { get; } = [];
+
+    /// <summary>A cache client of gateway 1 or 2.</summary>
+    public V1.Cache.CacheClient Cache(string apiKey, int gateway) => gateway == 1 ? Cache(apiKey) : new(SecondClient.Intercept(m =>
+    {
+        m.Add("x-api-key", apiKey);
+        return m;
+    }));
+
+    /// <summary>An admin client of gateway 1 or 2.</summary>
+    public V1.Cluster.ClusterClient Cluster(int gateway) => gateway == 1 ? Cluster() : new(SecondClient.Intercept(m =>
+    {
+        m.Add("x-api-key", AdminKey);
+        return m;
+    }));
+
+    /// <summary>The services of gateway 1 or 2 (starts it on first use).</summary>
+    public IServiceProvider ServicesOf(int gateway) => gateway == 1 ? GatewayServices : Second.Services;
+
+    /// <summary>
+    /// Stops the second gateway as a killed process would look to the rest: its clients' calls fail from now on
+    /// (UNAVAILABLE), and its calls to the nodes fail too, those in flight included.
+    /// </summary>
+    public void StopSecond()
+    {
+        _ = SecondClient;
+        _secondClientLink!.Down = true;
+        foreach (var link in SecondLinks.Values)
+        {
+            link.Down = true;
+            link.Redirect(new Unreachable());
+        }
+    }
+
+    private GrpcServiceApp<Program> Second => _second ?? throw new InvalidOperationException("the cluster runs one gateway");
+
+    // Clients of the second gateway go through a link, so StopSecond can cut them off.
+    private GrpcChannel SecondClient => _secondClient ??= GrpcChannel.ForAddress(Second.Server.BaseAddress, new GrpcChannelOptions
+    {
+        HttpHandler = _secondClientLink = new SwitchableHandler(Second.Server.CreateHandler()),
+        MaxReceiveMessageSize = GrpcLimits.MaxMessageBytes,
+        MaxSendMessageSize = GrpcLimits.MaxMessageBytes,
+    });
+
     /// <summary>The connection to each node by name; set <c>Down</c> to cut it.</summary>
     public Dictionary<string, SwitchableHandler> Links { get; } = [];
 
@@ -134,6 +202,11 @@ public sealed class GatewayCluster : IDisposable
         var old = _nodes[node];
         _nodes[node] = StartNode(node);
         Links[node].Redirect(_nodes[node].Server.CreateHandler());
+        if (SecondLinks.TryGetValue(node, out var second))
+        {
+            second.Redirect(_nodes[node].Server.CreateHandler());
+        }
+
         old.Dispose();
     }
 
@@ -222,12 +295,14 @@ public sealed class GatewayCluster : IDisposable
     public void Dispose()
     {
         _client?.Dispose();
+        _secondClient?.Dispose();
         _gateway.Dispose();
         foreach (var gateway in _otherGateways)
         {
             gateway.Dispose();
         }
 
+        _second?.Dispose();
         _limiter.Dispose();
         foreach (var node in _nodes.Values)
         {
@@ -246,9 +321,13 @@ public sealed class GatewayCluster : IDisposable
         private TaskCompletionSource? _paused;
         private volatile HttpMessageInvoker? _redirected;
         private int _calls;
+        private int _scans;
 
-        /// <summary>Calls sent over the link, failed ones included.</summary>
+        /// <summary>Calls sent over the link, failed ones included, but for the gateways' configuration polls.</summary>
         public int Calls => Volatile.Read(ref _calls);
+
+        /// <summary>Scan calls sent over the link (the copies of data movement), failed ones included.</summary>
+        public int Scans => Volatile.Read(ref _scans);
 
         public bool Down
         {
@@ -289,7 +368,16 @@ public sealed class GatewayCluster : IDisposable
 
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
-            Interlocked.Increment(ref _calls);
+            // The gateways' configuration polls (each poll interval, to every node) are not what a test counts.
+            if (!request.RequestUri!.AbsolutePath.EndsWith("/GetClusterConfig", StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref _calls);
+            }
+
+            if (request.RequestUri!.AbsolutePath.EndsWith("/Scan", StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref _scans);
+            }
             if (Volatile.Read(ref _paused) is { } paused)
             {
                 var held = await CopyAsync(request);

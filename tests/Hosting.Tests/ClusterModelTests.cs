@@ -79,6 +79,33 @@ public sealed class ClusterModelTests
     }
 
     [Fact]
+    public async Task ASecondGatewayHasItsOwnPortsWriterIdAndFolderAndTheSameKeysAndTenants()
+    {
+        var builder = NewBuilder();
+        builder.Configuration["Parameters:gateway-tenants"] = "acme";
+
+        builder.AddMicroservicesCluster("gateway", MicroservicesProjects.FromSource(RepositoryRoot), nodes: 3, options =>
+        {
+            options.Port = 6100;
+            options.Gateways = 2;
+        });
+
+        var projects = builder.Resources.OfType<ProjectResource>().ToDictionary(r => r.Name);
+        Assert.Equal([("http", 6105), ("http1", 6185)], projects["gateway-2"].Annotations.OfType<EndpointAnnotation>().Select(e => (e.Name, e.Port)));
+        // Obsolete in favour of ExecutionConfigurationBuilder, which needs a running execution context; this reads
+        // the model's values as expressions, which is all the comparison needs.
+#pragma warning disable CS0618
+        var first = await projects["gateway"].GetEnvironmentVariableValuesAsync(DistributedApplicationOperation.Publish);
+        var second = await projects["gateway-2"].GetEnvironmentVariableValuesAsync(DistributedApplicationOperation.Publish);
+#pragma warning restore CS0618
+        Assert.Equal(("gateway", "gateway-2"), (first["Gateway__GatewayId"], second["Gateway__GatewayId"]));
+        Assert.NotEqual(first["Gateway__DataPath"], second["Gateway__DataPath"]);
+        Assert.All(["Security__ApiKeys__0__Key", "Security__AdminKeys__0", "Security__ApiKeys__1__Key", "Origin__Path", "Gateway__ClusterEpoch", "Gateway__Nodes__2__Address"],
+            name => Assert.Equal(first[name], second[name]));
+        Assert.Contains("show-topology", projects["gateway-2"].Annotations.OfType<ResourceCommandAnnotation>().Select(c => c.Name));
+    }
+
+    [Fact]
     public void TheKeysAreSecretParametersNamedAfterTheGateway()
     {
         var builder = NewBuilder();

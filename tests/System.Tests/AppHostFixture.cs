@@ -14,7 +14,7 @@ public class AppHostFixture : IAsyncLifetime
     public static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
 
     /// <summary>Resources that start with the AppHost (cache-node-4 starts only on demand).</summary>
-    public static readonly string[] StartedResources = ["logcollector", "ratelimiter", "cache-node-1", "cache-node-2", "cache-node-3", "gateway"];
+    public static readonly string[] StartedResources = ["logcollector", "ratelimiter", "cache-node-1", "cache-node-2", "cache-node-3", "gateway", "gateway-2"];
     private readonly Dictionary<string, GrpcChannel> _channels = [];
     private DistributedApplication? _app;
 
@@ -65,9 +65,9 @@ public class AppHostFixture : IAsyncLifetime
     /// <summary>A channel to a resource that sends no key, as a stranger on the network would; the caller disposes it.</summary>
     public GrpcChannel ChannelWithoutKey(string resource) => GrpcChannel.ForAddress(App.GetEndpoint(resource, "http"));
 
-    /// <summary>A gateway client that sends <paramref name="apiKey"/>.</summary>
-    public T Gateway<T>(Func<Grpc.Core.CallInvoker, T> create, string apiKey = "dev-key") =>
-        create(Grpc.Core.Interceptors.CallInvokerExtensions.Intercept(Channel("gateway").CreateCallInvoker(), metadata =>
+    /// <summary>A client of gateway <paramref name="gateway"/> (the resource name) that sends <paramref name="apiKey"/>.</summary>
+    public T Gateway<T>(Func<Grpc.Core.CallInvoker, T> create, string apiKey = "dev-key", string gateway = "gateway") =>
+        create(Grpc.Core.Interceptors.CallInvokerExtensions.Intercept(Channel(gateway).CreateCallInvoker(), metadata =>
         {
             metadata.Add("x-api-key", apiKey);
             return metadata;

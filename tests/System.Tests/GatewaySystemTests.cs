@@ -23,6 +23,23 @@ public sealed class GatewaySystemTests(AppHostFixture fixture)
     }
 
     [Fact]
+    public async Task AValuePutThroughOneGatewayIsReadThroughTheOther()
+    {
+        var first = fixture.Gateway(i => new Gateway.V1.Cache.CacheClient(i));
+        var second = fixture.Gateway(i => new Gateway.V1.Cache.CacheClient(i), gateway: "gateway-2");
+        var key = $"system-{Guid.NewGuid():N}";
+
+        await first.PutAsync(new PutRequest { Key = key, Text = "from gateway" }).ResponseAsync.WaitAsync(CallTimeout);
+        var get = await second.GetAsync(new GetRequest { Key = key }).ResponseAsync.WaitAsync(CallTimeout);
+        await second.PutAsync(new PutRequest { Key = key, Text = "from gateway-2" }).ResponseAsync.WaitAsync(CallTimeout);
+        var back = await first.GetAsync(new GetRequest { Key = key }).ResponseAsync.WaitAsync(CallTimeout);
+
+        Assert.Equal("from gateway", get.Text);
+        Assert.Equal("from gateway-2", back.Text);
+        Assert.Equal("gateway-2", back.Version.Writer);
+    }
+
+    [Fact]
     public async Task TheShowTopologyCommandReportsTheRing()
     {
         var message = await fixture.ExecuteCommandAsync("gateway", "show-topology");

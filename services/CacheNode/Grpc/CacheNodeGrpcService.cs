@@ -9,7 +9,8 @@ using Microsoft.Extensions.Options;
 namespace Microservices.CacheNode.Grpc;
 
 /// <summary>Maps <c>microservices.cache.v1.CacheNode</c> onto the <see cref="CacheStore"/>.</summary>
-internal sealed partial class CacheNodeGrpcService(CacheStore store, IOptions<CacheStoreOptions> options, NodeInstance instance)
+internal sealed partial class CacheNodeGrpcService(
+    CacheStore store, IOptions<CacheStoreOptions> options, NodeInstance instance, Cluster.ClusterConfigRegister clusterConfig)
     : Cache.V1.CacheNode.CacheNodeBase
 {
     private const int DefaultPageSize = 256;

@@ -133,7 +133,7 @@ internal sealed partial class ClusterGrpcService(
             Ownership = ownership.GetValueOrDefault(node.Name),
             Entries = await EntriesAsync(node, cancellationToken),
         }));
-        return new Topology { Nodes = { nodes }, ReplicationFactor = (uint)membership.ReplicationFactor };
+        return new Topology { Nodes = { nodes }, ReplicationFactor = (uint)membership.ReplicationFactor, Epoch = view.Epoch };
     }
 
     private static async Task<ulong> EntriesAsync(ClusterNode node, CancellationToken cancellationToken)

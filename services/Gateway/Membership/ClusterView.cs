@@ -6,9 +6,10 @@ namespace Microservices.Gateway.Membership;
 /// <summary>
 /// An immutable snapshot of the cluster: the ring, the nodes, and during a membership change the ring it is
 /// moving to (<see cref="PendingRing"/>): writes then reach the owners under both rings. Requests use one snapshot
-/// throughout.
+/// throughout. <see cref="Epoch"/> is the epoch of the cluster configuration it was built from (0: the configured
+/// nodes, before any change).
 /// </summary>
-public sealed record ClusterView(HashRing Ring, FrozenDictionary<string, ClusterNode> Nodes, HashRing? PendingRing = null)
+public sealed record ClusterView(HashRing Ring, FrozenDictionary<string, ClusterNode> Nodes, HashRing? PendingRing = null, ulong Epoch = 0)
 {
     /// <summary>The nodes of the preference list of <paramref name="hash"/>, owner first.</summary>
     public ClusterNode[] Replicas(ulong hash, int replicationFactor) => InRingOrder(hash, replicationFactor, reachableOnly: false);

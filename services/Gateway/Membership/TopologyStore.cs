@@ -5,8 +5,11 @@ using Microsoft.Extensions.Options;
 namespace Microservices.Gateway.Membership;
 
 /// <summary>
-/// Keeps the ring's nodes (name, address, weight) in <c>{Gateway:DataPath}/topology.json</c> after every membership change and gives them
-/// back at start, when the file belongs to the same <see cref="GatewayOptions.ClusterEpoch"/>. Written to a
+/// Keeps the ring's nodes (name, address, weight) and the epoch of their cluster configuration in
+/// <c>{Gateway:DataPath}/topology.json</c> after every membership change and gives them back at start, when the file
+/// belongs to the same <see cref="GatewayOptions.ClusterEpoch"/>. It is this gateway's copy of the newest
+/// configuration it knows: a restarted gateway routes by it until it has read the nodes', and gives it back to nodes
+/// that restarted empty. Written to a
 /// temporary file and renamed, so a crash leaves the old topology or the new one, never half of one.
 /// </summary>
 public sealed partial class TopologyStore(IOptions<GatewayOptions> options, IHostEnvironment environment, ILogger<TopologyStore> logger)
@@ -17,8 +20,8 @@ public sealed partial class TopologyStore(IOptions<GatewayOptions> options, IHos
 
     private readonly string _epoch = options.Value.ClusterEpoch;
 
-    /// <summary>The kept nodes, or null when there is no file (or it is of another epoch, or unreadable).</summary>
-    public IReadOnlyList<NodeOptions>? Load()
+    /// <summary>The kept topology, or null when there is no file (or it is of another epoch, or unreadable).</summary>
+    public KeptTopology? Load()
     {
         if (_path is null || !File.Exists(_path))
         {
@@ -40,7 +43,7 @@ public sealed partial class TopologyStore(IOptions<GatewayOptions> options, IHos
             }
 
             LogLoaded(logger, _path, kept.Nodes.Count);
-            return kept.Nodes;
+            return kept;
         }
         catch (Exception ex) when (ex is JsonException or IOException)
         {
@@ -58,7 +61,7 @@ public sealed partial class TopologyStore(IOptions<GatewayOptions> options, IHos
         }
 
         var kept = new KeptTopology(_epoch, [.. view.Nodes.Values.OrderBy(n => n.Name, StringComparer.Ordinal)
-            .Select(n => new NodeOptions { Name = n.Name, Address = n.Address.ToString(), Weight = view.Ring.WeightOf(n.Name) })]);
+            .Select(n => new NodeOptions { Name = n.Name, Address = n.Address.ToString(), Weight = view.Ring.WeightOf(n.Name) })], view.Epoch);
         try
         {
             Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
@@ -83,8 +86,8 @@ public sealed partial class TopologyStore(IOptions<GatewayOptions> options, IHos
     private static partial void LogUnreadable(ILogger logger, string path, string reason);
 }
 
-/// <summary>The file's content.</summary>
-public sealed record KeptTopology(string Epoch, List<NodeOptions> Nodes);
+/// <summary>The file's content: the cluster run (<see cref="GatewayOptions.ClusterEpoch"/>), the nodes, and the configuration epoch.</summary>
+public sealed record KeptTopology(string Epoch, List<NodeOptions> Nodes, ulong ConfigEpoch = 0);
 
 /// <summary>Source-generated JSON for <see cref="KeptTopology"/>.</summary>
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]

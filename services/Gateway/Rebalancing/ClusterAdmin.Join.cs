@@ -39,10 +39,9 @@ public sealed partial class ClusterAdmin
 
             node.State = MemberState.Joining;
             var nodes = before.Nodes.Values.Append(node).ToFrozenDictionary(n => n.Name, StringComparer.Ordinal);
-            var after = new ClusterView(before.Ring.Add(name, weight), nodes);
-            var moved = await MoveWithDualWritesAsync(before, after, before.Nodes, nodes, node.Retire, cancellationToken).ConfigureAwait(false);
+            var (moved, after) = await MoveWithDualWritesAsync(
+                before, new ClusterView(before.Ring.Add(name, weight), nodes), _ => before.Nodes, node.Retire, cancellationToken).ConfigureAwait(false);
             node.State = MemberState.Up;
-            membership.Commit(after);
             var result = new RebalanceResult(moved, Stopwatch.GetElapsedTime(started), after);
             LogChanged("joined", name, moved, result.Took.TotalMilliseconds);
             return result;

@@ -30,9 +30,8 @@ public sealed partial class ClusterAdmin
                 return new RebalanceResult(0, Stopwatch.GetElapsedTime(started), before);
             }
 
-            var after = before with { Ring = before.Ring.WithWeight(name, weight) };
-            var moved = await MoveWithDualWritesAsync(before, after, before.Nodes, before.Nodes, static () => { }, cancellationToken).ConfigureAwait(false);
-            membership.Commit(after);
+            var (moved, after) = await MoveWithDualWritesAsync(
+                before, before with { Ring = before.Ring.WithWeight(name, weight) }, _ => before.Nodes, static () => { }, cancellationToken).ConfigureAwait(false);
             node.Weight = weight;
             var result = new RebalanceResult(moved, Stopwatch.GetElapsedTime(started), after);
             LogWeightChanged(name, was, weight, moved, result.Took.TotalMilliseconds);

@@ -29,30 +29,54 @@ internal sealed class HistoryRun
 
     public IReadOnlyList<Operation> Operations => Recorder.Operations;
 
-    public static async Task<HistoryRun> RecordAsync(int nodes, int lanes, Consistency writes, Consistency reads, params FaultKind[] faults)
+    public static Task<HistoryRun> RecordAsync(int nodes, int lanes, Consistency writes, Consistency reads, params FaultKind[] faults) =>
+        RecordAsync(nodes, lanes, writes, reads, gateways: 1, faults);
+
+    /// <summary>
+    /// A run with <paramref name="gateways"/> (1 or 2) gateways. With two, each operation goes to them in turn (so a
+    /// client switches gateway from one operation to the next), and the second is stopped halfway through the run
+    /// (<see cref="GatewayCluster.StopSecond"/>): its operations then go to the first.
+    /// </summary>
+    public static async Task<HistoryRun> RecordAsync(int nodes, int lanes, Consistency writes, Consistency reads, int gateways, params FaultKind[] faults)
     {
         var seed = ClientWorkload.Seed();
         using var cluster = new GatewayCluster(nodes, new()
         {
             ["Gateway:ReplicaTimeout"] = "00:00:00.250",
             ["Gateway:ProbeInterval"] = "00:00:01",
-        });
+        }, gateways: gateways);
         var names = Enumerable.Range(1, nodes).Select(n => $"node-{n}").ToArray();
-        var cache = cluster.Cache(GatewayCluster.BulkKey);
-        await cache.GetAsync(new GetRequest { Key = "warm-up" });
+        V1.Cache.CacheClient[] caches = gateways == 2
+            ? [cluster.Cache(GatewayCluster.BulkKey), cluster.Cache(GatewayCluster.BulkKey, 2)]
+            : [cluster.Cache(GatewayCluster.BulkKey)];
+        foreach (var cache in caches)
+        {
+            await cache.GetAsync(new GetRequest { Key = "warm-up" });
+        }
 
         var recorder = new HistoryRecorder();
         var nemesis = new Nemesis(cluster, names, seed, lanes, Length - TimeSpan.FromSeconds(1), faults);
+        var gatewaysUp = caches.Length;
+        var turn = 0;
+        V1.Cache.CacheClient Next() => caches[(Interlocked.Increment(ref turn) & int.MaxValue) % Volatile.Read(ref gatewaysUp)];
         using var stop = new CancellationTokenSource();
         var clock = RunClockAsync(cluster, stop.Token);
         var chaos = nemesis.RunAsync(stop.Token);
+        var stopSecond = gateways == 2
+            ? Task.Delay(Length / 2, stop.Token).ContinueWith(_ =>
+            {
+                Volatile.Write(ref gatewaysUp, 1);
+                cluster.StopSecond();
+            }, CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default)
+            : Task.CompletedTask;
         using (var time = new CancellationTokenSource(Length))
         {
-            await new ClientWorkload(recorder, Writer(cache, writes), Reader(cache, reads)).RunAsync(seed, time.Token);
+            await new ClientWorkload(recorder, (key, value) => Writer(Next(), writes)(key, value), key => Reader(Next(), reads)(key)).RunAsync(seed, time.Token);
         }
 
         await stop.CancelAsync();
         await Task.WhenAll(clock, chaos);
+        await stopSecond.ContinueWith(_ => { }, TaskScheduler.Default);
         return new HistoryRun(recorder, nemesis, nodes);
     }
 

@@ -6,7 +6,8 @@ namespace Microservices.Gateway.Tests.History;
 
 /// <summary>
 /// Recorded histories of concurrent clients under faults (paused, cut and delayed node links), checked per key:
-/// QUORUM/QUORUM is linearizable with one fault at a time and with two overlapping; ALL writes with ONE reads never
+/// QUORUM/QUORUM is linearizable with one fault at a time and with two overlapping, and through two gateways (each
+/// operation to the next gateway in turn, the second stopped halfway); ALL writes with ONE reads never
 /// miss an acknowledged write; and ONE/ONE, which promises neither, is caught (so the checker can fail). A failure
 /// prints the seed (replay with HISTORY_SEED), the faults and a minimal counterexample.
 /// </summary>
@@ -27,6 +28,21 @@ public sealed class LinearizabilityRunTests(ITestOutputHelper output)
         output.WriteLine(summary);
         Assert.True(report.Anomalies.Count == 0 && report.Unknown.Count == 0, summary);
         Assert.True(run.Operations.Count(op => op.Outcome == Outcome.Ok) > 100, summary);
+    }
+
+    [Theory]
+    [InlineData(3)]
+    [InlineData(5)]
+    public async Task QuorumHistoriesThroughTwoGatewaysOneStoppedHalfwayAreLinearizablePerKeyUnderFaults(int nodes)
+    {
+        var run = await HistoryRun.RecordAsync(nodes, 1, Consistency.Quorum, Consistency.Quorum, gateways: 2, AllFaults);
+        var report = LinearizabilityChecker.Check(run.Operations);
+        var summary = $"two gateways, the second stopped halfway; {run.Describe()}\n{report.Describe(run.Recorder.Origin)}";
+        output.WriteLine(summary);
+        Assert.True(report.Anomalies.Count == 0 && report.Unknown.Count == 0, summary);
+
+        // Fewer than with one gateway: the operations in flight on the stopped one end indeterminate.
+        Assert.True(run.Operations.Count(op => op.Outcome == Outcome.Ok) > 50, summary);
     }
 
     [Theory]

@@ -5,7 +5,8 @@ namespace Microservices.Gateway.Tests.History;
 /// <see cref="Random"/>: <c>lanes</c> independent sequences of faults, each fault on one node for 300 to 1,000 ms
 /// with gaps of 100 to 400 ms, two lanes never on the same node at once. One lane is one fault at a time; two lanes
 /// overlap. Between faults, links jitter by up to 20 ms. The schedule is fixed by the seed before the run starts
-/// (<see cref="Schedule"/>), so a failing run names the faults it had.
+/// (<see cref="Schedule"/>), so a failing run names the faults it had. With two gateways a fault is on the node, so
+/// on both gateways' links to it.
 /// </summary>
 internal sealed class Nemesis
 {
@@ -54,9 +55,9 @@ internal sealed class Nemesis
     /// <summary>Applies the schedule from now; every fault is healed when this returns, even when cancelled.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        foreach (var node in _nodes)
+        foreach (var link in _nodes.SelectMany(LinksTo))
         {
-            _cluster.Links[node].Jitter = BaselineJitter;
+            link.Jitter = BaselineJitter;
         }
 
         var started = TimeProvider.System.GetTimestamp();
@@ -81,10 +82,20 @@ internal sealed class Nemesis
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
+    private IEnumerable<GatewayCluster.SwitchableHandler> LinksTo(string node) =>
+        _cluster.SecondLinks.TryGetValue(node, out var second) ? [_cluster.Links[node], second] : [_cluster.Links[node]];
+
     private void Apply(Fault fault, bool on)
     {
-        var link = _cluster.Links[fault.Node];
-        switch (fault.Kind)
+        foreach (var link in LinksTo(fault.Node))
+        {
+            Apply(link, fault.Kind, on);
+        }
+    }
+
+    private static void Apply(GatewayCluster.SwitchableHandler link, FaultKind kind, bool on)
+    {
+        switch (kind)
         {
             case FaultKind.Pause when on:
                 link.Pause();
