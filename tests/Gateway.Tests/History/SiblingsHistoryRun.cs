@@ -2,16 +2,16 @@ using System.Diagnostics;
 using System.Globalization;
 using Google.Protobuf;
 using Grpc.Core;
-using ContextVector = Microservices.Cache.V1.ContextVector;
 using Microservices.Gateway.V1;
 using Microservices.TestSupport.History;
+using ContextVector = Microservices.Cache.V1.ContextVector;
 
 namespace Microservices.Gateway.Tests.History;
 
 /// <summary>
 /// One recorded run of concurrent writes to shared keys through two gateways over three nodes in process: 8 clients,
 /// the even ones on gateway 1 and the odd ones on gateway 2, each a loop over 4 keys of a QUORUM write of a unique
-/// value ("c3-17") with the run's conflict policy (half of calls), blind or, every other time it can, with the context
+/// value ("c3-17") with the run's conflict policy (half of calls), blind or (half the time it has one) with the context
 /// of its last read of that key, or a QUORUM read (the other half), 5 to 25 ms apart, for 5 s or 1,600 calls.
 /// Meanwhile a <see cref="Nemesis"/> pauses, cuts and delays one node's links at a time, the cluster's clock runs five
 /// times faster than real time (<see cref="HistoryRun.RunClockAsync"/>), and gateway 2 is stopped halfway
@@ -44,6 +44,7 @@ internal sealed class SiblingsHistoryRun
 
     public IReadOnlyList<SiblingsRead> Reads => _reads;
 
+    /// <summary>Records a run whose writes ask for <paramref name="policy"/>, under a nemesis of <paramref name="faults"/> (one at a time).</summary>
     public static async Task<SiblingsHistoryRun> RecordAsync(ConflictPolicy policy, params FaultKind[] faults)
     {
         var run = new SiblingsHistoryRun(ClientWorkload.Seed());
