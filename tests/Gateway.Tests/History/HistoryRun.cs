@@ -97,7 +97,7 @@ internal sealed class HistoryRun
     };
 
     // The cluster's fake clock, 100 ms every 20 ms, so timers (probes, hint replay, resync) run as they would.
-    private static async Task RunClockAsync(GatewayCluster cluster, CancellationToken cancellationToken)
+    internal static async Task RunClockAsync(GatewayCluster cluster, CancellationToken cancellationToken)
     {
         while (!cancellationToken.IsCancellationRequested)
         {
