@@ -33,7 +33,7 @@ public sealed class GatewayCluster : IDisposable
     private readonly Microsoft.Extensions.Time.Testing.FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
     private readonly Dictionary<string, string?> _nodeSettings;
     private readonly Dictionary<string, string?> _gatewaySettings;
-    private readonly Action<IServiceCollection> _gatewayServices;
+    private readonly Func<Dictionary<string, SwitchableHandler>, Action<IServiceCollection>> _gatewayServices;
     private readonly List<GrpcServiceApp<Program>> _otherGateways = [];
     private GrpcChannel? _client;
     private GrpcChannel? _secondClient;
@@ -100,13 +100,13 @@ public sealed class GatewayCluster : IDisposable
         }
 
         _gatewaySettings = config;
-        _gatewayServices = collection =>
+        _gatewayServices = links => collection =>
         {
-            collection.AddSingleton<NodeChannelFactory>(new InProcessChannels(Links, nodeMessageBytes));
+            collection.AddSingleton<NodeChannelFactory>(new InProcessChannels(links, nodeMessageBytes));
             collection.AddGrpcClient<RateLimiterClient>().ConfigurePrimaryHttpMessageHandler(() => LimiterLink);
             services?.Invoke(collection);
         };
-        _gateway = new GrpcServiceApp<Program>(config, time: _time, services: _gatewayServices);
+        _gateway = StartGateway(null, Links);
 
         if (gateways == 2)
         {
@@ -115,12 +115,7 @@ public sealed class GatewayCluster : IDisposable
                 SecondLinks[name] = new SwitchableHandler(_nodes[name].Server.CreateHandler());
             }
 
-            _second = new GrpcServiceApp<Program>(new(config) { ["Gateway:GatewayId"] = "gateway-2" }, time: _time, services: collection =>
-            {
-                collection.AddSingleton<NodeChannelFactory>(new InProcessChannels(SecondLinks, nodeMessageBytes));
-                collection.AddGrpcClient<RateLimiterClient>().ConfigurePrimaryHttpMessageHandler(() => LimiterLink);
-                services?.Invoke(collection);
-            });
+            _second = StartGateway("gateway-2", SecondLinks);
         }
     }
 
@@ -131,8 +126,7 @@ public sealed class GatewayCluster : IDisposable
     /// </summary>
     public Func<string, V1.Cache.CacheClient> AddGateway(string gatewayId)
     {
-        var gateway = new GrpcServiceApp<Program>(
-            new(_gatewaySettings) { ["Gateway:GatewayId"] = gatewayId }, time: _time, services: _gatewayServices);
+        var gateway = StartGateway(gatewayId, Links);
         _otherGateways.Add(gateway);
         var channel = GrpcChannel.ForAddress(gateway.Server.BaseAddress, new GrpcChannelOptions { HttpHandler = gateway.Server.CreateHandler() });
         return apiKey => new V1.Cache.CacheClient(channel.Intercept(m =>
@@ -141,6 +135,11 @@ public sealed class GatewayCluster : IDisposable
             return m;
         }));
     }
+
+    // A gateway over the nodes through `links`, with the cluster's settings and clock; `gatewayId` null keeps the default.
+    private GrpcServiceApp<Program> StartGateway(string? gatewayId, Dictionary<string, SwitchableHandler> links) => new(
+        gatewayId is null ? _gatewaySettings : new(_gatewaySettings) { ["Gateway:GatewayId"] = gatewayId },
+        time: _time, services: _gatewayServices(links));
 
     /// <summary>The second gateway's connection to each node by name (empty with one gateway).</summary>
     public Dictionary<string, SwitchableHandler> SecondLinks { get; } = [];

@@ -14,7 +14,7 @@ namespace Microservices.Gateway.Replication;
 /// a call fails, and keep the newest version; which UP replicas a read asks first is the <see cref="ReplicaSelector"/>'s
 /// choice. Only own replicas count, for reads and writes alike, so R + W &gt; N
 /// means a read meets the last acknowledged write. Versions are stamped here: a hybrid-logical-clock timestamp, this
-/// gateway's id, and a version vector of one counter per gateway.
+/// gateway's id, and a version vector (<see cref="CausalContext"/>): the write's causal past, its own dot included.
 /// </summary>
 public sealed partial class ReplicaCoordinator(
     ClusterMembership membership, HybridLogicalClock clock, IOptions<GatewayOptions> options, NodeCalls calls,
