@@ -120,7 +120,9 @@ public sealed class NodeCoalescingTests
     public async Task AnItemANodeRefusesDoesNotFailTheOthersInItsBatch()
     {
         // The nodes take values up to 100 bytes; the gateway lets 4096 through, so the nodes refuse the big one.
-        using var cluster = new GatewayCluster(nodeSettings: new() { ["CacheNode:MaxValueBytes"] = "100" });
+        // A 3 s replica timeout: the 50 ms delay must not turn into DeadlineExceeded on a loaded machine.
+        using var cluster = new GatewayCluster(
+            settings: new() { ["Gateway:ReplicaTimeout"] = "00:00:03" }, nodeSettings: new() { ["CacheNode:MaxValueBytes"] = "100" });
         var cache = cluster.Cache(GatewayCluster.BulkKey);
         SlowNodes(cluster, TimeSpan.FromMilliseconds(50));
 

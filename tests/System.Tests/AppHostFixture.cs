@@ -11,7 +11,7 @@ namespace Microservices.SystemTests;
 /// <summary>Starts the whole AppHost once for the system tests, as real processes, and waits until it is healthy.</summary>
 public class AppHostFixture : IAsyncLifetime
 {
-    public static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
+    public static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(5);
 
     /// <summary>Resources that start with the AppHost (cache-node-4 starts only on demand).</summary>
     public static readonly string[] StartedResources = ["logcollector", "ratelimiter", "cache-node-1", "cache-node-2", "cache-node-3", "gateway", "gateway-2"];
