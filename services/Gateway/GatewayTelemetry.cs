@@ -24,6 +24,8 @@ public sealed class GatewayTelemetry
     private readonly Counter<long> _replicaReads;
     private readonly Gauge<long> _clockOffset;
     private readonly Counter<long> _conflicts;
+    private readonly Counter<long> _conditionalWrites;
+    private readonly Counter<long> _sessionCatchUps;
 
     /// <summary>Creates the meter.</summary>
     public GatewayTelemetry(IMeterFactory meterFactory)
@@ -45,7 +47,17 @@ public sealed class GatewayTelemetry
             "gateway.clock.offset", "ms", "The cache nodes' clocks minus this gateway's (median of the nodes measured): positive when this gateway's clock is behind.");
         _conflicts = meter.CreateCounter<long>(
             "gateway.conflicts", "{write}", "Writes that met a concurrent version of their key on a replica (neither had seen the other), by policy (last_writer_wins, siblings) and outcome: won (it replaced the concurrent version), lost (the concurrent version is newer and stays), sibling (kept beside it).");
+        _conditionalWrites = meter.CreateCounter<long>(
+            "gateway.conditional_writes", "{write}", "Writes with if_version or if_absent, by outcome: met (written), met_after_race (written, then written again after a concurrent conditional write that reached a replica first), refused (FAILED_PRECONDITION, nothing written by this request), unavailable (the condition or the write could not reach its level).");
+        _sessionCatchUps = meter.CreateCounter<long>(
+            "gateway.session.catch_ups", "{read}", "Session reads whose replicas answered older than the session's token, by result: caught_up (another replica had it; the stale ones were repaired), behind (none had it: UNAVAILABLE), miss (no replica holds the key).");
     }
+
+    /// <summary>Counts one conditional write (<c>if_version</c>, <c>if_absent</c>) by <paramref name="outcome"/>.</summary>
+    public void RecordConditionalWrite(string outcome) => _conditionalWrites.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+
+    /// <summary>Counts one session read whose first answer was older than the session's token, by <paramref name="result"/>.</summary>
+    public void RecordSessionCatchUp(string result) => _sessionCatchUps.Add(1, new KeyValuePair<string, object?>("result", result));
 
     /// <summary>Counts one write that met a concurrent version, by <paramref name="policy"/> and <paramref name="outcome"/>.</summary>
     public void RecordConflict(string policy, string outcome) => _conflicts.Add(

@@ -1,8 +1,11 @@
+using System.Diagnostics.Metrics;
 using Google.Protobuf;
 using Grpc.Core;
 using Microservices.Gateway.V1;
 using Microservices.ServiceDefaults;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 
 namespace Microservices.Gateway.Tests;
 
@@ -35,6 +38,23 @@ public sealed class ConditionalWriteTests
 
         Assert.Equal(3, put.AcknowledgedBy.Count);
         Assert.Equal("v2", (await cache.GetAsync(new GetRequest { Key = "k" })).Text);
+    }
+
+    [Fact]
+    public async Task ConditionalWritesAreCountedByOutcomeAndPlainOnesAreNot()
+    {
+        using var cluster = new GatewayCluster();
+        using var writes = new MetricCollector<long>(
+            cluster.GatewayServices.GetRequiredService<IMeterFactory>(), GatewayTelemetry.Name, "gateway.conditional_writes");
+        var cache = cluster.Cache(GatewayCluster.AlphaKey);
+        await cache.PutAsync(new PutRequest { Key = "k", Text = "v1" });
+        var read = await cache.GetAsync(new GetRequest { Key = "k" });
+
+        await cache.PutAsync(new PutRequest { Key = "k", Text = "v2", IfVersion = read.Context });
+        await Assert.ThrowsAsync<RpcException>(() => cache.PutAsync(new PutRequest { Key = "k", Text = "v3", IfVersion = read.Context }).ResponseAsync);
+        await Assert.ThrowsAsync<RpcException>(() => cache.PutAsync(new PutRequest { Key = "k", Text = "v3", IfAbsent = true }).ResponseAsync);
+
+        Assert.Equal(["met", "refused", "refused"], writes.GetMeasurementSnapshot().Select(m => (string)m.Tags["outcome"]!));
     }
 
     [Fact]

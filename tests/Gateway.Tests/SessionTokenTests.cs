@@ -1,7 +1,10 @@
+using System.Diagnostics.Metrics;
 using Google.Protobuf;
 using Grpc.Core;
 using Microservices.Gateway.V1;
 using Microservices.ServiceDefaults;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 
 namespace Microservices.Gateway.Tests;
 
@@ -104,6 +107,40 @@ public sealed class SessionTokenTests
         var read = await cache.GetAsync(new GetRequest { Key = "k", SessionToken = put.SessionToken });
 
         Assert.False(read.Found);
+    }
+
+    [Fact]
+    public async Task SessionReadsThatMeetAStaleReplicaAreCountedByResult()
+    {
+        // Writes through the first gateway reach only the last replica; the second gateway reads.
+        using var cluster = new GatewayCluster(settings: new() { ["Gateway:MaxHints"] = "0" }, gateways: 2);
+        using var catchUps = new MetricCollector<long>(
+            cluster.ServicesOf(2).GetRequiredService<IMeterFactory>(), GatewayTelemetry.Name, "gateway.session.catch_ups");
+        var (writer, reader) = (cluster.Cache(GatewayCluster.BulkKey), cluster.Cache(GatewayCluster.BulkKey, 2));
+        var replicas = await ReplicasOfAsync(cluster, "k");
+        await writer.PutAsync(new PutRequest { Key = "k", Text = "old", Consistency = V1.Consistency.All });
+        async Task<PutResponse> WriteToTheLastReplicaAsync(string text)
+        {
+            Refuse(cluster, replicas[..2], "Put", "MultiPut");
+            var put = await writer.PutAsync(new PutRequest { Key = "k", Text = text, Consistency = V1.Consistency.One });
+            Refuse(cluster, replicas[..2]);
+            return put;
+        }
+
+        // A read whose first answer already meets the token is not counted.
+        var old = await reader.GetAsync(new GetRequest { Key = "k", Consistency = V1.Consistency.One });
+        await reader.GetAsync(new GetRequest { Key = "k", Consistency = V1.Consistency.One, SessionToken = old.SessionToken });
+        Assert.Empty(catchUps.GetMeasurementSnapshot());
+
+        var put = await WriteToTheLastReplicaAsync("new");
+        Assert.Equal("new", (await reader.GetAsync(new GetRequest { Key = "k", Consistency = V1.Consistency.One, SessionToken = put.SessionToken })).Text);
+
+        put = await WriteToTheLastReplicaAsync("newer");
+        cluster.SecondLinks[replicas[2]].Down = true;
+        await Assert.ThrowsAsync<RpcException>(() => reader.GetAsync(
+            new GetRequest { Key = "k", Consistency = V1.Consistency.One, SessionToken = put.SessionToken }).ResponseAsync);
+
+        Assert.Equal(["caught_up", "behind"], catchUps.GetMeasurementSnapshot().Select(m => (string)m.Tags["result"]!));
     }
 
     [Fact]

@@ -37,12 +37,14 @@ public sealed partial class CacheService
         var read = await coordinator.ReadAsync(storedKey, level, cancellationToken);
         if (!read.Satisfied)
         {
+            telemetry.RecordConditionalWrite("unavailable");
             RpcErrors.Throw(StatusCode.Unavailable,
                 $"{operation} at {level.ToString().ToUpperInvariant()} failed: its precondition could not be checked, nothing was written: {read.Describe()}");
         }
 
         if (!condition.Holds(read.Newest, time.GetUtcNow().ToUnixTimeMilliseconds()))
         {
+            telemetry.RecordConditionalWrite("refused");
             throw WriteCondition.Refused(operation, read.Newest!.Version, "nothing was written");
         }
 
@@ -59,8 +61,14 @@ public sealed partial class CacheService
     /// </summary>
     private async Task<ReplicaWrite> SettleRaceAsync(Entry entry, ReplicaWrite write, ConsistencyLevel level, CancellationToken cancellationToken)
     {
-        if (entry.Precondition is null || !write.Satisfied || write.Current is not { } loser || Versions.Compare(loser, entry.Version) <= 0)
+        if (entry.Precondition is null)
         {
+            return write;
+        }
+
+        if (!write.Satisfied || write.Current is not { } loser || Versions.Compare(loser, entry.Version) <= 0)
+        {
+            telemetry.RecordConditionalWrite(write.Satisfied ? "met" : write.FailedPrecondition ? "refused" : "unavailable");
             return write;
         }
 
@@ -69,6 +77,7 @@ public sealed partial class CacheService
         again.Version = coordinator.Stamp(both);
         again.Precondition = WriteCondition.IfVersion(both).ToPrecondition();
         var rewrite = await coordinator.WriteAsync(again, level, cancellationToken);
+        telemetry.RecordConditionalWrite(rewrite.Satisfied ? "met_after_race" : "met");
         return rewrite.Satisfied ? rewrite : write;
     }
 }

@@ -58,11 +58,13 @@ public sealed partial class ReplicaCoordinator
         var required = Consistency.Required(level, own.Length);
         if (newest is null)
         {
+            telemetry.RecordSessionCatchUp("miss");
             return new ReplicaRead(null, answers.Count, required, failures);
         }
 
         if (newest.Version.Timestamp < atLeast)
         {
+            telemetry.RecordSessionCatchUp("behind");
             var held = answers.Select(a => $"{a.Node.Name}: {(a.Reply.Entry?.Version is { } v ? $"{v.Timestamp}@{v.Writer}" : "nothing")}");
             return read with
             {
@@ -71,6 +73,7 @@ public sealed partial class ReplicaCoordinator
             };
         }
 
+        telemetry.RecordSessionCatchUp("caught_up");
         clock.Observe(newest.Version.Timestamp);
         List<ClusterNode>? stale = null;
         foreach (var (node, reply) in answers)
