@@ -4,12 +4,14 @@ using Microservices.Gateway.V1;
 namespace Microservices.SystemTests.History;
 
 /// <summary>
-/// The faults of a two-gateway process run, one after another, on real processes: after 1.5 s one node (picked by the
-/// seed) is stopped with SIGSTOP for 2.5 s and continued with SIGCONT; 1.5 s later another is killed with SIGKILL and,
-/// once both gateways report it DOWN, started again empty; just then, while the gateways are bringing it back
-/// (RECOVERING), gateway-2 is killed with SIGKILL, and its clients move to gateway-1 (<see cref="GatewaysUp"/>);
-/// 1.5 s after gateway-1 reports the node UP the run ends. Each fault is noted with its time since the history's
-/// origin (<see cref="Describe"/>). Waits are generous (30 s for DOWN, 60 s for UP) for a loaded machine.
+/// The faults of a two-gateway process run, one after another, on real processes: after 1.5 s one node is stopped
+/// with SIGSTOP for 2.5 s and continued with SIGCONT; 1.5 s later another is killed with SIGKILL and, once every
+/// running gateway reports it DOWN, started again empty; 1.5 s after gateway-1 reports it UP the run ends. Gateway-2
+/// is killed with SIGKILL either 1 s into the pause (the hints it holds for the paused node die with it) or just after
+/// the node is started again (while the gateways are bringing it back, RECOVERING); its clients then move to
+/// gateway-1 (<see cref="GatewaysUp"/>). The seed picks the two nodes and when gateway-2 dies. Each fault is noted
+/// with its time since the history's origin (<see cref="Describe"/>). Waits are generous (30 s for DOWN, 60 s for
+/// UP) for a loaded machine.
 /// </summary>
 internal sealed class ProcessFaults(ProcessCluster cluster, long origin)
 {
@@ -34,11 +36,22 @@ internal sealed class ProcessFaults(ProcessCluster cluster, long origin)
         var random = new Random(seed);
         var victims = cluster.Nodes.Keys.OrderBy(_ => random.Next()).ToArray();
         var (paused, killed) = (victims[0], victims[1]);
+        var gatewayDiesInPause = random.Next(2) == 0;
 
         await Task.Delay(1500);
         Note($"SIGSTOP {paused}");
         await cluster.Nodes[paused].PauseAsync();
-        await Task.Delay(2500);
+        if (gatewayDiesInPause)
+        {
+            await Task.Delay(1000);
+            await KillSecondGatewayAsync();
+            await Task.Delay(1500);
+        }
+        else
+        {
+            await Task.Delay(2500);
+        }
+
         Note($"SIGCONT {paused}");
         await cluster.Nodes[paused].ResumeAsync();
         await Task.Delay(1500);
@@ -46,16 +59,24 @@ internal sealed class ProcessFaults(ProcessCluster cluster, long origin)
         Note($"SIGKILL {killed}");
         await cluster.Nodes[killed].KillAsync();
         await cluster.WaitForStateAsync(killed, NodeState.Down, TimeSpan.FromSeconds(30));
-        Note($"{killed} DOWN on both gateways; started again, empty");
+        Note($"{killed} DOWN on every running gateway; started again, empty");
         cluster.Nodes[killed].Start();
         await ProcessCluster.WaitServingAsync(cluster.Nodes[killed]);
+        if (!gatewayDiesInPause)
+        {
+            await KillSecondGatewayAsync();
+        }
 
-        Note($"SIGKILL {ProcessCluster.GatewayId(2)}");
-        await cluster.Gateways[1].KillAsync();
-        Volatile.Write(ref _gatewaysUp, 1);
         await cluster.WaitForStateAsync(1, killed, NodeState.Up, TimeSpan.FromSeconds(60));
         Note($"{killed} UP on {ProcessCluster.GatewayId(1)}");
         await Task.Delay(1500);
+    }
+
+    private async Task KillSecondGatewayAsync()
+    {
+        Note($"SIGKILL {ProcessCluster.GatewayId(2)}");
+        await cluster.Gateways[1].KillAsync();
+        Volatile.Write(ref _gatewaysUp, 1);
     }
 
     private void Note(string what)

@@ -53,7 +53,7 @@ public sealed class TwoGatewayHistorySystemTests(ITestOutputHelper output)
                 var reply = await caches[Next()].GetAsync(new GetRequest { Key = key, Consistency = Consistency.Quorum }, deadline: DateTime.UtcNow.AddSeconds(5));
                 return reply.Found ? (reply.Text, reply.Version.Timestamp) : (null, null);
             })
-        { Keys = 100, MaxOperations = 8000 }.RunAsync(seed, stop.Token);
+        { Keys = 60, MaxOperations = 8000 }.RunAsync(seed, stop.Token);
         try
         {
             await faults.RunAsync(seed);
