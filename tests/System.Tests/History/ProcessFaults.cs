@@ -4,10 +4,10 @@ using Microservices.Gateway.V1;
 namespace Microservices.SystemTests.History;
 
 /// <summary>
-/// The faults of a two-gateway process run, one after another, on real processes: after 1.5 s one node is stopped
+/// The faults of a two-gateway process run, one after another, on real processes: after 2.5 s one node is stopped
 /// with SIGSTOP for 2.5 s and continued with SIGCONT; 1.5 s later another is killed with SIGKILL and, once every
 /// running gateway reports it DOWN, started again empty; 1.5 s after gateway-1 reports it UP the run ends. Gateway-2
-/// is killed with SIGKILL either 1 s into the pause (the hints it holds for the paused node die with it) or just after
+/// is killed with SIGKILL either 1.5 s into the pause (the hints it holds for the paused node die with it) or just after
 /// the node is started again (while the gateways are bringing it back, RECOVERING); its clients then move to
 /// gateway-1 (<see cref="GatewaysUp"/>). The seed picks the two nodes and when gateway-2 dies. Each fault is noted
 /// with its time since the history's origin (<see cref="Describe"/>). Waits are generous (30 s for DOWN, 60 s for
@@ -38,14 +38,14 @@ internal sealed class ProcessFaults(ProcessCluster cluster, long origin)
         var (paused, killed) = (victims[0], victims[1]);
         var gatewayDiesInPause = random.Next(2) == 0;
 
-        await Task.Delay(1500);
+        await Task.Delay(2500);
         Note($"SIGSTOP {paused}");
         await cluster.Nodes[paused].PauseAsync();
         if (gatewayDiesInPause)
         {
-            await Task.Delay(1000);
-            await KillSecondGatewayAsync();
             await Task.Delay(1500);
+            await KillSecondGatewayAsync();
+            await Task.Delay(1000);
         }
         else
         {

@@ -12,7 +12,8 @@ namespace Microservices.SystemTests.History;
 /// <see cref="ProcessFaults"/>: a node paused (SIGSTOP/SIGCONT), another killed (SIGKILL) and started again empty, and
 /// gateway-2 killed (SIGKILL) mid-run, its clients moving to gateway-1. Last-writer-wins at QUORUM/QUORUM, every
 /// operation to the next live gateway in turn, stays linearizable per key (both gateways read one wall clock), and
-/// no acknowledged write is lost except to a newer concurrent one (counted); under the siblings policy, with clients
+/// no acknowledged write is lost except to a newer concurrent one (counted and printed, not asserted: how many
+/// depends on how fast a loaded machine runs the clients before gateway-2 dies); under the siblings policy, with clients
 /// pinned to a gateway writing shared keys, every acknowledged write is returned until a write that saw it replaces
 /// it. The seed (HISTORY_SEED to replay) picks the victims and the clients' choices; a failure prints it with the
 /// fault times and the first counterexamples.
@@ -79,7 +80,7 @@ public sealed class TwoGatewayHistorySystemTests(ITestOutputHelper output)
         Assert.True(report.Anomalies.Count == 0 && report.Unknown.Count == 0, summary);
         Assert.True(lost.Count == 0, summary);
         Assert.True(history.Count(op => op.Outcome == Outcome.Ok) > 500, summary);
-        Assert.True(overwritten.Count > 0, summary);
+        Assert.True(history.Where(op => op is { Kind: OperationKind.Write, Outcome: Outcome.Ok }).Select(op => writers[op.Value!]).Distinct().Count() == 2, summary);
     }
 
     [Fact]
