@@ -20,6 +20,8 @@ namespace Microservices.SystemTests.History;
 /// </summary>
 public sealed class TwoGatewayHistorySystemTests(ITestOutputHelper output)
 {
+    private static readonly Dictionary<string, long> Blind = [];
+
     [Fact]
     public async Task LastWriterWinsQuorumHistoriesThroughTwoGatewaysStayLinearizableWhileNodesArePausedAndKilledAndAGatewayIsKilled()
     {
@@ -121,8 +123,6 @@ public sealed class TwoGatewayHistorySystemTests(ITestOutputHelper output)
         Assert.True(writes.Count(w => w.Outcome == Outcome.Ok) > 200 && reads.Count > 200, summary);
         Assert.True(reads.Any(r => r.Values.Count > 1), summary);
     }
-
-    private static readonly Dictionary<string, long> Blind = [];
 
     // 8 clients, the even ones on gateway-1 and the odd ones on gateway-2 (on gateway-1 once it is the only one up),
     // each a loop over 12 shared keys of a QUORUM siblings-policy write of a unique value ("c3-17", half of calls),
