@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using Google.Protobuf;
-using Grpc.Core;
 using Microservices.Gateway.V1;
 using Microservices.TestSupport.History;
 using ContextVector = Microservices.Cache.V1.ContextVector;
@@ -25,29 +24,25 @@ internal sealed class SiblingsHistoryRun
     private const int MaxOperations = 1600;
     private static readonly TimeSpan Length = TimeSpan.FromSeconds(5);
     private static readonly string[] Writers = ["gateway-1", "gateway-2"];
-    private readonly Lock _gate = new();
-    private readonly List<CausalWrite> _writes = [];
-    private readonly List<SiblingsRead> _reads = [];
-    private int _ids;
-    private int _failedReads;
+    private readonly CausalRecorder _recorder = new();
 
     private SiblingsHistoryRun(int seed) => Seed = seed;
 
     public int Seed { get; }
 
-    /// <summary>When the clients and the nemesis started, in <see cref="Stopwatch"/> ticks; reports print times since it.</summary>
-    public long Origin { get; private set; }
+    /// <summary>When the clients and the nemesis started (the run was made), in <see cref="Stopwatch"/> ticks; reports print times since it.</summary>
+    public long Origin => _recorder.Origin;
 
     public Nemesis? Nemesis { get; private set; }
 
-    public IReadOnlyList<CausalWrite> Writes => _writes;
+    public IReadOnlyList<CausalWrite> Writes => _recorder.Writes;
 
-    public IReadOnlyList<SiblingsRead> Reads => _reads;
+    public IReadOnlyList<SiblingsRead> Reads => _recorder.Reads;
 
     /// <summary>Records a run whose writes ask for <paramref name="policy"/>, under a nemesis of <paramref name="faults"/> (one at a time).</summary>
     public static async Task<SiblingsHistoryRun> RecordAsync(ConflictPolicy policy, params FaultKind[] faults)
     {
-        var run = new SiblingsHistoryRun(ClientWorkload.Seed());
+        var seed = ClientWorkload.Seed();
         using var cluster = new GatewayCluster(3, new()
         {
             ["Gateway:ReplicaTimeout"] = "00:00:00.250",
@@ -59,10 +54,10 @@ internal sealed class SiblingsHistoryRun
             await cache.GetAsync(new GetRequest { Key = "warm-up" });
         }
 
-        run.Nemesis = new Nemesis(cluster, ["node-1", "node-2", "node-3"], run.Seed, 1, Length - TimeSpan.FromSeconds(1), faults);
+        var run = new SiblingsHistoryRun(seed);
+        run.Nemesis = new Nemesis(cluster, ["node-1", "node-2", "node-3"], seed, 1, Length - TimeSpan.FromSeconds(1), faults);
         var secondUp = 1;
         using var stop = new CancellationTokenSource();
-        run.Origin = Stopwatch.GetTimestamp();
         var clock = HistoryRun.RunClockAsync(cluster, stop.Token);
         var chaos = run.Nemesis.RunAsync(stop.Token);
         var stopSecond = Task.Delay(Length / 2, stop.Token).ContinueWith(_ =>
@@ -102,54 +97,39 @@ internal sealed class SiblingsHistoryRun
         return run;
     }
 
-    public string Describe() => string.Create(CultureInfo.InvariantCulture,
-        $"seed {Seed}: {_writes.Count + _reads.Count + _failedReads} operations: {_writes.Count} writes ({Count(Outcome.Ok)} ok, {Count(Outcome.Indeterminate)} indeterminate, " +
-        $"{_writes.Count(w => w.Context.Count > 0)} with a context), {_reads.Count} ok reads ({_reads.Count(r => r.Values.Count > 1)} with siblings), {_failedReads} reads failed; {Nemesis?.Describe()}");
+    public string Describe()
+    {
+        var (writes, reads) = (Writes, Reads);
+        return string.Create(CultureInfo.InvariantCulture,
+            $"seed {Seed}: {writes.Count + reads.Count + _recorder.FailedReads} operations: {writes.Count} writes ({writes.Count(w => w.Outcome == Outcome.Ok)} ok, ") +
+            string.Create(CultureInfo.InvariantCulture,
+            $"{writes.Count(w => w.Outcome == Outcome.Indeterminate)} indeterminate, {writes.Count(w => w.Context.Count > 0)} with a context), ") +
+            string.Create(CultureInfo.InvariantCulture,
+            $"{reads.Count} ok reads ({reads.Count(r => r.Values.Count > 1)} with siblings), {_recorder.FailedReads} reads failed; {Nemesis?.Describe()}");
+    }
 
-    private int Count(Outcome outcome) => _writes.Count(w => w.Outcome == outcome);
-
-    private async Task WriteAsync(
+    private Task<Outcome> WriteAsync(
         V1.Cache.CacheClient cache, string writer, int client, string key, string value, ByteString context, ConflictPolicy policy)
     {
         var sent = context.IsEmpty ? [] : ContextVector.Parser.ParseFrom(context).Vector.ToDictionary(c => c.Writer, c => (long)c.Counter, StringComparer.Ordinal);
-        var invoked = Stopwatch.GetTimestamp();
-        try
+        return _recorder.WriteAsync(client, key, value, writer, sent, async () =>
         {
             var reply = await cache.PutAsync(
                 new PutRequest { Key = key, Text = value, Consistency = V1.Consistency.Quorum, ConflictPolicy = policy, Context = context },
                 deadline: DateTime.UtcNow.AddSeconds(5));
-            Add(id => _writes.Add(new CausalWrite(id, client, key, value, reply.Version.Writer, sent, Outcome.Ok, invoked, Stopwatch.GetTimestamp(), reply.Version.Timestamp)));
-        }
-        catch (RpcException ex)
-        {
-            var outcome = HistoryRecorder.OutcomeOf(ex.StatusCode);
-            Add(id => _writes.Add(new CausalWrite(id, client, key, value, writer, sent, outcome, invoked, Stopwatch.GetTimestamp(), null)));
-        }
+            return (reply.Version.Writer, reply.Version.Timestamp);
+        });
     }
 
     // Returns the read's context, or null when the read failed.
     private async Task<ByteString?> ReadAsync(V1.Cache.CacheClient cache, int client, string key)
     {
-        var invoked = Stopwatch.GetTimestamp();
-        try
+        ByteString? context = null;
+        return await _recorder.ReadAsync(client, key, async () =>
         {
             var reply = await cache.GetAsync(new GetRequest { Key = key, Consistency = V1.Consistency.Quorum }, deadline: DateTime.UtcNow.AddSeconds(5));
-            string[] values = reply.Siblings.Count > 0 ? [.. reply.Siblings.Select(s => s.Text)] : reply.Found ? [reply.Text] : [];
-            Add(id => _reads.Add(new SiblingsRead(id, client, key, values, invoked, Stopwatch.GetTimestamp())));
-            return reply.Context;
-        }
-        catch (RpcException)
-        {
-            Add(_ => _failedReads++);
-            return null;
-        }
-    }
-
-    private void Add(Action<int> record)
-    {
-        lock (_gate)
-        {
-            record(_ids++);
-        }
+            context = reply.Context;
+            return reply.Siblings.Count > 0 ? [.. reply.Siblings.Select(s => s.Text)] : reply.Found ? [reply.Text] : [];
+        }) ? context : null;
     }
 }

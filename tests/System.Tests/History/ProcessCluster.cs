@@ -8,9 +8,11 @@ using Microservices.Gateway.V1;
 namespace Microservices.SystemTests.History;
 
 /// <summary>
-/// A rate limiter, <c>nodes</c> cache nodes and a gateway, each a child process on a port the system picked, wired
-/// to each other by configuration (not by the AppHost), under a cluster key made for the run. Disposing kills every
-/// process it started, in every path.
+/// A rate limiter, <c>nodes</c> cache nodes and <c>gateways</c> gateways, each a child process on a port the system
+/// picked, wired to each other by configuration (not by the AppHost), under a cluster key made for the run. As the
+/// AppHost does, every gateway serves the whole key space with its own writer id (gateway-1, gateway-2, ...) and its
+/// own state folder (hints, topology) under a temporary folder of the run. Disposing kills every process it started,
+/// in every path, and removes that folder.
 /// </summary>
 internal sealed class ProcessCluster : IDisposable
 {
@@ -18,9 +20,10 @@ internal sealed class ProcessCluster : IDisposable
     public const string AdminKey = "history-admin-key";
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private readonly List<ServiceProcess> _all = [];
-    private GrpcChannel? _channel;
+    private readonly Dictionary<ServiceProcess, GrpcChannel> _channels = [];
+    private readonly DirectoryInfo _data = Directory.CreateTempSubdirectory("history-cluster-");
 
-    public ProcessCluster(int nodes)
+    public ProcessCluster(int nodes, int gateways = 1)
     {
         var clusterKey = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
         var common = new Dictionary<string, string> { ["ClusterAuth__Key"] = clusterKey };
@@ -43,6 +46,7 @@ internal sealed class ProcessCluster : IDisposable
             ["Security__ApiKeys__0__Policy"] = "history",
             ["Security__AdminKeys__0"] = AdminKey,
             ["Gateway__ReplicaTimeout"] = "00:00:00.500",
+            ["Gateway__ClusterEpoch"] = _data.Name,
         };
         foreach (var (name, node) in Nodes)
         {
@@ -51,24 +55,36 @@ internal sealed class ProcessCluster : IDisposable
             gateway[$"Gateway__Nodes__{index}__Address"] = node.Address.ToString();
         }
 
-        Gateway = Add("Gateway", gateway);
+        for (var k = 1; k <= gateways; k++)
+        {
+            var id = GatewayId(k);
+            Gateways.Add(Add("Gateway", new(gateway)
+            {
+                ["Gateway__GatewayId"] = id,
+                ["Gateway__DataPath"] = Path.Combine(_data.FullName, id),
+            }));
+        }
     }
 
     public ServiceProcess Limiter { get; }
 
     public Dictionary<string, ServiceProcess> Nodes { get; } = [];
 
-    public ServiceProcess Gateway { get; }
+    /// <summary>The gateways; the k-th (from 1) is <c>Gateways[k - 1]</c>, writer id <see cref="GatewayId"/>(k).</summary>
+    public List<ServiceProcess> Gateways { get; } = [];
 
-    private GrpcChannel Channel => _channel ??= GrpcChannel.ForAddress(Gateway.Address);
+    /// <summary>The writer id of gateway <paramref name="gateway"/> (from 1): "gateway-1", "gateway-2", ...</summary>
+    public static string GatewayId(int gateway) => $"gateway-{gateway.ToString(CultureInfo.InvariantCulture)}";
 
-    public Gateway.V1.Cache.CacheClient Cache() => new(Channel.Intercept(m =>
+    /// <summary>A cache client of gateway <paramref name="gateway"/> (from 1).</summary>
+    public Gateway.V1.Cache.CacheClient Cache(int gateway = 1) => new(ChannelOf(gateway).Intercept(m =>
     {
         m.Add("x-api-key", ApiKey);
         return m;
     }));
 
-    public Gateway.V1.Cluster.ClusterClient Cluster() => new(Channel.Intercept(m =>
+    /// <summary>An admin client of gateway <paramref name="gateway"/> (from 1).</summary>
+    public Gateway.V1.Cluster.ClusterClient Cluster(int gateway = 1) => new(ChannelOf(gateway).Intercept(m =>
     {
         m.Add("x-api-key", AdminKey);
         return m;
@@ -114,30 +130,74 @@ internal sealed class ProcessCluster : IDisposable
         }
     }
 
-    /// <summary>Waits until the gateway reports <paramref name="node"/> in <paramref name="state"/>.</summary>
+    /// <summary>Waits until every running gateway reports <paramref name="node"/> in <paramref name="state"/>.</summary>
     public async Task WaitForStateAsync(string node, NodeState state, TimeSpan timeout)
+    {
+        for (var k = 1; k <= Gateways.Count; k++)
+        {
+            if (Gateways[k - 1].Pid is not null)
+            {
+                await WaitForStateAsync(k, node, state, timeout);
+            }
+        }
+    }
+
+    /// <summary>Waits until gateway <paramref name="gateway"/> (from 1) reports <paramref name="node"/> in <paramref name="state"/>.</summary>
+    public async Task WaitForStateAsync(int gateway, string node, NodeState state, TimeSpan timeout)
     {
         var until = DateTime.UtcNow + timeout;
         while (true)
         {
-            var topology = await Cluster().GetTopologyAsync(new GetTopologyRequest(), deadline: DateTime.UtcNow.AddSeconds(5));
-            var now = topology.Topology.Nodes.Single(n => n.Name == node).State;
-            if (now == state)
+            string now;
+            try
             {
-                return;
+                var topology = await Cluster(gateway).GetTopologyAsync(new GetTopologyRequest(), deadline: DateTime.UtcNow.AddSeconds(5));
+                var seen = topology.Topology.Nodes.Single(n => n.Name == node).State;
+                if (seen == state)
+                {
+                    return;
+                }
+
+                now = seen.ToString();
+            }
+            catch (RpcException ex) when (DateTime.UtcNow < until)
+            {
+                now = $"unknown ({ex.StatusCode})"; // a loaded machine: ask again
             }
 
-            Assert.True(DateTime.UtcNow < until, $"{node} is still {now}, not {state}, after {timeout.TotalSeconds} s");
+            Assert.True(DateTime.UtcNow < until, $"{GatewayId(gateway)} sees {node} {now}, not {state}, after {timeout.TotalSeconds} s");
             await Task.Delay(100);
         }
     }
 
     public void Dispose()
     {
-        _channel?.Dispose();
+        foreach (var channel in _channels.Values)
+        {
+            channel.Dispose();
+        }
+
         foreach (var process in _all)
         {
             process.Dispose();
+        }
+
+        try
+        {
+            _data.Delete(recursive: true);
+        }
+        catch (IOException)
+        {
+            // Left in the temporary folder: nothing depends on it.
+        }
+    }
+
+    private GrpcChannel ChannelOf(int gateway)
+    {
+        var process = Gateways[gateway - 1];
+        lock (_channels)
+        {
+            return _channels.TryGetValue(process, out var channel) ? channel : _channels[process] = GrpcChannel.ForAddress(process.Address);
         }
     }
 
