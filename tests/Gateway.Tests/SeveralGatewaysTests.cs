@@ -105,7 +105,12 @@ public sealed class SeveralGatewaysTests : IDisposable
     [Fact]
     public async Task AGatewayThatReloadsAChangeHalfwayWritesToTheNewOwnersToo()
     {
-        using var cluster = new GatewayCluster(nodes: 3, spares: 1, gateways: 2, settings: new() { ["Gateway:ClusterConfig:SettleDelay"] = "00:01:00" });
+        // The lease outlasts the minute the clock jumps: no renewal, no takeover in between.
+        using var cluster = new GatewayCluster(nodes: 3, spares: 1, gateways: 2, settings: new()
+        {
+            ["Gateway:ClusterConfig:SettleDelay"] = "00:01:00",
+            ["Gateway:ClusterConfig:ChangeLease"] = "00:10:00",
+        });
         var adding = cluster.Cluster(1).AddNodeAsync(new AddNodeRequest { Name = "node-4", Address = "http://node-4" }).ResponseAsync;
 
         // Gateway 1 has committed the ring it moves to (epoch 1) and waits for the other gateways before copying.
