@@ -41,7 +41,7 @@ public sealed class ChangeTakeoverTests
         var topology = await TopologyAsync(cluster.Cluster(1));
         Assert.Equal(["node-2", "node-3", "node-4"], topology.Nodes.Select(n => n.Name));
         Assert.Equal(3UL, topology.Epoch);
-        Assert.Equal("gateway-1", topology.ChangedBy);
+        Assert.Equal("gateway-1", (await cluster.Node("node-2").GetClusterConfigAsync(new GetClusterConfigRequest())).Config.ChangedBy);
         Assert.Equal(["finished"], finished);
         await AssertMovedKeysAreAtTheirNewOwnersAsync(cluster, before);
 

@@ -134,13 +134,10 @@ internal sealed partial class ClusterGrpcService(
             Entries = await EntriesAsync(node, cancellationToken),
         }));
         var topology = new Topology { Nodes = { nodes }, ReplicationFactor = (uint)membership.ReplicationFactor, Epoch = view.Epoch };
-        if (membership.Config is { } config && config.Epoch == view.Epoch)
+        if (view.PendingRing is not null && membership.Config is { } config && config.Epoch == view.Epoch)
         {
             topology.ChangedBy = config.ChangedBy;
-            if (view.PendingRing is not null)
-            {
-                topology.ChangeLeaseUntil = ProtoTime.FromUnixMilliseconds(config.LeaseUntilUnixMs);
-            }
+            topology.ChangeLeaseUntil = ProtoTime.FromUnixMilliseconds(config.LeaseUntilUnixMs);
         }
 
         return topology;

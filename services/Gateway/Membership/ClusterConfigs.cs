@@ -1,4 +1,6 @@
+using System.Globalization;
 using Microservices.Cache.V1;
+using Microservices.ServiceDefaults;
 
 namespace Microservices.Gateway.Membership;
 
@@ -39,6 +41,11 @@ public static class ClusterConfigs
 
         return config;
     }
+
+    /// <summary>The end of the lease on the change of <paramref name="config"/>, as an ISO 8601 UTC time, or "none" (0).</summary>
+    public static string LeaseUntil(ClusterConfig config) => config.LeaseUntilUnixMs == 0
+        ? "none"
+        : ProtoTime.FromUnixMilliseconds(config.LeaseUntilUnixMs).ToDateTime().ToString("O", CultureInfo.InvariantCulture);
 
     /// <summary>
     /// Checks a configuration read from a node before the gateway routes by it: members' names, addresses and

@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Globalization;
 using Grpc.Core;
 using Microservices.Gateway.Membership;
-using Microservices.ServiceDefaults;
 
 namespace Microservices.Gateway.Rebalancing;
 
@@ -46,7 +45,7 @@ public sealed partial class ClusterAdmin
                 return TakeoverOutcome.Refused;
             }
 
-            LogTakingOver(config.ChangedBy, view.Epoch, claimed.Epoch, ProtoTime.FromUnixMilliseconds(config.LeaseUntilUnixMs).ToString());
+            LogTakingOver(config.ChangedBy, view.Epoch, claimed.Epoch, ClusterConfigs.LeaseUntil(config));
             return await FinishAsync(claimed, cancellationToken).ConfigureAwait(false);
         }, cancellationToken);
 
