@@ -87,6 +87,41 @@ public sealed class ChangeTakeoverTests
     }
 
     [Fact]
+    public async Task AGatewayWhoseLeaseLapsedAndWasTakenOverSaysSoAndUndoesNothing()
+    {
+        using var cluster = new GatewayCluster(nodes: 4, gateways: 2, settings: Settings);
+        var before = await WriteKeysAsync(cluster);
+        var held = HoldScans(cluster.SecondLinks.Values);
+        var removing = cluster.Cluster(2).RemoveNodeAsync(new RemoveNodeRequest { Name = "node-1" }).ResponseAsync;
+        await WaitUntilAsync(() => Task.FromResult(cluster.SecondLinks.Values.Sum(link => link.Scans) > 0));
+
+        // Gateway 2 is cut off from the nodes' configuration calls: its renewals fail, its lease lapses, gateway 1 takes over.
+        foreach (var link in cluster.SecondLinks.Values)
+        {
+            link.RefusedMethods = ["ProposeClusterConfig"];
+        }
+
+        await cluster.AdvanceUntilAsync(async () => await EndedAsync(cluster.Cluster(1)), PollStep, maxSteps: 60);
+        foreach (var link in cluster.SecondLinks.Values)
+        {
+            link.RefusedMethods = [];
+        }
+
+        held.SetResult();
+        var error = await Assert.ThrowsAsync<RpcException>(() => removing.WaitAsync(TimeSpan.FromSeconds(30)));
+
+        Assert.Equal(StatusCode.Aborted, error.StatusCode);
+        Assert.Contains("lapsed and gateway 'gateway-1' took it over (the cluster is at epoch 3)", error.Status.Detail, StringComparison.Ordinal);
+        var config = await cluster.Node("node-2").GetClusterConfigAsync(new GetClusterConfigRequest());
+        Assert.Equal(3UL, config.Epoch);
+        Assert.Equal(["node-2", "node-3", "node-4"], config.Config.Members.Select(m => m.Name));
+        var topology = await TopologyAsync(cluster.Cluster(2));
+        Assert.Equal(3UL, topology.Epoch);
+        Assert.Equal(["node-2", "node-3", "node-4"], topology.Nodes.Select(n => n.Name));
+        await AssertMovedKeysAreAtTheirNewOwnersAsync(cluster, before);
+    }
+
+    [Fact]
     public async Task AChangeWhoseNewRingCouldNotBeCommittedIsFinishedByATakeoverLater()
     {
         using var cluster = new GatewayCluster(nodes: 4, gateways: 2, settings: Settings);
