@@ -215,6 +215,16 @@ public sealed class ChangeTakeoverTests
         Assert.True(new ClusterConfigOptionsValidator().Validate(null, new GatewayOptions()).Succeeded);
     }
 
+    [Fact]
+    public void AConfigurationWithANegativeLeaseIsNotRoutedBy()
+    {
+        var config = Halfway("gateway-9", -1, leaving: "node-3");
+
+        Assert.Equal("lease_until_unix_ms: must not be negative, got -1", ClusterConfigs.Check(config));
+        config.LeaseUntilUnixMs = 0;
+        Assert.Null(ClusterConfigs.Check(config));
+    }
+
     // Writes 100 keys at ALL through gateway 1; returns each key's replicas.
     private static async Task<Dictionary<string, string[]>> WriteKeysAsync(GatewayCluster cluster)
     {

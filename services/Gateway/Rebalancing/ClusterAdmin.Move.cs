@@ -61,7 +61,7 @@ public sealed partial class ClusterAdmin
                 LogNotReverted(revert.Status.Detail);
                 throw new RpcException(new Status(revert.StatusCode,
                     $"the copy failed ({(ex as RpcException)?.Status.Detail ?? ex.Message}) and the ring as it was could not be committed ({revert.Status.Detail}); " +
-                    $"the change stays halfway until its lease lapses ({ChangeLeaseSetting}), then a gateway takes it over"));
+                    $"the change stays halfway until its lease lapses ({ChangeLeaseSetting}), then a gateway takes it over: copies again and commits the new ring, or the ring as it was if the copy fails again"));
             }
 
             onFailure();
