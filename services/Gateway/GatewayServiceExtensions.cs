@@ -54,6 +54,7 @@ public static class GatewayServiceExtensions
         services.AddSingleton<ReplicaCoordinator>();
         services.AddSingleton<Rebalancer>();
         services.AddSingleton<ClusterAdmin>();
+        services.AddHostedService<ChangeTakeover>();
         services.AddSingleton<AntiEntropyTelemetry>();
         services.AddSingleton<AntiEntropy>();
         services.AddHostedService(sp => sp.GetRequiredService<AntiEntropy>());

@@ -35,6 +35,7 @@ public sealed class GatewayCluster : IDisposable
     private readonly Dictionary<string, string?> _gatewaySettings;
     private readonly Func<Dictionary<string, SwitchableHandler>, Action<IServiceCollection>> _gatewayServices;
     private readonly List<GrpcServiceApp<Program>> _otherGateways = [];
+    private readonly Dictionary<string, GrpcChannel> _addedChannels = [];
     private GrpcChannel? _client;
     private GrpcChannel? _secondClient;
     private SwitchableHandler? _secondClientLink;
@@ -129,12 +130,20 @@ public sealed class GatewayCluster : IDisposable
         var gateway = StartGateway(gatewayId, Links);
         _otherGateways.Add(gateway);
         var channel = GrpcChannel.ForAddress(gateway.Server.BaseAddress, new GrpcChannelOptions { HttpHandler = gateway.Server.CreateHandler() });
+        _addedChannels[gatewayId] = channel;
         return apiKey => new V1.Cache.CacheClient(channel.Intercept(m =>
         {
             m.Add("x-api-key", apiKey);
             return m;
         }));
     }
+
+    /// <summary>An admin client of a gateway started with <see cref="AddGateway"/>.</summary>
+    public V1.Cluster.ClusterClient ClusterOf(string gatewayId) => new(_addedChannels[gatewayId].Intercept(m =>
+    {
+        m.Add("x-api-key", AdminKey);
+        return m;
+    }));
 
     // A gateway over the nodes through `links`, with the cluster's settings and clock; `gatewayId` null keeps the default.
     private GrpcServiceApp<Program> StartGateway(string? gatewayId, Dictionary<string, SwitchableHandler> links) => new(
@@ -296,6 +305,11 @@ public sealed class GatewayCluster : IDisposable
         _client?.Dispose();
         _secondClient?.Dispose();
         _gateway.Dispose();
+        foreach (var channel in _addedChannels.Values)
+        {
+            channel.Dispose();
+        }
+
         foreach (var gateway in _otherGateways)
         {
             gateway.Dispose();
@@ -342,6 +356,12 @@ public sealed class GatewayCluster : IDisposable
         /// passes, so the node can still hand its arcs off.
         /// </summary>
         public TaskCompletionSource? Hold { get; set; }
+
+        /// <summary>
+        /// While set, Scan calls (the copies of data movement) wait until it completes (or they are cancelled), as a
+        /// copy that is slow; the other calls pass.
+        /// </summary>
+        public TaskCompletionSource? ScanHold { get; set; }
 
         /// <summary>From now on, calls go to <paramref name="handler"/> (a node started again) instead of the first node.</summary>
         public void Redirect(HttpMessageHandler handler) => _redirected = new HttpMessageInvoker(handler);
@@ -396,6 +416,11 @@ public sealed class GatewayCluster : IDisposable
             if (Hold is { } hold && !request.RequestUri!.AbsolutePath.EndsWith("/Scan", StringComparison.Ordinal))
             {
                 await hold.Task.WaitAsync(cancellationToken);
+            }
+
+            if (ScanHold is { } scanHold && request.RequestUri!.AbsolutePath.EndsWith("/Scan", StringComparison.Ordinal))
+            {
+                await scanHold.Task.WaitAsync(cancellationToken);
             }
 
             if (_down || RefusedMethods.Any(method => request.RequestUri!.AbsolutePath.EndsWith($"/{method}", StringComparison.Ordinal)))

@@ -105,7 +105,12 @@ public sealed class SeveralGatewaysTests : IDisposable
     [Fact]
     public async Task AGatewayThatReloadsAChangeHalfwayWritesToTheNewOwnersToo()
     {
-        using var cluster = new GatewayCluster(nodes: 3, spares: 1, gateways: 2, settings: new() { ["Gateway:ClusterConfig:SettleDelay"] = "00:01:00" });
+        // The lease outlasts the minute the clock jumps: no renewal, no takeover in between.
+        using var cluster = new GatewayCluster(nodes: 3, spares: 1, gateways: 2, settings: new()
+        {
+            ["Gateway:ClusterConfig:SettleDelay"] = "00:01:00",
+            ["Gateway:ClusterConfig:ChangeLease"] = "00:10:00",
+        });
         var adding = cluster.Cluster(1).AddNodeAsync(new AddNodeRequest { Name = "node-4", Address = "http://node-4" }).ResponseAsync;
 
         // Gateway 1 has committed the ring it moves to (epoch 1) and waits for the other gateways before copying.
@@ -120,29 +125,6 @@ public sealed class SeveralGatewaysTests : IDisposable
 
         cluster.Time.Advance(TimeSpan.FromMinutes(1));
         Assert.Equal(2UL, (await adding.WaitAsync(TimeSpan.FromSeconds(30))).Report.Topology.Epoch);
-    }
-
-    [Fact]
-    public async Task AChangeLeftHalfwayIsUndoneByTheGatewayThatProposedItAndOnlyReloadedByTheOther()
-    {
-        // As gateway-1 would leave it if it died while copying: node-4 joining, at epoch 1.
-        var halfway = new ClusterConfig { Epoch = 1, ChangedBy = "gateway-1" };
-        foreach (var name in new[] { "node-1", "node-2", "node-3" })
-        {
-            halfway.Members.Add(new ClusterMember { Name = name, Address = $"http://{name}", Weight = 1, NextWeight = 1, State = ClusterMemberState.Active });
-        }
-
-        halfway.Members.Add(new ClusterMember { Name = "node-4", Address = "http://node-4", Weight = 0, NextWeight = 1, State = ClusterMemberState.Joining });
-        foreach (var name in new[] { "node-1", "node-2", "node-3", "node-4" })
-        {
-            await _cluster.Node(name).CommitClusterConfigAsync(new CommitClusterConfigRequest { Config = halfway });
-        }
-
-        await _cluster.AdvanceUntilAsync(async () => (await TopologyAsync(1)).Epoch == 2 && (await TopologyAsync(2)).Epoch == 2, PollStep);
-
-        Assert.Equal(["node-1", "node-2", "node-3"], (await TopologyAsync(1)).Nodes.Select(n => n.Name));
-        Assert.Equal(["node-1", "node-2", "node-3"], (await TopologyAsync(2)).Nodes.Select(n => n.Name));
-        Assert.Equal("gateway-1", (await _cluster.Node("node-1").GetClusterConfigAsync(new GetClusterConfigRequest())).Config.ChangedBy);
     }
 
     [Fact]

@@ -133,7 +133,14 @@ internal sealed partial class ClusterGrpcService(
             Ownership = ownership.GetValueOrDefault(node.Name),
             Entries = await EntriesAsync(node, cancellationToken),
         }));
-        return new Topology { Nodes = { nodes }, ReplicationFactor = (uint)membership.ReplicationFactor, Epoch = view.Epoch };
+        var topology = new Topology { Nodes = { nodes }, ReplicationFactor = (uint)membership.ReplicationFactor, Epoch = view.Epoch };
+        if (view.PendingRing is not null && membership.Config is { } config && config.Epoch == view.Epoch)
+        {
+            topology.ChangedBy = config.ChangedBy;
+            topology.ChangeLeaseUntil = ProtoTime.FromUnixMilliseconds(config.LeaseUntilUnixMs);
+        }
+
+        return topology;
     }
 
     private static async Task<ulong> EntriesAsync(ClusterNode node, CancellationToken cancellationToken)

@@ -1,4 +1,3 @@
-using System.Collections.Frozen;
 using System.Diagnostics;
 using System.Globalization;
 using Grpc.Core;
@@ -15,23 +14,26 @@ namespace Microservices.Gateway.Membership;
 /// proposal made on an old epoch is refused, never merged: the gateway reloads the newer configuration and the
 /// change fails with FAILED_PRECONDITION, to be made again on what the cluster now is.
 /// </summary>
-public sealed partial class ClusterConfigClient(ClusterMembership membership, IOptions<GatewayOptions> options, ILogger<ClusterConfigClient> logger)
+public sealed partial class ClusterConfigClient(
+    ClusterMembership membership, IOptions<GatewayOptions> options, TimeProvider time, ILogger<ClusterConfigClient> logger)
 {
     // A node holds an accepted proposal for 10 s (ClusterConfigRegister.ProposalHold); committing later could meet a
     // node that has since accepted another one, so a proposal that took longer is given up.
     private static readonly TimeSpan CommitWithin = TimeSpan.FromSeconds(5);
     private readonly TimeSpan _timeout = options.Value.ReplicaTimeout;
+    private readonly TimeSpan _lease = options.Value.ClusterConfig.ChangeLease;
 
     /// <summary>
     /// Proposes <paramref name="next"/> as the configuration after <paramref name="current"/> (its epoch + 1) and
-    /// commits it to every node of both; returns the configuration committed. Call inside
-    /// <see cref="ClusterMembership.ChangeAsync{T}"/>, which publishes. Errors: FAILED_PRECONDITION when the cluster
-    /// has moved to a newer epoch (this gateway has then reloaded it), ABORTED when another gateway's proposal on
-    /// the same epoch is held, UNAVAILABLE when no majority answered.
+    /// commits it to every node of both; returns the configuration committed. When <paramref name="next"/> is halfway
+    /// through a change, this gateway holds it for <see cref="ClusterConfigOptions.ChangeLease"/> from now (see
+    /// <see cref="ClaimAsync"/>). Call inside <see cref="ClusterMembership.ChangeAsync{T}"/>, which publishes.
+    /// Errors: FAILED_PRECONDITION when the cluster has moved to a newer epoch (this gateway has then reloaded it),
+    /// ABORTED when another gateway's proposal on the same epoch is held, UNAVAILABLE when no majority answered.
     /// </summary>
     public async Task<ClusterConfig> ProposeAsync(ClusterView current, ClusterView next, CancellationToken cancellationToken)
     {
-        var config = ClusterConfigs.From(next, current.Epoch + 1, membership.GatewayId);
+        var config = ClusterConfigs.From(next, current.Epoch + 1, membership.GatewayId, (time.GetUtcNow() + _lease).ToUnixTimeMilliseconds());
         var proposal = $"{membership.GatewayId}/{Guid.NewGuid():N}";
         var targets = current.Nodes.Values.Concat(next.Nodes.Values).DistinctBy(n => n.Name).ToList();
         var started = Stopwatch.GetTimestamp();
@@ -85,17 +87,8 @@ public sealed partial class ClusterConfigClient(ClusterMembership membership, IO
             }
             else
             {
-                var applied = membership.Apply(newest);
+                membership.Apply(newest);
                 LogReloaded(logger, view.Epoch, newest.Epoch, newest.ChangedBy);
-                if (applied.PendingRing is not null && newest.ChangedBy == membership.GatewayId)
-                {
-                    // A change this gateway started and no longer runs (it restarted halfway): nobody else will end
-                    // it, so it is undone, as a change whose copy failed.
-                    var reverted = applied with { PendingRing = null, Nodes = applied.Nodes.Where(n => applied.Ring.Contains(n.Key)).ToFrozenDictionary(StringComparer.Ordinal) };
-                    var undone = await ProposeAsync(applied, reverted, cancellationToken).ConfigureAwait(false);
-                    membership.Apply(undone);
-                    LogReverted(logger, newest.Epoch, undone.Epoch);
-                }
             }
         }
 
@@ -206,9 +199,6 @@ public sealed partial class ClusterConfigClient(ClusterMembership membership, IO
 
     [LoggerMessage(LogLevel.Information, "Cluster configuration reloaded: epoch {Was} -> {Epoch}, changed by {ChangedBy}")]
     private static partial void LogReloaded(ILogger logger, ulong was, ulong epoch, string changedBy);
-
-    [LoggerMessage(LogLevel.Warning, "Cluster configuration epoch {Epoch} is a change this gateway left halfway; undone at epoch {Reverted}")]
-    private static partial void LogReverted(ILogger logger, ulong epoch, ulong reverted);
 
     [LoggerMessage(LogLevel.Debug, "Cluster configuration epoch {Epoch} given to node {Node}")]
     private static partial void LogGiven(ILogger logger, string node, ulong epoch);

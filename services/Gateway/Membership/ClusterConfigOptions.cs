@@ -20,4 +20,15 @@ public sealed class ClusterConfigOptions
     /// gateway runs.
     /// </summary>
     public TimeSpan? SettleDelay { get; set; }
+
+    /// <summary>
+    /// How long the gateway driving a membership change holds it without renewing: it renews every third of this
+    /// while it copies data. A change whose lease has lapsed for longer than <see cref="GatewayOptions.MaxClockOffset"/>
+    /// is taken over by another gateway (<c>Rebalancing.ChangeTakeover</c>), which copies again and commits its end.
+    /// So a change whose gateway died, or whose last commit failed, ends within about this plus
+    /// <see cref="PollInterval"/>, <see cref="GatewayOptions.MaxClockOffset"/> and the copy. Above
+    /// <see cref="PollInterval"/>; keep it well above <see cref="GatewayOptions.ReplicaTimeout"/> (a renewal is a
+    /// proposal to the nodes). Default 10 s.
+    /// </summary>
+    public TimeSpan ChangeLease { get; set; } = TimeSpan.FromSeconds(10);
 }

@@ -10,6 +10,7 @@ public sealed class ClusterConfigOptionsValidator : IValidateOptions<GatewayOpti
     private static readonly TimeSpan MinPoll = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan MaxPoll = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan MaxSettle = TimeSpan.FromMinutes(5);
+    private static readonly TimeSpan MaxLease = TimeSpan.FromHours(1);
 
     /// <inheritdoc />
     public ValidateOptionsResult Validate(string? name, GatewayOptions options)
@@ -26,6 +27,12 @@ public sealed class ClusterConfigOptionsValidator : IValidateOptions<GatewayOpti
         {
             errors.Add(string.Create(CultureInfo.InvariantCulture,
                 $"{Prefix}{nameof(settings.SettleDelay)} must be {TimeSpan.Zero:c} to {MaxSettle:c}, got {settle:c}"));
+        }
+
+        if (settings.ChangeLease <= settings.PollInterval || settings.ChangeLease > MaxLease)
+        {
+            errors.Add(string.Create(CultureInfo.InvariantCulture,
+                $"{Prefix}{nameof(settings.ChangeLease)} must be above {nameof(settings.PollInterval)} ({settings.PollInterval:c}) and at most {MaxLease:c}, got {settings.ChangeLease:c}"));
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

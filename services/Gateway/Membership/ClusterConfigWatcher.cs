@@ -3,8 +3,9 @@ namespace Microservices.Gateway.Membership;
 /// <summary>
 /// Follows the cluster configuration kept in the nodes: every <see cref="ClusterConfigOptions.PollInterval"/> asks
 /// the nodes for their epoch (<see cref="ClusterConfigClient.ReloadAsync"/>), reloads a newer configuration, and
-/// gives this gateway's to nodes that are behind. Skipped while this gateway runs a change of its own. Errors are
-/// logged, never thrown.
+/// gives this gateway's to nodes that are behind. Skipped while this gateway runs a change of its own. A change it
+/// finds halfway with its lease lapsed is taken over by <c>Rebalancing.ChangeTakeover</c>. Errors are logged, never
+/// thrown.
 /// </summary>
 public sealed partial class ClusterConfigWatcher(
     ClusterMembership membership, ClusterConfigClient configs, Microsoft.Extensions.Options.IOptions<GatewayOptions> options,

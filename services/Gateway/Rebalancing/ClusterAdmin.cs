@@ -18,11 +18,13 @@ namespace Microservices.Gateway.Rebalancing;
 /// Every change is two configurations committed in the cluster (<see cref="ClusterConfigClient"/>): the first,
 /// proposed on the epoch this gateway routes by, names the ring the cluster moves to (so every gateway writes to the
 /// owners under both rings), the second the ring it has moved to (or, when the copy failed, the ring as it was).
-/// The gateway that commits the first drives the copy; the others only reload. A change is refused while another
-/// gateway's is halfway (FAILED_PRECONDITION).
+/// The gateway that commits the first holds the change under a lease (<see cref="ChangeLease"/>), renewed while it
+/// drives the copy; the others only reload. A change is refused while another is halfway (FAILED_PRECONDITION). When
+/// the gateway that holds a change dies, or cannot commit its end, the change is taken over once its lease lapses
+/// (<see cref="TakeOverAsync"/>), so the cluster never stays halfway.
 /// </remarks>
 public sealed partial class ClusterAdmin(
-    ClusterMembership membership, Rebalancer rebalancer, HintStore hints, ClusterConfigClient configs,
+    ClusterMembership membership, Rebalancer rebalancer, HintStore hints, ClusterConfigClient configs, HybridLogicalClock clock,
     Microsoft.Extensions.Options.IOptions<GatewayOptions> options, TimeProvider time, ILogger<ClusterAdmin> logger)
 {
     private readonly TimeSpan _settle = options.Value.ClusterConfig.SettleDelay ?? options.Value.ClusterConfig.PollInterval + options.Value.ReplicaTimeout;
@@ -78,83 +80,6 @@ public sealed partial class ClusterAdmin(
             return moved;
         }, cancellationToken);
 
-    // Commits (in the cluster) and publishes a view in which writes reach the owners under both rings, waits for the
-    // other gateways to reload it, copies the arcs that change hands from the readable nodes of sources(after) to
-    // after's nodes, then commits after. When the copy fails, runs onFailure and commits the ring as it was instead.
-    // Returns the entries copied and the view committed.
-    private async Task<(long Moved, ClusterView After)> MoveWithDualWritesAsync(
-        ClusterView before, ClusterView after, Func<ClusterView, IReadOnlyDictionary<string, ClusterNode>> sources,
-        Action onFailure, CancellationToken cancellationToken)
-    {
-        ThrowIfHalfway(before);
-        var moving = before with { Nodes = after.Nodes.Count > before.Nodes.Count ? after.Nodes : before.Nodes, PendingRing = after.Ring };
-        try
-        {
-            var config = await configs.ProposeAsync(before, moving, cancellationToken).ConfigureAwait(false);
-            moving = moving with { Epoch = config.Epoch };
-            membership.Commit(moving, config);
-        }
-        catch
-        {
-            onFailure();
-            throw;
-        }
-
-        long moved;
-        try
-        {
-            if (_settle > TimeSpan.Zero)
-            {
-                await Task.Delay(_settle, time, cancellationToken).ConfigureAwait(false);
-            }
-
-            // DOWN and RECOVERING nodes are not read from (a RECOVERING one may be empty); the other replicas of their arcs are.
-            var reachable = sources(after).Values.Where(node => node.IsReadable).ToFrozenDictionary(node => node.Name, StringComparer.Ordinal);
-            moved = await rebalancer.MoveAsync(before.Ring, after.Ring, reachable, after.Nodes, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            try
-            {
-                await CommitAsync(moving, before).ConfigureAwait(false);
-            }
-            catch (RpcException revert)
-            {
-                LogNotReverted(revert.Status.Detail);
-            }
-
-            onFailure();
-            if (ex is RpcException rpc)
-            {
-                throw new RpcException(new Status(rpc.StatusCode, $"{rpc.Status.Detail}; the ring is unchanged"));
-            }
-
-            throw;
-        }
-
-        return (moved, await CommitAsync(moving, after).ConfigureAwait(false));
-    }
-
-    // Ends a change that is halfway: commits `to` on the epoch of `moving`, and publishes it. Not cancelled with the
-    // request: the copy is done (or given up), and the cluster must not stay halfway.
-    private async Task<ClusterView> CommitAsync(ClusterView moving, ClusterView to)
-    {
-        var config = await configs.ProposeAsync(moving, to, CancellationToken.None).ConfigureAwait(false);
-        var view = to with { Epoch = config.Epoch };
-        membership.Commit(view, config);
-        return view;
-    }
-
-    // A change starts from a whole configuration, not from one another gateway is halfway through.
-    private void ThrowIfHalfway(ClusterView view)
-    {
-        if (view.PendingRing is not null)
-        {
-            RpcErrors.Throw(StatusCode.FailedPrecondition,
-                $"epoch: a change by {membership.Config?.ChangedBy} is in progress at epoch {view.Epoch}; retry when it ends");
-        }
-    }
-
     // Retires the node once the ring without it is committed: requests planned on an older view may still reach it. Its
     // hints have nowhere to go: its arcs' new replicas got them by the copy.
     private RebalanceResult Leave(ClusterNode node, ClusterView after, long moved, long started, string change)
@@ -185,9 +110,6 @@ public sealed partial class ClusterAdmin(
     private static ClusterView Without(ClusterView view, string name) => new(
         view.Ring.Remove(name),
         view.Nodes.Values.Where(n => n.Name != name).ToFrozenDictionary(n => n.Name, StringComparer.Ordinal));
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "A change whose copy failed could not restore the ring it started from ({Reason}); the cluster stays halfway, writing to both rings")]
-    private partial void LogNotReverted(string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Node {Node} {Change}: {EntriesMoved} entries copied to new replicas in {TookMs:F0} ms")]
     private partial void LogChanged(string change, string node, long entriesMoved, double tookMs);
