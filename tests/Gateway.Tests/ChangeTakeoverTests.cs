@@ -73,8 +73,11 @@ public sealed class ChangeTakeoverTests
             await WaitUntilAsync(async () => await EpochAsync(cluster, "node-2") > epoch);
         }
 
-        await cluster.AdvanceUntilAsync(async () => (await TopologyAsync(cluster.Cluster(1))).Epoch == await EpochAsync(cluster, "node-2"), TimeSpan.FromMilliseconds(100));
+        var config = await cluster.Node("node-2").GetClusterConfigAsync(new GetClusterConfigRequest());
+        Assert.True(config.Epoch >= 10);
+        Assert.Equal("gateway-2", config.Config.ChangedBy);
         var during = await TopologyAsync(cluster.Cluster(1));
+        Assert.True(during.Epoch >= 2);
         Assert.Equal("gateway-2", during.ChangedBy);
         Assert.True(during.ChangeLeaseUntil.ToDateTimeOffset() > cluster.Time.GetUtcNow());
         Assert.False(removing.IsCompleted);
