@@ -1,6 +1,7 @@
 using Microservices.CacheNode.Grpc;
 using Microservices.CacheNode.Store;
 using Microservices.CacheNode.Telemetry;
+using Microservices.ServiceDefaults;
 using Microsoft.Extensions.Options;
 
 namespace Microservices.CacheNode;
@@ -32,6 +33,15 @@ public static class CacheNodeServiceExtensions
     public static WebApplication MapCacheNode(this WebApplication app)
     {
         app.Services.GetRequiredService<CacheNodeTelemetry>();
+
+        // Every answer names this run of the node, so a gateway can tell it restarted (empty) even when it came back
+        // before its failures made it DOWN.
+        var instance = app.Services.GetRequiredService<NodeInstance>().Id;
+        app.Use((context, next) =>
+        {
+            context.Response.Headers[NodeInstanceHeader.Name] = instance;
+            return next(context);
+        });
         app.MapGrpcService<CacheNodeGrpcService>();
         return app;
     }

@@ -15,6 +15,7 @@ public sealed class ClusterMembership : IDisposable
 {
     private readonly SemaphoreSlim _changes = new(1, 1);
     private readonly NodeChannelFactory _channels;
+    private readonly Func<ClusterNode, bool>? _restarted;
     private readonly int _virtualNodes;
     private ClusterView _view;
     private ClusterConfig? _config;
@@ -23,16 +24,17 @@ public sealed class ClusterMembership : IDisposable
     /// Builds the ring from the kept topology of this cluster epoch (at the configuration epoch it was kept at), or
     /// else from the configured nodes (epoch 0).
     /// </summary>
-    public ClusterMembership(IOptions<GatewayOptions> options, NodeChannelFactory channels, TopologyStore topology)
+    public ClusterMembership(IOptions<GatewayOptions> options, NodeChannelFactory channels, TopologyStore topology, FailureDetector? detector = null)
     {
         _channels = channels;
+        _restarted = detector is null ? null : detector.Restarted;
         _virtualNodes = options.Value.VirtualNodes;
         Topology = topology;
         GatewayId = options.Value.GatewayId;
         ReplicationFactor = options.Value.ReplicationFactor;
         var kept = topology.Load();
         var nodes = (kept?.Nodes ?? options.Value.Nodes)
-            .Select(n => new ClusterNode(n.Name, new Uri(n.Address), channels.Create(n.Name, new Uri(n.Address)), n.Weight))
+            .Select(n => new ClusterNode(n.Name, new Uri(n.Address), channels.Create(n.Name, new Uri(n.Address)), n.Weight, _restarted))
             .ToFrozenDictionary(n => n.Name, StringComparer.Ordinal);
         _view = new ClusterView(HashRing.Create(nodes.Values.Select(n => (n.Name, n.Weight)), _virtualNodes), nodes, Epoch: kept?.ConfigEpoch ?? 0);
         _config = _view.Epoch == 0 ? null : ClusterConfigs.From(_view, _view.Epoch, GatewayId);
@@ -54,7 +56,7 @@ public sealed class ClusterMembership : IDisposable
     public ClusterConfig? Config => Volatile.Read(ref _config);
 
     /// <summary>Creates a node (not yet on the ring) of weight <paramref name="weight"/>, with its channel.</summary>
-    public ClusterNode CreateNode(string name, Uri address, int weight) => new(name, address, _channels.Create(name, address), weight);
+    public ClusterNode CreateNode(string name, Uri address, int weight) => new(name, address, _channels.Create(name, address), weight, _restarted);
 
     /// <summary>Runs one membership change at a time; <paramref name="change"/> publishes through <see cref="Commit"/> or <see cref="Apply"/>.</summary>
     public async Task<T> ChangeAsync<T>(Func<ClusterView, Task<T>> change, CancellationToken cancellationToken)

@@ -1,6 +1,7 @@
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
+using Microservices.ServiceDefaults;
 using HealthClient = Grpc.Health.V1.Health.HealthClient;
 using NodeClient = Microservices.Cache.V1.CacheNode.CacheNodeClient;
 
@@ -19,6 +20,8 @@ namespace Microservices.Gateway.Membership;
 public sealed class ClusterNode : IDisposable
 {
     private readonly GrpcChannel _channel;
+    private readonly Func<ClusterNode, bool>? _restarted;
+    private string? _instance;
     private int _state = (int)MemberState.Up;
     private int _calls;
     private int _retired;
@@ -28,14 +31,17 @@ public sealed class ClusterNode : IDisposable
 
     /// <summary>
     /// A node of weight <paramref name="weight"/> (<see cref="NodeRules.MinWeight"/> to <see cref="NodeRules.MaxWeight"/>)
-    /// reached over <paramref name="channel"/>, which it owns from now on.
+    /// reached over <paramref name="channel"/>, which it owns from now on. <paramref name="restarted"/> hears when an
+    /// answer names another run of the node than the answers before (<see cref="NodeInstanceHeader"/>): the node
+    /// restarted, maybe empty. When it returns true, that answer fails (UNAVAILABLE) instead of being used.
     /// </summary>
-    public ClusterNode(string name, Uri address, GrpcChannel channel, int weight = 1)
+    public ClusterNode(string name, Uri address, GrpcChannel channel, int weight = 1, Func<ClusterNode, bool>? restarted = null)
     {
         Name = name;
         Address = address;
         _weight = weight;
         _channel = channel;
+        _restarted = restarted;
         var invoker = channel.Intercept(new CallTracker(this));
         Client = new NodeClient(invoker);
         Health = new HealthClient(invoker);
@@ -142,6 +148,24 @@ public sealed class ClusterNode : IDisposable
 
     private RpcException Retired() => new(new Status(StatusCode.Unavailable, $"{Name} has left the ring"));
 
+    // The answer of a call, unless it names a run of the node other than the one seen before and `_restarted` says
+    // not to use it: it may be the "absent" of a node that restarted empty.
+    private async Task<TResponse> CheckInstanceAsync<TResponse>(AsyncUnaryCall<TResponse> call)
+    {
+        var response = await call.ResponseAsync.ConfigureAwait(false);
+        var headers = await call.ResponseHeadersAsync.ConfigureAwait(false);
+        if (headers.GetValue(NodeInstanceHeader.Name) is { Length: > 0 } instance
+            && Interlocked.Exchange(ref _instance, instance) is { } previous
+            && !string.Equals(previous, instance, StringComparison.Ordinal)
+            && _restarted!(this))
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable,
+                $"{Name} restarted (its instance id changed), so it may have lost its data: it is RECOVERING, not read until resynchronised"));
+        }
+
+        return response;
+    }
+
     // Counts the calls of the node's clients: unary and server streaming, the only kinds CacheNode and Health have.
     private sealed class CallTracker(ClusterNode node) : Interceptor
     {
@@ -169,7 +193,9 @@ public sealed class ClusterNode : IDisposable
             call.ResponseAsync.ContinueWith(
                 static (_, state) => ((ClusterNode)state!).Exit(), node, CancellationToken.None,
                 TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            return call;
+            return node._restarted is null
+                ? call
+                : new AsyncUnaryCall<TResponse>(node.CheckInstanceAsync(call), call.ResponseHeadersAsync, call.GetStatus, call.GetTrailers, call.Dispose);
         }
 
         public override AsyncServerStreamingCall<TResponse> AsyncServerStreamingCall<TRequest, TResponse>(

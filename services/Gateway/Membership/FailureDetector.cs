@@ -24,7 +24,8 @@ public sealed partial class FailureDetector(
 
     /// <summary>
     /// Raised (outside the lock) when a node is back, with the state it left: a SUSPECT node is UP again and its
-    /// hints can be replayed; a DOWN one is RECOVERING, maybe restarted empty, and is to be resynchronised.
+    /// hints can be replayed; a DOWN one (or one seen restarted, <see cref="Restarted"/>) is RECOVERING, maybe
+    /// restarted empty, and is to be resynchronised.
     /// </summary>
     public event Action<ClusterNode, MemberState>? NodeRecovered;
 
@@ -101,6 +102,29 @@ public sealed partial class FailureDetector(
                 Change(node, MemberState.Down, reason);
             }
         }
+    }
+
+    /// <summary>
+    /// <paramref name="node"/> answered as a new run of itself (<see cref="ServiceDefaults.NodeInstanceHeader"/>): it
+    /// restarted, and lost what it held, perhaps before its failures made it DOWN. An UP or SUSPECT node is RECOVERING
+    /// from now, as one back from DOWN (<see cref="NodeRecovered"/> is raised with DOWN: it is resynchronised), and
+    /// true is returned, so the answer is not used. A node in any other state is on its way already: false.
+    /// </summary>
+    public bool Restarted(ClusterNode node)
+    {
+        lock (_gate)
+        {
+            if (node.State is not (MemberState.Up or MemberState.Suspect))
+            {
+                return false;
+            }
+
+            Of(node).Failures = 0;
+            Change(node, MemberState.Recovering, "it restarted (a new instance id), so it may have lost its data");
+        }
+
+        NodeRecovered?.Invoke(node, MemberState.Down);
+        return true;
     }
 
     /// <summary>
