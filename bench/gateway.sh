@@ -132,7 +132,7 @@ if [[ "${1:-}" == "--cpu" ]]; then
   # runs (it writes its file when it stops, and a background job here ignores Ctrl-C).
   cpu_rpcs=(${CPU_RPCS:-health gw-get-one gw-get-quorum gw-put gw-multiget})
   counters="$(mktemp -u).csv"
-  seconds=$((30 + 30 * ${#cpu_rpcs[@]}))
+  seconds=$((60 + 120 * ${#cpu_rpcs[@]}))
   dotnet tool run dotnet-counters collect -p "$gateway_pid" --counters 'System.Runtime[dotnet.gc.heap.total_allocated]' \
     --refresh-interval 1 --format csv -o "$counters" --duration "00:00:$((seconds / 60)):$((seconds % 60))" > /dev/null &
   counters_pid=$!
