@@ -36,6 +36,35 @@ public sealed class RecoveringNodeTests
     }
 
     [Fact]
+    public async Task WhenEveryReplicaWasDownTheyAllTurnUpAgainAndServeWhatTheyHold()
+    {
+        using var cluster = new GatewayCluster(settings: new() { ["Gateway:ProbeInterval"] = "00:00:01" });
+        var cache = cluster.Cache(GatewayCluster.AlphaKey);
+        await cache.PutAsync(new PutRequest { Key = "k", Text = "v", Consistency = V1.Consistency.All });
+        var nodes = cluster.Links.Keys.ToArray();
+
+        foreach (var node in nodes)
+        {
+            cluster.Links[node].Down = true;
+        }
+
+        // Reads fail on every replica (SUSPECT), then their probes fail until they are DOWN.
+        await cluster.AdvanceUntilAsync(async () =>
+        {
+            await Assert.ThrowsAsync<RpcException>(async () => await cache.GetAsync(new GetRequest { Key = "k", Consistency = V1.Consistency.One }));
+            return (await Task.WhenAll(nodes.Select(cluster.StateOfAsync))).All(s => s == NodeState.Down);
+        }, TimeSpan.FromSeconds(1));
+        foreach (var node in nodes)
+        {
+            cluster.Links[node].Down = false;
+        }
+
+        // Each is RECOVERING, with no readable replica to resync from but the others: they resync from each other.
+        await cluster.AdvanceUntilAsync(async () => (await Task.WhenAll(nodes.Select(cluster.StateOfAsync))).All(s => s == NodeState.Up), TimeSpan.FromSeconds(5));
+        Assert.Equal("v", (await cache.GetAsync(new GetRequest { Key = "k", Consistency = V1.Consistency.All })).Text);
+    }
+
+    [Fact]
     public async Task ANodeRestartedEmptyIsWrittenButNotReadUntilItsResyncHasLanded()
     {
         using var cluster = new GatewayCluster(settings: new() { ["Gateway:ProbeInterval"] = "00:00:01" });

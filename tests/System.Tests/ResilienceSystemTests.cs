@@ -105,9 +105,11 @@ public sealed class ResilienceSystemTests(ResilienceAppHostFixture fixture)
 
         Assert.Empty(behind);
 
-        // RECOVERING (written, not read) until its hints and resync have landed, UP a moment after the last copy.
+        // RECOVERING (written, not read) until its hints and resync have landed, UP a moment after the last copy. The
+        // copies may have come from the other gateway: this one re-admits the node at its next probe, which backs off
+        // to Gateway:MaxProbeInterval (30 s) while the node is DOWN.
         state = NodeState.Unspecified;
-        for (var attempt = 0; attempt < 20 && state != NodeState.Up; attempt++)
+        for (var attempt = 0; attempt < 120 && state != NodeState.Up; attempt++)
         {
             var topology = await cluster.GetTopologyAsync(new GetTopologyRequest()).ResponseAsync.WaitAsync(Timeout);
             state = topology.Topology.Nodes.Single(n => n.Name == victim).State;

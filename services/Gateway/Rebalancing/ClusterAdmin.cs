@@ -61,7 +61,7 @@ public sealed partial class ClusterAdmin(
         }, cancellationToken);
 
     /// <summary>
-    /// A node is back after being DOWN: copies to it every arc it holds from the other readable replicas, in case it
+    /// A node is back after being DOWN: copies to it every arc it holds from the other readable and RECOVERING replicas, in case it
     /// restarted empty. Writes reach it meanwhile (it is RECOVERING: written, not read); versions keep the copies from
     /// rolling anything back.
     /// </summary>
@@ -74,7 +74,12 @@ public sealed partial class ClusterAdmin(
             }
 
             var started = Stopwatch.GetTimestamp();
-            var others = view.Nodes.Values.Where(n => n.Name != name && n.IsReadable).ToFrozenDictionary(n => n.Name, StringComparer.Ordinal);
+            // The other RECOVERING replicas are read too: when every replica of a range was DOWN and came back, they
+            // are its only copies, and without them no replica of it could ever turn UP again. Versions keep what they
+            // send from rolling anything back.
+            var others = view.Nodes.Values
+                .Where(n => n.Name != name && (n.IsReadable || n.State == MemberState.Recovering))
+                .ToFrozenDictionary(n => n.Name, StringComparer.Ordinal);
             var moved = await rebalancer.MoveAsync(view.Ring.Remove(name), view.Ring, others, view.Nodes, cancellationToken).ConfigureAwait(false);
             LogChanged("resynchronised", name, moved, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             return moved;
