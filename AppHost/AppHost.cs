@@ -11,7 +11,8 @@ var gateway = builder.AddMicroservicesCluster("gateway",
     MicroservicesProjects.Of<Projects.RateLimiter, Projects.LogCollector, Projects.CacheNode, Projects.Gateway>(), nodes: 3,
     options =>
     {
-        options.Port = 5100;
+        // FixedPorts=false lets Aspire choose every port (the system tests, so that checkouts on one machine do not collide).
+        options.Port = builder.Configuration["FixedPorts"] == "false" ? null : 5100;
         options.Gateways = 2;
         options.SpareNode = true;
         options.DataFolder = DataFolder.Root(builder);

@@ -35,7 +35,7 @@ public class AppHostFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
-            [$"DataFolder={DataFolder}", $"Parameters:cluster-key={ClusterKey}"], (options, _) => options.DisableDashboard = !WithDashboard).WaitAsync(StartTimeout);
+            [$"DataFolder={DataFolder}", $"Parameters:cluster-key={ClusterKey}", "FixedPorts=false"], (options, _) => options.DisableDashboard = !WithDashboard).WaitAsync(StartTimeout);
         _app = await builder.BuildAsync().WaitAsync(StartTimeout);
         await _app.StartAsync().WaitAsync(StartTimeout);
         foreach (var resource in StartedResources)
