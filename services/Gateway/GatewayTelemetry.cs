@@ -26,6 +26,7 @@ public sealed class GatewayTelemetry
     private readonly Counter<long> _conflicts;
     private readonly Counter<long> _conditionalWrites;
     private readonly Counter<long> _sessionCatchUps;
+    private readonly Counter<long> _takeovers;
 
     /// <summary>Creates the meter.</summary>
     public GatewayTelemetry(IMeterFactory meterFactory)
@@ -49,9 +50,17 @@ public sealed class GatewayTelemetry
             "gateway.conflicts", "{write}", "Writes that met a concurrent version of their key on a replica (neither had seen the other), by policy (last_writer_wins, siblings) and outcome: won (it replaced the concurrent version), lost (the concurrent version is newer and stays), sibling (kept beside it).");
         _conditionalWrites = meter.CreateCounter<long>(
             "gateway.conditional_writes", "{write}", "Writes with if_version or if_absent, by outcome: met (written), met_after_race (written, then written again after a concurrent conditional write that reached a replica first), refused (FAILED_PRECONDITION, nothing written by this request), unavailable (the condition or the write could not reach its level).");
+        _takeovers = meter.CreateCounter<long>(
+            "gateway.cluster.change_takeovers", "{takeover}",
+            "Attempts to take over a membership change left halfway (its gateway's lease lapsed, or it is this gateway's own), by outcome: " +
+            "finished (new ring committed), reverted (the copy failed; the old ring committed), refused (another gateway claimed it first, or no majority answered), " +
+            "unfinished (claimed, but its end was not committed here).");
         _sessionCatchUps = meter.CreateCounter<long>(
             "gateway.session.catch_ups", "{read}", "Session reads whose replicas answered older than the session's token, by result: caught_up (another replica had it; the stale ones were repaired), behind (none had it: UNAVAILABLE), miss (no replica holds the key).");
     }
+
+    /// <summary>Counts one attempt to take over a change left halfway, by <paramref name="outcome"/>.</summary>
+    public void RecordTakeover(string outcome) => _takeovers.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
 
     /// <summary>Counts one conditional write (<c>if_version</c>, <c>if_absent</c>) by <paramref name="outcome"/>.</summary>
     public void RecordConditionalWrite(string outcome) => _conditionalWrites.Add(1, new KeyValuePair<string, object?>("outcome", outcome));

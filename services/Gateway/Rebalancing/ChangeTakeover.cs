@@ -1,4 +1,3 @@
-using System.Diagnostics.Metrics;
 using Microservices.Gateway.Membership;
 using Microsoft.Extensions.Options;
 
@@ -11,56 +10,34 @@ namespace Microservices.Gateway.Rebalancing;
 /// is finished by some gateway once its lease lapses. Counts every attempt in <c>gateway.cluster.change_takeovers</c>
 /// by outcome. Errors are logged, never thrown.
 /// </summary>
-public sealed partial class ChangeTakeover : BackgroundService
+public sealed partial class ChangeTakeover(
+    ClusterAdmin admin, ClusterMembership membership, IOptions<GatewayOptions> options, TimeProvider time, GatewayTelemetry telemetry,
+    ILogger<ChangeTakeover> logger) : BackgroundService
 {
-    private readonly ClusterAdmin _admin;
-    private readonly ClusterMembership _membership;
-    private readonly TimeSpan _interval;
-    private readonly TimeProvider _time;
-    private readonly ILogger<ChangeTakeover> _logger;
-    private readonly Counter<long> _takeovers;
-
-    /// <summary>Creates the service and its counter, on the gateway's meter.</summary>
-    public ChangeTakeover(
-        ClusterAdmin admin, ClusterMembership membership, IOptions<GatewayOptions> options, TimeProvider time, IMeterFactory meters,
-        ILogger<ChangeTakeover> logger)
-    {
-        _admin = admin;
-        _membership = membership;
-        _interval = options.Value.ClusterConfig.PollInterval;
-        _time = time;
-        _logger = logger;
-        _takeovers = meters.Create(GatewayTelemetry.Name).CreateCounter<long>(
-            "gateway.cluster.change_takeovers", "{takeover}",
-            "Attempts to take over a membership change left halfway (its gateway's lease lapsed, or it is this gateway's own), by outcome: " +
-            "finished (new ring committed), reverted (the copy failed; the old ring committed), refused (another gateway claimed it first, or no majority answered), " +
-            "unfinished (claimed, but its end was not committed here).");
-    }
-
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(_interval, _time);
+        using var timer = new PeriodicTimer(options.Value.ClusterConfig.PollInterval, time);
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                if (_membership.View.PendingRing is null)
+                if (membership.View.PendingRing is null)
                 {
                     continue;
                 }
 
                 try
                 {
-                    var outcome = await _admin.TakeOverAsync(stoppingToken);
+                    var outcome = await admin.TakeOverAsync(stoppingToken);
                     if (outcome != TakeoverOutcome.None)
                     {
-                        _takeovers.Add(1, new KeyValuePair<string, object?>("outcome", outcome.ToString().ToLowerInvariant()));
+                        telemetry.RecordTakeover(outcome.ToString().ToLowerInvariant());
                     }
                 }
                 catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
                 {
-                    LogFailed(_logger, ex);
+                    LogFailed(logger, ex);
                 }
             }
         }
