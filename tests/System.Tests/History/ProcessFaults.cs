@@ -30,6 +30,25 @@ internal sealed class ProcessFaults(ProcessCluster cluster, long origin)
         }
     }
 
+    /// <summary>
+    /// Starts <paramref name="clients"/>, runs the faults while they work, then stops them (their token is cancelled)
+    /// and waits for them, in every path.
+    /// </summary>
+    public async Task RunAsync(int seed, Func<CancellationToken, Task> clients)
+    {
+        using var stop = new CancellationTokenSource();
+        var running = clients(stop.Token);
+        try
+        {
+            await RunAsync(seed);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await running;
+        }
+    }
+
     /// <summary>Runs the faults; the victims follow <paramref name="seed"/>.</summary>
     public async Task RunAsync(int seed)
     {

@@ -27,9 +27,8 @@ public sealed class ProcessHistorySystemTests(ITestOutputHelper output)
         var recorder = new HistoryRecorder();
         var faults = new ProcessFaults(cluster, recorder.Origin);
 
-        using var stop = new CancellationTokenSource();
         var cache = cluster.Cache();
-        var clients = new ClientWorkload(recorder,
+        Task Clients(CancellationToken stop) => new ClientWorkload(recorder,
             async (key, value) => (await cache.PutAsync(
                 new PutRequest { Key = key, Text = value, Consistency = Consistency.Quorum }, deadline: DateTime.UtcNow.AddSeconds(5))).Version.Timestamp,
             async key =>
@@ -37,16 +36,8 @@ public sealed class ProcessHistorySystemTests(ITestOutputHelper output)
                 var reply = await cache.GetAsync(new GetRequest { Key = key, Consistency = Consistency.Quorum }, deadline: DateTime.UtcNow.AddSeconds(5));
                 return reply.Found ? (reply.Text, reply.Version.Timestamp) : (null, null);
             })
-        { Keys = 60, MaxOperations = 4000 }.RunAsync(seed, stop.Token);
-        try
-        {
-            await faults.RunAsync(seed);
-        }
-        finally
-        {
-            await stop.CancelAsync();
-            await clients;
-        }
+        { Keys = 60, MaxOperations = 4000 }.RunAsync(seed, stop);
+        await faults.RunAsync(seed, Clients);
 
         var history = recorder.Operations;
         var report = LinearizabilityChecker.Check(history);

@@ -40,8 +40,7 @@ public sealed class TwoGatewayHistorySystemTests(ITestOutputHelper output)
         var turn = 0;
         int Next() => (Interlocked.Increment(ref turn) & int.MaxValue) % faults.GatewaysUp;
 
-        using var stop = new CancellationTokenSource();
-        var clients = new ClientWorkload(recorder,
+        Task Clients(CancellationToken stop) => new ClientWorkload(recorder,
             async (key, value) =>
             {
                 var gateway = Next();
@@ -56,16 +55,8 @@ public sealed class TwoGatewayHistorySystemTests(ITestOutputHelper output)
                 var reply = await caches[Next()].GetAsync(new GetRequest { Key = key, Consistency = Consistency.Quorum }, deadline: DateTime.UtcNow.AddSeconds(5));
                 return reply.Found ? (reply.Text, reply.Version.Timestamp) : (null, null);
             })
-        { Keys = 60, MaxOperations = 8000 }.RunAsync(seed, stop.Token);
-        try
-        {
-            await faults.RunAsync(seed);
-        }
-        finally
-        {
-            await stop.CancelAsync();
-            await clients;
-        }
+        { Keys = 60, MaxOperations = 8000 }.RunAsync(seed, stop);
+        await faults.RunAsync(seed, Clients);
 
         var history = recorder.Operations;
         var report = LinearizabilityChecker.Check(history);
@@ -100,17 +91,8 @@ public sealed class TwoGatewayHistorySystemTests(ITestOutputHelper output)
         var recorder = new CausalRecorder();
         var faults = new ProcessFaults(cluster, recorder.Origin);
 
-        using var stop = new CancellationTokenSource();
-        var clients = SiblingsClientsAsync(recorder, caches, () => faults.GatewaysUp, seed, stop.Token);
-        try
-        {
-            await faults.RunAsync(seed);
-        }
-        finally
-        {
-            await stop.CancelAsync();
-            await clients;
-        }
+        Task Clients(CancellationToken stop) => SiblingsClientsAsync(recorder, caches, () => faults.GatewaysUp, seed, stop);
+        await faults.RunAsync(seed, Clients);
 
         var (writes, reads) = (recorder.Writes, recorder.Reads);
         var lost = SiblingsChecker.FindLost(writes, reads);
