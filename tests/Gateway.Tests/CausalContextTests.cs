@@ -67,6 +67,25 @@ public sealed class CausalContextTests
     }
 
     [Fact]
+    public void AVersionEncodesAsTheContextOfItsPastWhateverTheShapeOfItsVector()
+    {
+        ProtoVersion[] versions =
+        [
+            Version("g1", 10, ("g1", 10), ("g2", 5)),
+            Version("g1", 10, ("g2", 5)),
+            Version("g1", 10, ("g2", 5), ("g1", 3)),
+            Version("g1", 10, ("g1", 10), ("g1", 12)),
+            Version("g2", 10, ("g1", 4), ("g2", 9)),
+            Version("g1", 10),
+        ];
+
+        foreach (var version in versions)
+        {
+            Assert.Equal(CausalContext.Of(version).Encode(), CausalContext.EncodeOf(version));
+        }
+    }
+
+    [Fact]
     public void BytesThatAreNotAContextAreRefusedNamingTheFieldAndTheLimit()
     {
         Assert.Contains("if_version is not a context", CausalContext.TryDecode(ByteString.CopyFrom(0xFF, 0xFF, 0xFF), "if_version", out _));

@@ -49,7 +49,7 @@ internal sealed partial class CacheGrpcService(CacheService cache, RequestMappin
         session.Saw(caller.Tenant!, request.Key, version);
         return new V1.PutResponse
         {
-            AcknowledgedBy = { write.AcknowledgedBy }, Version = version, Context = CausalContext.Of(version).Encode(), SessionToken = session.Encode(),
+            AcknowledgedBy = { write.AcknowledgedBy }, Version = version, Context = CausalContext.EncodeOf(version), SessionToken = session.Encode(),
         };
     }
 

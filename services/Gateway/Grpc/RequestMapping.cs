@@ -96,10 +96,10 @@ internal sealed partial class RequestMapping(GatewayOptions options, TimeProvide
         if (!CacheService.IsLive(newest, nowMs, out var expiresAtMs))
         {
             // A delete or an expired value still has a version, which a later write of the key descends.
-            return newest is null ? new V1.GetResponse { Found = false } : new V1.GetResponse { Found = false, Context = CausalContext.Of(newest.Version).Encode() };
+            return newest is null ? new V1.GetResponse { Found = false } : new V1.GetResponse { Found = false, Context = CausalContext.EncodeOf(newest.Version) };
         }
 
-        var reply = new V1.GetResponse { Found = true, Source = source, Version = newest.Version, Context = SiblingMerge.ContextOf(newest).Encode() };
+        var reply = new V1.GetResponse { Found = true, Source = source, Version = newest.Version, Context = newest.Siblings.Count == 0 ? CausalContext.EncodeOf(newest.Version) : SiblingMerge.ContextOf(newest).Encode() };
         if (newest.Siblings.Count > 0)
         {
             reply.Siblings.Add(ToSibling(newest.Value, newest.Kind, newest.Version));

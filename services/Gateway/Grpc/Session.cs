@@ -82,7 +82,7 @@ internal sealed class Session
     }
 
     /// <summary>The timestamp of the newest version of the key the session has seen; 0 when it has seen none.</summary>
-    public long SeenOf(string tenant, string key) => _seen.GetValueOrDefault(KeyHash.Of(CacheService.StoredKey(tenant, key)));
+    public long SeenOf(string tenant, string key) => _seen.Count == 0 ? 0 : _seen.GetValueOrDefault(KeyHash.Of(CacheService.StoredKey(tenant, key)));
 
     /// <summary>Adds <paramref name="version"/> of the key as seen (nothing for null).</summary>
     public void Saw(string tenant, string key, ProtoVersion? version)
@@ -96,9 +96,15 @@ internal sealed class Session
     /// <summary>The token for the reply: the <see cref="MaxEntries"/> newest entries.</summary>
     public ByteString Encode()
     {
+        var kept = new KeyValuePair<ulong, long>[_seen.Count];
+        ((ICollection<KeyValuePair<ulong, long>>)_seen).CopyTo(kept, 0);
+        if (kept.Length > MaxEntries)
+        {
+            Array.Sort(kept, static (x, y) => x.Value != y.Value ? y.Value.CompareTo(x.Value) : x.Key.CompareTo(y.Key));
+        }
+
         var token = new V1.SessionToken();
-        var kept = _seen.Count <= MaxEntries ? _seen : _seen.OrderByDescending(e => e.Value).ThenBy(e => e.Key).Take(MaxEntries);
-        foreach (var (keyHash, timestamp) in kept)
+        foreach (var (keyHash, timestamp) in kept.AsSpan(0, Math.Min(kept.Length, MaxEntries)))
         {
             token.Versions.Add(new V1.SessionVersion { KeyHash = keyHash, Timestamp = timestamp });
         }

@@ -29,9 +29,9 @@ public sealed partial class ClusterConfigWatcher(
                 }
             }
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        catch (Exception) when (stoppingToken.IsCancellationRequested)
         {
-            // Stopping.
+            // Stopping: a call cut short may end with its own error (gRPC: CANCELLED), not an OperationCanceledException.
         }
     }
 

@@ -22,9 +22,9 @@ public sealed class NodeProber(ClusterMembership membership, FailureDetector det
                 await ProbeDueNodesAsync(stoppingToken);
             }
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        catch (Exception) when (stoppingToken.IsCancellationRequested)
         {
-            // Stopping.
+            // Stopping: a call cut short may end with its own error (gRPC: CANCELLED), not an OperationCanceledException.
         }
     }
 

@@ -36,8 +36,9 @@ internal sealed partial class PolicyReader(
                 await Task.Delay(allRead ? options.Value.PolicyRefresh : RetryInterval, time, stoppingToken).ConfigureAwait(false);
             }
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        catch (Exception) when (stoppingToken.IsCancellationRequested)
         {
+            // Stopping: a call cut short may end with its own error (gRPC: CANCELLED), not an OperationCanceledException.
         }
     }
 

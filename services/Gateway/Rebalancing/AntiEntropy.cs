@@ -99,7 +99,7 @@ public sealed partial class AntiEntropy(
                 await Task.Delay(_options.Interval, _time, stoppingToken).ConfigureAwait(false);
                 await RunAsync(stoppingToken).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            catch (Exception) when (stoppingToken.IsCancellationRequested)
             {
                 return;
             }

@@ -41,9 +41,9 @@ public sealed partial class ChangeTakeover(
                 }
             }
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        catch (Exception) when (stoppingToken.IsCancellationRequested)
         {
-            // Stopping.
+            // Stopping: a call cut short may end with its own error (gRPC: CANCELLED), not an OperationCanceledException.
         }
     }
 

@@ -35,13 +35,13 @@ public sealed class CausalContext
     /// <summary>The causal past of <paramref name="version"/>: its vector joined with its own dot.</summary>
     public static CausalContext Of(ProtoVersion version)
     {
-        var entries = new List<(string, ulong)>(version.Vector.Count + 1);
-        foreach (var counter in version.Vector)
+        var entries = new (string Writer, ulong Counter)[version.Vector.Count + 1];
+        for (var i = 0; i < version.Vector.Count; i++)
         {
-            entries.Add((counter.Writer, counter.Counter));
+            entries[i] = (version.Vector[i].Writer, version.Vector[i].Counter);
         }
 
-        entries.Add((version.Writer, (ulong)version.Timestamp));
+        entries[^1] = (version.Writer, (ulong)version.Timestamp);
         return FromUnsorted(entries);
     }
 
@@ -93,7 +93,16 @@ public sealed class CausalContext
         : new([.. _entries.OrderByDescending(e => e.Counter).Take(MaxEntries).OrderBy(e => e.Writer, StringComparer.Ordinal)]);
 
     /// <summary>The context as a version vector, for a <see cref="ProtoVersion.Vector"/>.</summary>
-    public IEnumerable<VersionCounter> ToVector() => _entries.Select(e => new VersionCounter { Writer = e.Writer, Counter = e.Counter });
+    public VersionCounter[] ToVector()
+    {
+        var vector = new VersionCounter[_entries.Length];
+        for (var i = 0; i < vector.Length; i++)
+        {
+            vector[i] = new VersionCounter { Writer = _entries[i].Writer, Counter = _entries[i].Counter };
+        }
+
+        return vector;
+    }
 
     /// <summary>The opaque bytes given to clients.</summary>
     public ByteString Encode()
@@ -101,6 +110,27 @@ public sealed class CausalContext
         var message = new ContextVector();
         message.Vector.Add(ToVector());
         return message.ToByteString();
+    }
+
+    /// <summary>
+    /// <c>Of(version).Encode()</c>, without building the context when <paramref name="version"/>'s vector already is it
+    /// (sorted by writer, one entry per writer, its own dot included), as in every version a gateway stamps.
+    /// </summary>
+    public static ByteString EncodeOf(ProtoVersion version)
+    {
+        var vector = version.Vector;
+        var coversOwnDot = false;
+        for (var i = 0; i < vector.Count; i++)
+        {
+            if (i > 0 && string.CompareOrdinal(vector[i - 1].Writer, vector[i].Writer) >= 0)
+            {
+                return Of(version).Encode();
+            }
+
+            coversOwnDot |= vector[i].Counter >= (ulong)version.Timestamp && string.Equals(vector[i].Writer, version.Writer, StringComparison.Ordinal);
+        }
+
+        return coversOwnDot ? new ContextVector { Vector = { vector } }.ToByteString() : Of(version).Encode();
     }
 
     /// <summary>
@@ -144,12 +174,38 @@ public sealed class CausalContext
             }
         }
 
-        context = FromUnsorted([.. message.Vector.Select(c => (c.Writer, c.Counter))]);
+        var entries = new (string Writer, ulong Counter)[message.Vector.Count];
+        for (var i = 0; i < entries.Length; i++)
+        {
+            entries[i] = (message.Vector[i].Writer, message.Vector[i].Counter);
+        }
+
+        context = FromUnsorted(entries);
         return null;
     }
 
-    private static CausalContext FromUnsorted(IEnumerable<(string Writer, ulong Counter)> entries) =>
-        new([.. entries.GroupBy(e => e.Writer, StringComparer.Ordinal)
-            .Select(g => (g.Key, g.Max(e => e.Counter)))
-            .OrderBy(e => e.Key, StringComparer.Ordinal)]);
+    // Sorts a fresh array in place by writer and keeps the largest counter of each writer (no LINQ: this runs for every
+    // Get reply and every Put).
+    private static CausalContext FromUnsorted((string Writer, ulong Counter)[] entries)
+    {
+        if (entries.Length > 1)
+        {
+            Array.Sort(entries, static (x, y) => string.CompareOrdinal(x.Writer, y.Writer));
+        }
+
+        var count = 0;
+        foreach (var entry in entries)
+        {
+            if (count > 0 && string.Equals(entries[count - 1].Writer, entry.Writer, StringComparison.Ordinal))
+            {
+                entries[count - 1].Counter = Math.Max(entries[count - 1].Counter, entry.Counter);
+            }
+            else
+            {
+                entries[count++] = entry;
+            }
+        }
+
+        return new(count == entries.Length ? entries : entries[..count]);
+    }
 }

@@ -39,9 +39,9 @@ public sealed partial class ClockOffsetMonitor(
             }
             while (await timer.WaitForNextTickAsync(stoppingToken));
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        catch (Exception) when (stoppingToken.IsCancellationRequested)
         {
-            // Stopping.
+            // Stopping: a call cut short may end with its own error (gRPC: CANCELLED), not an OperationCanceledException.
         }
     }
 

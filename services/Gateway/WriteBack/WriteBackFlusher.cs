@@ -77,7 +77,7 @@ public sealed partial class WriteBackFlusher(
                 telemetry.RecordBatch(batch.Count);
             }
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        catch (Exception) when (stoppingToken.IsCancellationRequested)
         {
             // Stopping: what is not flushed stays in the log, and the next start replays it.
         }

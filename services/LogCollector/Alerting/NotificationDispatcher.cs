@@ -66,9 +66,9 @@ internal sealed partial class NotificationDispatcher : BackgroundService
                 }
             }
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        catch (Exception) when (stoppingToken.IsCancellationRequested)
         {
-            // Stopping.
+            // Stopping: a call cut short may end with its own error (gRPC: CANCELLED), not an OperationCanceledException.
         }
     }
 
