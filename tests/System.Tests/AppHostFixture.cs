@@ -32,16 +32,69 @@ public class AppHostFixture : IAsyncLifetime
     /// <summary>True to start the Aspire dashboard too (off in tests unless a test reads telemetry from it).</summary>
     protected virtual bool WithDashboard => false;
 
+    /// <summary>How long one attempt to start the AppHost may take (about 20 s on a quiet 2-core machine).</summary>
+    private static readonly TimeSpan AttemptTimeout = TimeSpan.FromMinutes(3);
+
+    /// <summary>
+    /// Starts the AppHost and waits until every started resource is healthy. An attempt that does not finish in
+    /// <see cref="AttemptTimeout"/> is stopped and made once more from a clean data folder (the orchestrator has been
+    /// seen to stall a start under CI load); a second stall fails with the state and health of every resource.
+    /// </summary>
     public async Task InitializeAsync()
     {
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
-            [$"DataFolder={DataFolder}", $"Parameters:cluster-key={ClusterKey}", "FixedPorts=false"], (options, _) => options.DisableDashboard = !WithDashboard).WaitAsync(StartTimeout);
-        _app = await builder.BuildAsync().WaitAsync(StartTimeout);
-        await _app.StartAsync().WaitAsync(StartTimeout);
-        foreach (var resource in StartedResources)
+        for (var attempt = 1; ; attempt++)
         {
-            await _app.ResourceNotifications.WaitForResourceHealthyAsync(resource).WaitAsync(StartTimeout);
+            try
+            {
+                await StartOnceAsync();
+                return;
+            }
+            catch (TimeoutException) when (attempt < 2)
+            {
+                await Console.Error.WriteLineAsync($"{GetType().Name}: the AppHost did not start in {AttemptTimeout}; {ResourceStates()}; starting it once more");
+                await StopAppAsync();
+            }
+            catch (TimeoutException)
+            {
+                throw new TimeoutException($"The AppHost did not start in {AttemptTimeout}, twice; {ResourceStates()}");
+            }
         }
+    }
+
+    /// <summary>One attempt: builds and starts the AppHost, then waits for health; TimeoutException after <see cref="AttemptTimeout"/>.</summary>
+    private async Task StartOnceAsync()
+    {
+        using var timeout = new CancellationTokenSource(AttemptTimeout);
+        try
+        {
+            var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
+                [$"DataFolder={DataFolder}", $"Parameters:cluster-key={ClusterKey}", "FixedPorts=false"], (options, _) => options.DisableDashboard = !WithDashboard)
+                .WaitAsync(timeout.Token);
+            _app = await builder.BuildAsync(timeout.Token).WaitAsync(timeout.Token);
+            await _app.StartAsync(timeout.Token).WaitAsync(timeout.Token);
+            foreach (var resource in StartedResources)
+            {
+                await _app.ResourceNotifications.WaitForResourceHealthyAsync(resource, timeout.Token);
+            }
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            throw new TimeoutException($"no start in {AttemptTimeout}");
+        }
+    }
+
+    /// <summary>Every resource's state and health, as the orchestrator reports them now (for a failure message).</summary>
+    private string ResourceStates()
+    {
+        if (_app is null)
+        {
+            return "the AppHost was not built";
+        }
+
+        var states = StartedResources.Select(name => _app.ResourceNotifications.TryGetCurrentState(name, out var e)
+            ? $"{name}: {e.Snapshot.State?.Text ?? "no state"}, {e.Snapshot.HealthStatus?.ToString() ?? "no health yet"}"
+            : $"{name}: not known");
+        return "resources: " + string.Join("; ", states);
     }
 
     /// <summary>One channel per resource, to its h2c endpoint; every call carries the cluster key.</summary>
@@ -117,9 +170,16 @@ public class AppHostFixture : IAsyncLifetime
             channel.Dispose();
         }
 
+        await StopAppAsync();
+    }
+
+    /// <summary>Stops the AppHost and every process it started, and deletes its data folder.</summary>
+    private async Task StopAppAsync()
+    {
         if (_app is not null)
         {
-            await _app.DisposeAsync();
+            await _app.DisposeAsync().AsTask().WaitAsync(StartTimeout);
+            _app = null;
         }
 
         if (Directory.Exists(DataFolder))
