@@ -2,9 +2,12 @@
 # IDistributedCache side by side: ours (Microservices.Client over the gateway, three cache nodes, QUORUM) and
 # Microsoft.Extensions.Caching.StackExchangeRedis over one redis-server, on this machine, through the same interface.
 # Starts the rate limiter, three nodes, the gateway (Release, no Aspire proxy) and redis-server on ports 21300-21379,
-# runs bench/DistributedCacheBench, and stops everything it started (by pid) at the end.
+# runs bench/DistributedCacheBench, and stops everything it started (by pid) at the end. Installs redis-server with
+# apt-get when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/require.sh
+require redis-server=redis-server
 for project in services/RateLimiter services/CacheNode services/Gateway bench/DistributedCacheBench; do
   dotnet build -c Release "$project" -v q -nologo > /dev/null
 done

@@ -4,12 +4,14 @@
 # (default gw-get-one and gw-put) runs the load generator for 20 s and samples the gateway's CPU for 10 s of it
 # (Linux perf, 999 Hz; DOTNET_PerfMapEnabled=1 so perf names JIT-compiled methods, W^X off so it finds their code).
 # Prints the gateway's CPU samples by assembly or native library, then by method (self time), and keeps the
-# perf.data files and the JIT's perf map in OUT (default a new temporary folder). Needs perf (Debian: linux-perf),
-# as root or with kernel.perf_event_paranoid <= 1.
+# perf.data files and the JIT's perf map in OUT (default a new temporary folder). Needs perf (Debian: linux-perf,
+# installed with apt-get when missing), as root or with kernel.perf_event_paranoid <= 1.
 # SERVICES=<checkout> profiles the services built in another checkout, as in bench/gateway.sh.
 # Usage: bench/gateway-profile.sh [rpc ...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/require.sh
+require perf=linux-perf
 # With SERVICES set, only the load generator is built here.
 if [[ -n "${SERVICES:-}" ]]; then dotnet build -c Release bench/LoadGen -v q -nologo > /dev/null
 else dotnet build -c Release Microservices.sln -v q -nologo > /dev/null; fi

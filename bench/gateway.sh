@@ -1,22 +1,27 @@
 #!/usr/bin/env bash
 # Gateway benchmark: starts the rate limiter, three cache nodes and the gateway in Release (no Aspire proxy),
-# fills 10,000 keys, then runs the load generator against the gateway and redis-server. Needs redis-server
-# (Debian package) for the Redis rows. Prints the load generator's output; stops everything at the end.
+# fills 10,000 keys, then runs the load generator against the gateway and redis-server (installed with apt-get
+# when missing). Prints the load generator's output; stops everything at the end.
 # With --node-down: Get (QUORUM) and Put with all nodes up, then cache-node-3 killed (SIGKILL), same run.
 # With --disagree: Get (QUORUM) on keys whose replicas agree, and on keys whose replicas disagree before every call
 # (each node given a different version straight before it, untimed), so each read repairs one replica before it
 # answers (blocking read repair); gw-get-quorum-agree makes the same node writes with one version, as the control.
-# With --vs-twemproxy: also starts three redis-servers behind twemproxy (nutcracker, ketama; installed with apt-get
-# when missing) and compares, in one run, medians of 3: Get ONE vs GET, Put QUORUM vs SET (one copy), MultiGet of
-# 100 vs 100 pipelined GETs, each through twemproxy, and prints the ratios.
+# With --vs-twemproxy: also starts three redis-servers behind twemproxy (nutcracker, ketama; installed likewise)
+# and compares, in one run, medians of 3: Get ONE vs GET, Put QUORUM vs SET (one copy), MultiGet of 100 vs 100
+# pipelined GETs, each through twemproxy, and prints the ratios.
 # With --cpu: for the floor and each gateway RPC, the CPU each process spent, and its context switches, per call
 # over an 8 s run (CPU_RPCS="health gw-get-one" measures only those), and the bytes the gateway allocated per call
 # in that run and in a 6 s run of one call at a time (dotnet-counters, a local tool: run `dotnet tool restore` once).
 # With --two-gateways: Get ONE and Put QUORUM through one gateway, then through two at once (sum of both).
+# With --multiget: only the last rows, MultiGet of 100 and 100 pipelined GETs to one redis-server (for alternating
+# runs of two checkouts with SERVICES=).
 # SERVICES=<checkout> runs the services built (Release) in another checkout, e.g. a base commit's worktree for a
 # before/after comparison; the load generator is always this checkout's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/require.sh
+require redis-server=redis-server
+[[ "${1:-}" == "--vs-twemproxy" ]] && require nutcracker=nutcracker
 # With SERVICES set, only the load generator is built here.
 if [[ -n "${SERVICES:-}" ]]; then dotnet build -c Release bench/LoadGen -v q -nologo > /dev/null
 else dotnet build -c Release Microservices.sln -v q -nologo > /dev/null; fi
@@ -88,11 +93,6 @@ if [[ "${1:-}" == "--two-gateways" ]]; then
   exit 0
 fi
 if [[ "${1:-}" == "--vs-twemproxy" ]]; then
-  if ! command -v nutcracker > /dev/null; then
-    sudo=(); [[ $(id -u) -eq 0 ]] || sudo=(sudo)
-    "${sudo[@]}" apt-get install -y -qq nutcracker > /dev/null 2>&1 \
-      || { "${sudo[@]}" apt-get update -qq > /dev/null && "${sudo[@]}" apt-get install -y -qq nutcracker > /dev/null; }
-  fi
   work=$(mktemp -d)
   for n in 1 2 3; do
     redis-server --port 639$n --save "" --appendonly no > /dev/null & redis_pid+=($!)
@@ -143,6 +143,10 @@ if [[ "${1:-}" == "--disagree" ]]; then
   load --rpc gw-get-quorum,gw-get-quorum-agree,gw-get-quorum-disagree --tenant bench --cluster-key bench-cluster-key \
     --nodes http://127.0.0.1:$((base + 11)),http://127.0.0.1:$((base + 12)),http://127.0.0.1:$((base + 13)) \
     --concurrency 64 --connections 4 --duration 8 --warmup 2 --runs 3
+  exit 0
+fi
+if [[ "${1:-}" == "--multiget" ]]; then
+  load --rpc gw-multiget,redis-get-pipelined --batch 100 --concurrency 16 --connections 4 --duration 8 --warmup 2 --runs 3
   exit 0
 fi
 if [[ "${1:-}" == "--cpu" ]]; then
