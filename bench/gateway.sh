@@ -21,7 +21,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/require.sh
 require redis-server=redis-server
-[[ "${1:-}" == "--vs-twemproxy" ]] && require nutcracker=nutcracker
 # With SERVICES set, only the load generator is built here.
 if [[ -n "${SERVICES:-}" ]]; then dotnet build -c Release bench/LoadGen -v q -nologo > /dev/null
 else dotnet build -c Release Microservices.sln -v q -nologo > /dev/null; fi
@@ -93,6 +92,7 @@ if [[ "${1:-}" == "--two-gateways" ]]; then
   exit 0
 fi
 if [[ "${1:-}" == "--vs-twemproxy" ]]; then
+  require nutcracker=nutcracker
   work=$(mktemp -d)
   for n in 1 2 3; do
     redis-server --port 639$n --save "" --appendonly no > /dev/null & redis_pid+=($!)
@@ -145,8 +145,10 @@ if [[ "${1:-}" == "--disagree" ]]; then
     --concurrency 64 --connections 4 --duration 8 --warmup 2 --runs 3
   exit 0
 fi
+# MultiGet of 100 beside 100 pipelined GETs to one redis-server: the last rows of the default run, and --multiget.
+multiget_rows() { load --rpc gw-multiget,redis-get-pipelined --batch 100 --concurrency 16 --connections 4 --duration 8 --warmup 2 --runs 3; }
 if [[ "${1:-}" == "--multiget" ]]; then
-  load --rpc gw-multiget,redis-get-pipelined --batch 100 --concurrency 16 --connections 4 --duration 8 --warmup 2 --runs 3
+  multiget_rows
   exit 0
 fi
 if [[ "${1:-}" == "--cpu" ]]; then
@@ -197,4 +199,4 @@ if [[ "${1:-}" == "--cpu" ]]; then
   exit 0
 fi
 load --rpc health,gw-get-one,gw-get-quorum,gw-put --concurrency 64 --connections 4 --duration 8 --warmup 2 --runs 3
-load --rpc gw-multiget,redis-get-pipelined --batch 100 --concurrency 16 --connections 4 --duration 8 --warmup 2 --runs 3
+multiget_rows

@@ -1,5 +1,5 @@
 # Sourced by the bench scripts: require <command>=<Debian package> ... installs, with apt-get, each package whose
-# command is missing (apt-get update first when the package lists are stale), with sudo unless run as root.
+# command is missing (and, when that fails, once more after apt-get update), with sudo unless run as root.
 require() {
   local missing=() pair sudo=()
   for pair in "$@"; do command -v "${pair%%=*}" > /dev/null || missing+=("${pair#*=}"); done
